@@ -1,0 +1,273 @@
+//! Non-live throughput of `pushaudiotestsrc` against GStreamer's `audiotestsrc`.
+//!
+//! Both elements produce the same stream (sine, F32LE, 48 kHz, stereo, 1024 samples per buffer)
+//! into `fakesink sync=false`. Each run is timed from `set_state(Playing)` to the EOS message.
+//! After one untimed run each (a warm-up that also checks both deliver N buffers of the expected
+//! size), the two pipelines alternate for R rounds; the report gives median and minimum per
+//! element, buffers per second and the ratio of the medians (push/audiotestsrc).
+//!
+//! Run with `cargo bench --bench throughput`. Override the number of buffers per run with
+//! `PUSHSOURCE_BENCH_BUFFERS` and the number of rounds with `PUSHSOURCE_BENCH_ROUNDS`.
+//!
+//! This is a benchmark, not a test: it exits non-zero only when a pipeline fails, never because
+//! the ratio misses its target.
+
+use gst::prelude::*;
+use std::process::ExitCode;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+const DEFAULT_BUFFERS: u64 = 100_000;
+const DEFAULT_ROUNDS: usize = 7;
+const SAMPLES_PER_BUFFER: u64 = 1024;
+const TARGET_RATIO: f64 = 0.5;
+const BYTES_PER_FRAME: u64 = 2 * 4;
+const CAPS: &str = "audio/x-raw,format=F32LE,rate=48000,channels=2";
+
+struct Candidate {
+    name: &'static str,
+    source: String,
+    times: Vec<Duration>,
+}
+
+impl Candidate {
+    fn new(name: &'static str, source: String) -> Self {
+        Self {
+            name,
+            source,
+            times: Vec::new(),
+        }
+    }
+
+    fn launch_line(&self) -> String {
+        format!("{} ! {CAPS} ! fakesink sync=false", self.source)
+    }
+
+    fn sorted(&self) -> Vec<Duration> {
+        let mut sorted = self.times.clone();
+        sorted.sort();
+        sorted
+    }
+
+    fn median(&self) -> Duration {
+        let sorted = self.sorted();
+        let n = sorted.len();
+        if n % 2 == 1 {
+            sorted[n / 2]
+        } else {
+            (sorted[n / 2 - 1] + sorted[n / 2]) / 2
+        }
+    }
+
+    fn min(&self) -> Duration {
+        self.sorted()[0]
+    }
+}
+
+fn env_or<T: std::str::FromStr>(name: &str, default: T) -> Result<T, String> {
+    match std::env::var(name) {
+        Ok(value) => value
+            .trim()
+            .parse()
+            .map_err(|_| format!("{name}={value:?} is not a valid number")),
+        Err(_) => Ok(default),
+    }
+}
+
+/// Runs `line` once to EOS and returns the wall time from `set_state(Playing)` to EOS.
+fn run_once(line: &str) -> Result<Duration, String> {
+    let pipeline = gst::parse::launch(line).map_err(|e| format!("{line}: {e}"))?;
+    finish(pipeline, line)
+}
+
+/// Prerolls `pipeline`, plays it to EOS and returns the wall time from `set_state(Playing)` to
+/// the EOS message; the pipeline is shut down in every case.
+fn finish(pipeline: gst::Element, line: &str) -> Result<Duration, String> {
+    let bus = pipeline.bus().expect("a pipeline has a bus");
+    let result = (|| {
+        pipeline
+            .set_state(gst::State::Paused)
+            .map_err(|_| bus_error(&bus, line, "cannot pause"))?;
+        // Preroll outside the timed region, so both elements pay for caps negotiation and
+        // allocation queries the same way and the timing covers streaming only.
+        if let (Err(_), ..) = pipeline.state(gst::ClockTime::NONE) {
+            return Err(bus_error(&bus, line, "cannot preroll"));
+        }
+        let start = Instant::now();
+        pipeline
+            .set_state(gst::State::Playing)
+            .map_err(|_| bus_error(&bus, line, "cannot play"))?;
+        let message = bus.timed_pop_filtered(
+            gst::ClockTime::NONE,
+            &[gst::MessageType::Eos, gst::MessageType::Error],
+        );
+        let elapsed = start.elapsed();
+        match message.as_ref().map(|m| m.view()) {
+            Some(gst::MessageView::Eos(..)) => Ok(elapsed),
+            Some(gst::MessageView::Error(err)) => Err(describe(line, err)),
+            _ => Err(format!("{line}: bus closed before EOS")),
+        }
+    })();
+    let _ = pipeline.set_state(gst::State::Null);
+    result
+}
+
+fn describe(line: &str, err: &gst::message::Error) -> String {
+    format!(
+        "{line}: error from {}: {} ({:?})",
+        err.src().map(|s| s.path_string()).unwrap_or_default(),
+        err.error(),
+        err.debug()
+    )
+}
+
+/// The error posted on `bus`, if any, for a failed state change.
+fn bus_error(bus: &gst::Bus, line: &str, what: &str) -> String {
+    match bus.pop_filtered(&[gst::MessageType::Error]) {
+        Some(message) => match message.view() {
+            gst::MessageView::Error(err) => describe(line, err),
+            _ => unreachable!("filtered on errors"),
+        },
+        None => format!("{line}: {what}"),
+    }
+}
+
+/// Runs `line` once to EOS, untimed, and counts the buffers and bytes that reach the sink.
+fn count_delivered(line: &str) -> Result<(u64, u64), String> {
+    let pipeline = gst::parse::launch(line).map_err(|e| format!("{line}: {e}"))?;
+    let bin = pipeline
+        .downcast_ref::<gst::Bin>()
+        .ok_or_else(|| format!("{line}: not a bin"))?;
+    let sink = bin
+        .iterate_sinks()
+        .next()
+        .ok()
+        .flatten()
+        .ok_or_else(|| format!("{line}: no sink"))?;
+    let pad = sink.static_pad("sink").expect("fakesink has a sink pad");
+    let counts = Arc::new(Mutex::new((0u64, 0u64)));
+    let probe_counts = counts.clone();
+    pad.add_probe(gst::PadProbeType::BUFFER, move |_, info| {
+        if let Some(buffer) = info.buffer() {
+            let mut counts = probe_counts.lock().unwrap();
+            counts.0 += 1;
+            counts.1 += buffer.size() as u64;
+        }
+        gst::PadProbeReturn::Ok
+    });
+    drop(pad);
+    drop(sink);
+    finish(pipeline, line)?;
+    let counts = *counts.lock().unwrap();
+    Ok(counts)
+}
+
+fn ms(duration: Duration) -> f64 {
+    duration.as_secs_f64() * 1e3
+}
+
+fn run() -> Result<(), String> {
+    gst::init().map_err(|e| format!("gst::init: {e}"))?;
+    gstpushsource::plugin_register_static().map_err(|e| format!("plugin registration: {e}"))?;
+
+    let buffers: u64 = env_or("PUSHSOURCE_BENCH_BUFFERS", DEFAULT_BUFFERS)?;
+    let rounds: usize = env_or("PUSHSOURCE_BENCH_ROUNDS", DEFAULT_ROUNDS)?;
+    if buffers == 0 || rounds == 0 {
+        return Err("PUSHSOURCE_BENCH_BUFFERS and PUSHSOURCE_BENCH_ROUNDS must be positive".into());
+    }
+
+    let common = format!("wave=sine samplesperbuffer={SAMPLES_PER_BUFFER} num-buffers={buffers}");
+    let mut candidates = [
+        Candidate::new(
+            "pushaudiotestsrc",
+            format!("pushaudiotestsrc is-live=false {common}"),
+        ),
+        Candidate::new(
+            "audiotestsrc",
+            format!("audiotestsrc is-live=false {common}"),
+        ),
+    ];
+
+    println!(
+        "throughput: {buffers} buffers x {SAMPLES_PER_BUFFER} samples ({:.1} s of audio), \
+         {rounds} rounds, {}",
+        (buffers * SAMPLES_PER_BUFFER) as f64 / 48_000.0,
+        gst::version_string()
+    );
+    for candidate in &candidates {
+        println!("  {}", candidate.launch_line());
+    }
+
+    // Check, untimed, that both pipelines really deliver the same stream size; this run also
+    // warms up: it pages in code and fills the allocator's caches.
+    let expected = (buffers, buffers * SAMPLES_PER_BUFFER * BYTES_PER_FRAME);
+    for candidate in &candidates {
+        let delivered = count_delivered(&candidate.launch_line())?;
+        if delivered != expected {
+            return Err(format!(
+                "{}: delivered {} buffers / {} bytes, expected {} / {}",
+                candidate.name, delivered.0, delivered.1, expected.0, expected.1
+            ));
+        }
+    }
+    for _ in 0..rounds {
+        for candidate in &mut candidates {
+            let elapsed = run_once(&candidate.launch_line())?;
+            candidate.times.push(elapsed);
+        }
+    }
+
+    println!();
+    println!(
+        "{:<18} {:>11} {:>11} {:>14} {:>10}",
+        "element", "median ms", "min ms", "buffers/s", "x realtime"
+    );
+    for candidate in &candidates {
+        let median = candidate.median();
+        let per_second = buffers as f64 / median.as_secs_f64();
+        println!(
+            "{:<18} {:>11.1} {:>11.1} {:>14.0} {:>10.0}",
+            candidate.name,
+            ms(median),
+            ms(candidate.min()),
+            per_second,
+            per_second * SAMPLES_PER_BUFFER as f64 / 48_000.0
+        );
+    }
+    let [push, reference] = &candidates;
+    let ratio = push.median().as_secs_f64() / reference.median().as_secs_f64();
+    let verdict = if ratio <= TARGET_RATIO {
+        "meets"
+    } else {
+        "MISSES"
+    };
+    println!();
+    for candidate in &candidates {
+        let runs: Vec<String> = candidate
+            .times
+            .iter()
+            .map(|t| format!("{:.1}", ms(*t)))
+            .collect();
+        println!("{:<18} runs ms: {}", candidate.name, runs.join(" "));
+    }
+    println!();
+    println!(
+        "ratio of medians (pushaudiotestsrc / audiotestsrc): {ratio:.3} \
+         ({verdict} the target <= {TARGET_RATIO})"
+    );
+    println!(
+        "ratio of minimums: {:.3}",
+        push.min().as_secs_f64() / reference.min().as_secs_f64()
+    );
+    Ok(())
+}
+
+fn main() -> ExitCode {
+    match run() {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(message) => {
+            eprintln!("throughput benchmark failed: {message}");
+            ExitCode::FAILURE
+        }
+    }
+}

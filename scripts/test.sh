@@ -1,0 +1,70 @@
+#!/usr/bin/env bash
+# Run every check of gst-plugin-pushsource: formatting, clippy, the cargo test
+# suite, and the meson build/test/devenv/install integration.
+# This is the single entry point used by CI (.ci/run) and the README.
+set -euo pipefail
+
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+repo=$(pwd)
+
+tmp=$(mktemp -d "${TMPDIR:-/tmp}/pushsource-test.XXXXXX")
+cleanup() { rm -rf "$tmp"; }
+trap cleanup EXIT
+
+# Use a private plugin registry so a stale user registry cannot interfere.
+export GST_REGISTRY="$tmp/gst-registry.bin"
+
+step() { printf '\n==> %s\n' "$*"; }
+
+step "scripts/deps.sh"
+bash "$repo/scripts/deps.sh"
+
+# CARGO_TARGET_DIR, if the caller set one, is left untouched and honoured by
+# every cargo command below.
+if [[ -n "${CARGO_TARGET_DIR:-}" ]]; then
+    echo "Using CARGO_TARGET_DIR=$CARGO_TARGET_DIR"
+fi
+
+step "cargo fmt --check"
+cargo fmt --check
+
+step "cargo clippy --locked --all-targets -- -D warnings"
+cargo clippy --locked --all-targets -- -D warnings
+
+step "G_DEBUG=fatal_warnings cargo test --locked"
+G_DEBUG=fatal_warnings cargo test --locked
+
+build="$tmp/meson-build"
+
+step "meson setup $build"
+meson setup "$build" "$repo"
+
+step "meson compile -C $build"
+meson compile -C "$build"
+
+# Only the gst-inspect test: the cargo-test suite has just been run above.
+step "meson test -C $build --print-errorlogs gst-inspect"
+meson test -C "$build" --print-errorlogs gst-inspect
+
+step "meson devenv -C $build gst-inspect-1.0 pushaudiotestsrc"
+if ! inspect_out=$(meson devenv -C "$build" gst-inspect-1.0 pushaudiotestsrc 2>&1); then
+    printf '%s\n' "$inspect_out"
+    echo "error: gst-inspect-1.0 pushaudiotestsrc failed inside meson devenv" >&2
+    exit 1
+fi
+printf '%s\n' "$inspect_out" | head -n 20
+if ! grep -q 'pushaudiotestsrc' <<<"$inspect_out"; then
+    echo "error: pushaudiotestsrc not listed by gst-inspect-1.0 in meson devenv" >&2
+    exit 1
+fi
+
+step "DESTDIR=$tmp/destdir meson install -C $build"
+DESTDIR="$tmp/destdir" meson install -C "$build"
+installed=$(find "$tmp/destdir" -name libgstpushsource.so -print -quit)
+if [[ -z "$installed" ]]; then
+    echo "error: libgstpushsource.so was not installed under $tmp/destdir" >&2
+    exit 1
+fi
+echo "Installed: ${installed#"$tmp/destdir"}"
+
+printf '\nAll checks passed.\n'

@@ -1,0 +1,41 @@
+//! pushsource: DirectShow's live-source timing for GStreamer.
+//!
+//! DirectShow compensates for latency at the *sources*: the Filter Graph Manager asks every live
+//! source for its latency and gives the faster ones a stream offset. GStreamer compensates at the
+//! *sinks*: every sink renders at `capture + pipeline latency`. This plugin gives GStreamer the
+//! DirectShow model without breaking its own: sources implement [`PushSource`] (IAMPushSource +
+//! IAMLatency) and shift the running time of their output by their stream offset.
+//!
+//! See `SPEC.md` section 0 for the whole time model.
+#![allow(clippy::non_send_fields_in_send_ty, unused_doc_comments)]
+
+use gst::glib;
+use gst::prelude::*;
+
+pub mod push_source;
+pub mod pushaudiotestsrc;
+pub mod time;
+
+pub use push_source::{
+    PushSource, PushSourceExt, PushSourceFlags, PushSourceImpl, StreamOffsetResult,
+};
+
+fn plugin_init(plugin: &gst::Plugin) -> Result<(), glib::BoolError> {
+    PushSourceFlags::static_type().mark_as_plugin_api(gst::PluginAPIFlags::empty());
+    StreamOffsetResult::static_type().mark_as_plugin_api(gst::PluginAPIFlags::empty());
+    PushSource::static_type().mark_as_plugin_api(gst::PluginAPIFlags::empty());
+    pushaudiotestsrc::register(plugin)?;
+    Ok(())
+}
+
+gst::plugin_define!(
+    pushsource,
+    env!("CARGO_PKG_DESCRIPTION"),
+    plugin_init,
+    concat!(env!("CARGO_PKG_VERSION"), "-", env!("COMMIT_ID")),
+    "MIT/X11",
+    env!("CARGO_PKG_NAME"),
+    env!("CARGO_PKG_NAME"),
+    env!("CARGO_PKG_REPOSITORY"),
+    env!("BUILD_REL_DATE")
+);

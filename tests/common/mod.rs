@@ -1,0 +1,206 @@
+//! Helpers shared by the integration tests.
+#![allow(dead_code)]
+
+use std::path::PathBuf;
+use std::process::{Command, Output};
+use std::sync::mpsc;
+use std::sync::{Arc, Mutex, Once};
+use std::time::Duration;
+
+use gst::glib;
+use gst::prelude::*;
+
+/// Guards against a hang only: no result depends on it.
+pub const HANG_GUARD: Duration = Duration::from_secs(60);
+
+pub fn init() {
+    static INIT: Once = Once::new();
+    INIT.call_once(|| {
+        gst::init().unwrap();
+        gstpushsource::plugin_register_static().expect("register pushsource");
+    });
+}
+
+pub fn ms(value: u64) -> gst::ClockTime {
+    gst::ClockTime::from_mseconds(value)
+}
+
+/// Caps that make one 480-sample buffer last exactly 10 ms.
+pub const CAPS_48K_MONO: &str = "audio/x-raw,format=S16LE,layout=interleaved,rate=48000,channels=1";
+
+/// A harness around a `pushaudiotestsrc` with the given properties, negotiated to
+/// [`CAPS_48K_MONO`], using the harness's TestClock, with a bus to read its messages.
+pub fn source_harness(properties: &[(&str, glib::Value)]) -> (gst_check::Harness, gst::Bus) {
+    init();
+    let element = gst::ElementFactory::make("pushaudiotestsrc")
+        .property("samplesperbuffer", 480i32)
+        .build()
+        .unwrap();
+    for (name, value) in properties {
+        element.set_property_from_value(name, value);
+    }
+    let bus = gst::Bus::new();
+    element.set_bus(Some(&bus));
+    let mut harness = gst_check::Harness::with_element(&element, None, Some("src"));
+    harness.set_sink_caps_str(CAPS_48K_MONO);
+    harness.use_testclock();
+    (harness, bus)
+}
+
+/// Lets the live source's next clock wait complete and returns the buffer it pushes.
+pub fn crank_and_pull(harness: &mut gst_check::Harness) -> gst::Buffer {
+    harness
+        .crank_single_clock_wait()
+        .expect("a pending clock wait");
+    harness.pull().expect("a buffer")
+}
+
+/// The segment the harness received last (sticky on its sink pad).
+pub fn current_segment(harness: &gst_check::Harness) -> gst::FormattedSegment<gst::ClockTime> {
+    let event = harness
+        .sinkpad()
+        .unwrap()
+        .sticky_event::<gst::event::Segment>(0)
+        .expect("a segment");
+    event
+        .segment()
+        .downcast_ref::<gst::ClockTime>()
+        .unwrap()
+        .clone()
+}
+
+pub fn drain_messages(bus: &gst::Bus) -> Vec<gst::Message> {
+    std::iter::from_fn(|| bus.pop()).collect()
+}
+
+pub fn warnings(messages: &[gst::Message]) -> Vec<gst::Message> {
+    messages
+        .iter()
+        .filter(|m| matches!(m.view(), gst::MessageView::Warning(_)))
+        .cloned()
+        .collect()
+}
+
+/// What went through a pad, in order.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Item {
+    FlushStart,
+    FlushStop,
+    Segment(gst::FormattedSegment<gst::ClockTime>),
+    Buffer {
+        pts: gst::ClockTime,
+        duration: gst::ClockTime,
+        offset: u64,
+        discont: bool,
+    },
+    Eos,
+}
+
+/// Records buffers and events that reach `pad`, and signals each one on a channel.
+pub struct Recorder {
+    pub items: Arc<Mutex<Vec<Item>>>,
+    pub receiver: mpsc::Receiver<Item>,
+}
+
+impl Recorder {
+    pub fn attach(pad: &gst::Pad) -> Self {
+        let items = Arc::new(Mutex::new(Vec::new()));
+        let (sender, receiver) = mpsc::channel();
+        let store = items.clone();
+        let sender = Mutex::new(sender);
+        pad.add_probe(
+            gst::PadProbeType::BUFFER
+                | gst::PadProbeType::EVENT_DOWNSTREAM
+                | gst::PadProbeType::EVENT_FLUSH,
+            move |_pad, info| {
+                let item = match &info.data {
+                    Some(gst::PadProbeData::Buffer(buffer)) => Some(Item::Buffer {
+                        pts: buffer.pts().unwrap(),
+                        duration: buffer.duration().unwrap(),
+                        offset: buffer.offset(),
+                        discont: buffer.flags().contains(gst::BufferFlags::DISCONT),
+                    }),
+                    Some(gst::PadProbeData::Event(event)) => match event.view() {
+                        gst::EventView::FlushStart(_) => Some(Item::FlushStart),
+                        gst::EventView::FlushStop(_) => Some(Item::FlushStop),
+                        gst::EventView::Eos(_) => Some(Item::Eos),
+                        gst::EventView::Segment(segment) => Some(Item::Segment(
+                            segment
+                                .segment()
+                                .downcast_ref::<gst::ClockTime>()
+                                .unwrap()
+                                .clone(),
+                        )),
+                        _ => None,
+                    },
+                    _ => None,
+                };
+                if let Some(item) = item {
+                    store.lock().unwrap().push(item.clone());
+                    let _ = sender.lock().unwrap().send(item);
+                }
+                gst::PadProbeReturn::Ok
+            },
+        );
+        Self { items, receiver }
+    }
+
+    /// Waits for the next item (buffers and events alike).
+    pub fn next(&self) -> Item {
+        self.receiver
+            .recv_timeout(HANG_GUARD)
+            .expect("an item within the hang guard")
+    }
+
+    pub fn next_buffer(&self) -> Item {
+        loop {
+            let item = self.next();
+            if matches!(item, Item::Buffer { .. }) {
+                return item;
+            }
+        }
+    }
+
+    pub fn take(&self) -> Vec<Item> {
+        std::mem::take(&mut *self.items.lock().unwrap())
+    }
+}
+
+/// Directory holding `libgstpushsource.so` for the profile the tests were built with.
+pub fn plugin_dir() -> PathBuf {
+    // target/<profile>/deps/<test binary>
+    let exe = std::env::current_exe().unwrap();
+    let dir = exe.parent().unwrap().parent().unwrap().to_path_buf();
+    assert!(
+        dir.join("libgstpushsource.so").exists(),
+        "libgstpushsource.so not found in {}",
+        dir.display()
+    );
+    dir
+}
+
+/// Runs `gst-launch-1.0` with the plugin from this build, without fatal warnings (the point of
+/// some runs is to see GLib's warning about a refused property value).
+pub fn gst_launch(args: &[&str]) -> Output {
+    Command::new("gst-launch-1.0")
+        .args(args)
+        .env("GST_PLUGIN_PATH", plugin_dir())
+        .env_remove("G_DEBUG")
+        .output()
+        .expect("gst-launch-1.0 runs (package gstreamer1.0-tools)")
+}
+
+pub fn run_pipeline_to_eos(pipeline: &gst::Element) {
+    pipeline.set_state(gst::State::Playing).unwrap();
+    let bus = pipeline.bus().unwrap();
+    let message = bus
+        .timed_pop_filtered(
+            gst::ClockTime::from_seconds(60),
+            &[gst::MessageType::Eos, gst::MessageType::Error],
+        )
+        .expect("EOS or error within the hang guard");
+    if let gst::MessageView::Error(error) = message.view() {
+        panic!("pipeline error: {} ({:?})", error.error(), error.debug());
+    }
+    pipeline.set_state(gst::State::Null).unwrap();
+}
