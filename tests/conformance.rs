@@ -185,6 +185,7 @@ fn case_4_offset_above_max_is_applied_with_one_warning() {
         ms(300).nseconds() as i64,
         "accepted"
     );
+    harness.play();
 
     let warnings = warnings(&drain_messages(&bus));
     assert_eq!(warnings.len(), 1, "exactly one WARNING");
@@ -212,7 +213,6 @@ fn case_4_offset_above_max_is_applied_with_one_warning() {
         "{debug}"
     );
 
-    harness.play();
     let buffer = crank_and_pull(&mut harness);
     assert_eq!(
         current_segment(&harness).to_running_time(buffer.pts()),
@@ -234,16 +234,42 @@ fn case_4_offset_above_max_is_applied_with_one_warning() {
         source.set_stream_offset(-(ms(900).nseconds() as i64)),
         StreamOffsetResult::Applied
     );
-    assert_eq!(super_warnings(&bus), 1, "only the exceeding set warns");
+    assert_eq!(count_warnings(&bus), 1, "only the exceeding set warns");
 
     // Lowering max-offset below the current offset warns too.
     source.set_stream_offset(ms(100).nseconds() as i64);
     source.set_max_stream_offset(ms(50));
     assert_eq!(element.property::<u64>("max-offset"), ms(50).nseconds());
-    assert_eq!(super_warnings(&bus), 1);
+    assert_eq!(count_warnings(&bus), 1);
 }
 
-fn super_warnings(bus: &gst::Bus) -> usize {
+#[test]
+fn offset_warning_set_in_null_is_posted_at_ready() {
+    // gst-launch sets properties in NULL, where the pipeline's bus still drops messages.
+    init();
+    let element = gst::ElementFactory::make("pushaudiotestsrc")
+        .build()
+        .unwrap();
+    let bus = gst::Bus::new();
+    element.set_bus(Some(&bus));
+    element.set_property("ts-offset", ms(300).nseconds() as i64);
+    assert!(warnings(&drain_messages(&bus)).is_empty());
+    element.set_state(gst::State::Ready).unwrap();
+    assert_eq!(warnings(&drain_messages(&bus)).len(), 1);
+    element.set_state(gst::State::Null).unwrap();
+    element.set_state(gst::State::Ready).unwrap();
+    assert!(warnings(&drain_messages(&bus)).is_empty(), "posted once");
+    element.set_state(gst::State::Null).unwrap();
+
+    // An offset brought back under the maximum before READY is not reported.
+    element.set_property("ts-offset", ms(300).nseconds() as i64);
+    element.set_property("ts-offset", ms(100).nseconds() as i64);
+    element.set_state(gst::State::Ready).unwrap();
+    assert!(warnings(&drain_messages(&bus)).is_empty());
+    element.set_state(gst::State::Null).unwrap();
+}
+
+fn count_warnings(bus: &gst::Bus) -> usize {
     warnings(&drain_messages(bus)).len()
 }
 

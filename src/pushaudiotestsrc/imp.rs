@@ -1,4 +1,4 @@
-use std::sync::atomic::{AtomicU32, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU32, Ordering};
 use std::sync::{LazyLock, Mutex, MutexGuard};
 
 use gst::ClockTime;
@@ -137,6 +137,9 @@ pub struct PushAudioTestSrc {
     /// The negotiated rate (0 before negotiation), readable without the state lock so that
     /// property reads never wait for the streaming thread.
     negotiated_rate: AtomicU32,
+    /// An offset above the maximum was set in NULL, where no one may hear a WARNING (gst-launch
+    /// sets properties then): it is posted at the change to READY.
+    offset_warning_pending: AtomicBool,
 }
 
 /// A lock that survives a panic elsewhere: the data is plain values, always consistent.
@@ -238,6 +241,15 @@ impl PushAudioTestSrc {
     }
 
     fn warn_offset_exceeds_max(&self, offset: i64, max_offset: ClockTime) {
+        // In NULL a bus may be missing or flushing (gst-launch sets properties then).
+        if self.obj().current_state() == gst::State::Null {
+            self.offset_warning_pending.store(true, Ordering::Relaxed);
+            return;
+        }
+        self.post_offset_warning(offset, max_offset);
+    }
+
+    fn post_offset_warning(&self, offset: i64, max_offset: ClockTime) {
         let details = gst::Structure::builder("pushsource/offset-exceeds-max")
             .field("ts-offset", offset)
             .field("max-offset", max_offset.nseconds())
@@ -767,6 +779,26 @@ impl ElementImpl for PushAudioTestSrc {
             ]
         });
         PAD_TEMPLATES.as_ref()
+    }
+
+    fn change_state(
+        &self,
+        transition: gst::StateChange,
+    ) -> Result<gst::StateChangeSuccess, gst::StateChangeError> {
+        if transition == gst::StateChange::NullToReady
+            && self.offset_warning_pending.swap(false, Ordering::Relaxed)
+        {
+            let (offset, max_offset) = {
+                let settings = lock(&self.settings);
+                (settings.ts_offset, settings.max_offset)
+            };
+            if StreamOffsetResult::for_offset(offset, max_offset)
+                == StreamOffsetResult::ExceedsMaximum
+            {
+                self.post_offset_warning(offset, max_offset);
+            }
+        }
+        self.parent_change_state(transition)
     }
 
     fn send_event(&self, event: gst::Event) -> bool {

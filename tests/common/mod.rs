@@ -166,11 +166,27 @@ impl Recorder {
     }
 }
 
-/// Directory holding `libgstpushsource.so` for the profile the tests were built with.
+/// Directory holding an up-to-date `libgstpushsource.so` for the profile the tests were built
+/// with. `cargo test` builds the library as an rlib only, so the cdylib is built here, once.
 pub fn plugin_dir() -> PathBuf {
+    static BUILT: Once = Once::new();
     // target/<profile>/deps/<test binary>
     let exe = std::env::current_exe().unwrap();
     let dir = exe.parent().unwrap().parent().unwrap().to_path_buf();
+    BUILT.call_once(|| {
+        let target_dir = dir.parent().unwrap();
+        let mut build = Command::new(env!("CARGO"));
+        build
+            .args(["build", "--lib", "--manifest-path"])
+            .arg(concat!(env!("CARGO_MANIFEST_DIR"), "/Cargo.toml"))
+            .arg("--target-dir")
+            .arg(target_dir);
+        if dir.file_name().is_some_and(|name| name == "release") {
+            build.arg("--release");
+        }
+        let status = build.status().expect("cargo runs");
+        assert!(status.success(), "building libgstpushsource.so failed");
+    });
     assert!(
         dir.join("libgstpushsource.so").exists(),
         "libgstpushsource.so not found in {}",
