@@ -1,12 +1,7 @@
 //! pushsource: DirectShow's live-source timing for GStreamer.
 //!
-//! DirectShow compensates for latency at the *sources*: the Filter Graph Manager asks every live
-//! source for its latency and gives the faster ones a stream offset. GStreamer compensates at the
-//! *sinks*: every sink renders at `capture + pipeline latency`. This plugin gives GStreamer the
-//! DirectShow model without breaking its own: sources implement [`PushSource`] (IAMPushSource +
-//! IAMLatency) and shift the running time of their output by their stream offset.
-//!
-//! See `SPEC.md` section 0 for the whole time model.
+//! The README follows; the Rust example in it runs as a doctest.
+#![doc = include_str!("../README.md")]
 #![allow(clippy::non_send_fields_in_send_ty, unused_doc_comments)]
 
 use gst::glib;
@@ -36,6 +31,6 @@ gst::plugin_define!(
     "MIT/X11",
     env!("CARGO_PKG_NAME"),
     env!("CARGO_PKG_NAME"),
-    env!("CARGO_PKG_REPOSITORY"),
+    "Unknown package origin",
     env!("BUILD_REL_DATE")
 );
