@@ -193,9 +193,7 @@ unsafe extern "C" fn set_max_stream_offset<T: PushSourceImpl>(
     element: *mut gst::ffi::GstElement,
     max_offset: u64,
 ) {
-    // u64::MAX is GST_CLOCK_TIME_NONE in C: the largest offset there is.
-    let max_offset = gst::ClockTime::from_nseconds(max_offset.min(gst::ClockTime::MAX.nseconds()));
-    unsafe { imp_of::<T>(element) }.set_max_stream_offset(max_offset)
+    unsafe { imp_of::<T>(element) }.set_max_stream_offset(clock_time(max_offset))
 }
 
 unsafe extern "C" fn get_push_source_flags<T: PushSourceImpl>(
@@ -213,86 +211,102 @@ unsafe extern "C" fn set_push_source_flags<T: PushSourceImpl>(
 }
 
 /// Calls on any [`PushSource`], whatever its implementation language.
+///
+/// An implementation that leaves a function of the vtable unset (possible from C) is not an
+/// error here: getters answer as a source without offset would, setters do nothing, and both
+/// log it.
 pub trait PushSourceExt: IsA<PushSource> + 'static {
     /// The source's latency (`IAMLatency::GetLatency`), `None` when it cannot tell.
     fn source_latency(&self) -> Option<gst::ClockTime> {
-        let iface = self.interface::<PushSource>()?;
-        let func = iface.as_ref().get_latency?;
+        let func = vfunc(self, "get_latency", |iface| iface.get_latency)?;
         let mut latency = 0u64;
-        let ok = unsafe { func(self.as_ptr() as *mut gst::ffi::GstElement, &mut latency) };
-        (ok != glib::ffi::GFALSE)
-            .then(|| gst::ClockTime::from_nseconds(latency.min(gst::ClockTime::MAX.nseconds())))
+        let ok = unsafe { func(element_ptr(self), &mut latency) };
+        (ok != glib::ffi::GFALSE).then(|| clock_time(latency))
     }
 
+    /// `IAMPushSource::GetStreamOffset`.
     fn stream_offset(&self) -> i64 {
-        let iface = self
-            .interface::<PushSource>()
-            .expect("implements PushSource");
-        let func = iface.as_ref().get_stream_offset.expect("get_stream_offset");
-        unsafe { func(self.as_ptr() as *mut gst::ffi::GstElement) }
+        vfunc(self, "get_stream_offset", |iface| iface.get_stream_offset)
+            .map_or(0, |func| unsafe { func(element_ptr(self)) })
     }
 
-    /// Applies `offset`; the result tells whether it exceeds the maximum stream offset.
+    /// Applies `offset` (`IAMPushSource::SetStreamOffset`); the result tells whether it exceeds
+    /// the maximum stream offset.
     fn set_stream_offset(&self, offset: i64) -> StreamOffsetResult {
-        let iface = self
-            .interface::<PushSource>()
-            .expect("implements PushSource");
-        let func = iface.as_ref().set_stream_offset.expect("set_stream_offset");
-        let result = unsafe { func(self.as_ptr() as *mut gst::ffi::GstElement, offset) };
-        unsafe { from_glib(result) }
-    }
-
-    fn max_stream_offset(&self) -> gst::ClockTime {
-        let iface = self
-            .interface::<PushSource>()
-            .expect("implements PushSource");
-        let func = iface
-            .as_ref()
-            .get_max_stream_offset
-            .expect("get_max_stream_offset");
-        let max = unsafe { func(self.as_ptr() as *mut gst::ffi::GstElement) };
-        gst::ClockTime::from_nseconds(max.min(gst::ClockTime::MAX.nseconds()))
-    }
-
-    fn set_max_stream_offset(&self, max_offset: gst::ClockTime) {
-        let iface = self
-            .interface::<PushSource>()
-            .expect("implements PushSource");
-        let func = iface
-            .as_ref()
-            .set_max_stream_offset
-            .expect("set_max_stream_offset");
-        unsafe {
-            func(
-                self.as_ptr() as *mut gst::ffi::GstElement,
-                max_offset.nseconds(),
-            )
+        let Some(func) = vfunc(self, "set_stream_offset", |iface| iface.set_stream_offset) else {
+            return StreamOffsetResult::for_offset(offset, self.max_stream_offset());
+        };
+        let result = unsafe { func(element_ptr(self), offset) };
+        if result == StreamOffsetResult::ExceedsMaximum.into_glib() {
+            StreamOffsetResult::ExceedsMaximum
+        } else {
+            StreamOffsetResult::Applied
         }
     }
 
-    fn push_source_flags(&self) -> PushSourceFlags {
-        let iface = self
-            .interface::<PushSource>()
-            .expect("implements PushSource");
-        let func = iface
-            .as_ref()
-            .get_push_source_flags
-            .expect("get_push_source_flags");
-        PushSourceFlags::from_bits_truncate(unsafe {
-            func(self.as_ptr() as *mut gst::ffi::GstElement)
+    /// `IAMPushSource::GetMaxStreamOffset`.
+    fn max_stream_offset(&self) -> gst::ClockTime {
+        vfunc(self, "get_max_stream_offset", |iface| {
+            iface.get_max_stream_offset
+        })
+        .map_or(gst::ClockTime::ZERO, |func| {
+            clock_time(unsafe { func(element_ptr(self)) })
         })
     }
 
+    /// `IAMPushSource::SetMaxStreamOffset`.
+    fn set_max_stream_offset(&self, max_offset: gst::ClockTime) {
+        if let Some(func) = vfunc(self, "set_max_stream_offset", |iface| {
+            iface.set_max_stream_offset
+        }) {
+            unsafe { func(element_ptr(self), max_offset.nseconds()) }
+        }
+    }
+
+    /// `IAMPushSource::GetPushSourceFlags`.
+    fn push_source_flags(&self) -> PushSourceFlags {
+        vfunc(self, "get_push_source_flags", |iface| {
+            iface.get_push_source_flags
+        })
+        .map_or(PushSourceFlags::empty(), |func| {
+            PushSourceFlags::from_bits_truncate(unsafe { func(element_ptr(self)) })
+        })
+    }
+
+    /// `IAMPushSource::SetPushSourceFlags`.
     fn set_push_source_flags(&self, flags: PushSourceFlags) {
-        let iface = self
-            .interface::<PushSource>()
-            .expect("implements PushSource");
-        let func = iface
-            .as_ref()
-            .set_push_source_flags
-            .expect("set_push_source_flags");
-        unsafe { func(self.as_ptr() as *mut gst::ffi::GstElement, flags.bits()) }
+        if let Some(func) = vfunc(self, "set_push_source_flags", |iface| {
+            iface.set_push_source_flags
+        }) {
+            unsafe { func(element_ptr(self), flags.bits()) }
+        }
     }
 }
 
 impl<O: IsA<PushSource>> PushSourceExt for O {}
+
+fn element_ptr<O: IsA<PushSource>>(source: &O) -> *mut gst::ffi::GstElement {
+    source.as_ptr() as *mut gst::ffi::GstElement
+}
+
+/// u64::MAX is GST_CLOCK_TIME_NONE in C: the largest time there is.
+fn clock_time(nseconds: u64) -> gst::ClockTime {
+    gst::ClockTime::from_nseconds(nseconds.min(gst::ClockTime::MAX.nseconds()))
+}
+
+fn vfunc<O: IsA<PushSource>, F>(
+    source: &O,
+    name: &str,
+    pick: impl FnOnce(&PushSourceInterface) -> Option<F>,
+) -> Option<F> {
+    let iface = source.interface::<PushSource>()?;
+    let func = pick(iface.as_ref());
+    if func.is_none() {
+        gst::warning!(
+            gst::CAT_DEFAULT,
+            obj = source.upcast_ref::<PushSource>(),
+            "GstPushSource implementation without {name}"
+        );
+    }
+    func
+}

@@ -137,3 +137,86 @@ fn the_interface_and_its_types_are_registered_by_name() {
         ]
     );
 }
+
+mod incomplete {
+    use super::*;
+
+    /// A push source whose vtable loses functions after registration, as a C implementation
+    /// that leaves them NULL would have it.
+    #[derive(Default)]
+    pub struct IncompleteSource;
+
+    #[glib::object_subclass]
+    impl ObjectSubclass for IncompleteSource {
+        const NAME: &'static str = "TestIncompletePushSource";
+        type Type = super::IncompleteSourceElement;
+        type ParentType = gst::Element;
+        type Interfaces = (PushSource,);
+    }
+
+    impl ObjectImpl for IncompleteSource {}
+    impl GstObjectImpl for IncompleteSource {}
+    impl ElementImpl for IncompleteSource {}
+
+    impl PushSourceImpl for IncompleteSource {
+        fn latency(&self) -> Option<gst::ClockTime> {
+            Some(ms(1))
+        }
+        fn stream_offset(&self) -> i64 {
+            1
+        }
+        fn set_stream_offset(&self, _offset: i64) -> StreamOffsetResult {
+            StreamOffsetResult::Applied
+        }
+        fn max_stream_offset(&self) -> gst::ClockTime {
+            ms(1)
+        }
+        fn set_max_stream_offset(&self, _max_offset: gst::ClockTime) {}
+        fn push_source_flags(&self) -> PushSourceFlags {
+            PushSourceFlags::all()
+        }
+        fn set_push_source_flags(&self, _flags: PushSourceFlags) {}
+    }
+}
+
+glib::wrapper! {
+    pub struct IncompleteSourceElement(ObjectSubclass<incomplete::IncompleteSource>)
+        @extends gst::Element, gst::Object, @implements PushSource;
+}
+
+#[test]
+fn callers_cope_with_an_implementation_missing_functions() {
+    use gst::glib::translate::IntoGlib;
+    init();
+    let element = glib::Object::new::<IncompleteSourceElement>();
+    unsafe {
+        let class =
+            glib::gobject_ffi::g_type_class_ref(IncompleteSourceElement::static_type().into_glib());
+        let iface =
+            glib::gobject_ffi::g_type_interface_peek(class, PushSource::static_type().into_glib())
+                as *mut gstpushsource::push_source::PushSourceInterface;
+        (*iface).get_latency = None;
+        (*iface).get_stream_offset = None;
+        (*iface).set_stream_offset = None;
+        (*iface).get_push_source_flags = None;
+        glib::gobject_ffi::g_type_class_unref(class);
+    }
+    let source = element.upcast_ref::<PushSource>();
+    assert_eq!(
+        source.source_latency(),
+        None,
+        "no latency function: cannot tell"
+    );
+    assert_eq!(source.stream_offset(), 0);
+    assert_eq!(
+        source.max_stream_offset(),
+        ms(1),
+        "the functions left still work"
+    );
+    assert_eq!(
+        source.set_stream_offset(ms(5).nseconds() as i64),
+        StreamOffsetResult::ExceedsMaximum,
+        "judged against the maximum it reports"
+    );
+    assert_eq!(source.push_source_flags(), PushSourceFlags::empty());
+}

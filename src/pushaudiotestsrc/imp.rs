@@ -695,7 +695,10 @@ impl ObjectImpl for PushAudioTestSrc {
             "max-offset" => self.apply_max_offset(ClockTime::from_nseconds(
                 value.get().expect("type checked upstream"),
             )),
-            "push-source-flags" => self.set_flags(value.get().expect("type checked upstream")),
+            "push-source-flags" => {
+                self.set_flags(value.get().expect("type checked upstream"));
+                self.obj().notify("is-live");
+            }
             "num-buffers" => {
                 lock(&self.settings).num_buffers = value.get().expect("type checked upstream")
             }
