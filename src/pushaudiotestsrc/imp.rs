@@ -806,7 +806,7 @@ impl ElementImpl for PushAudioTestSrc {
 
     fn send_event(&self, event: gst::Event) -> bool {
         if let gst::EventView::Seek(seek) = event.view()
-            && let Some(handled) = self.live_seek(seek)
+            && let Some(handled) = self.refuse_seek(seek)
         {
             return handled;
         }
@@ -815,24 +815,34 @@ impl ElementImpl for PushAudioTestSrc {
 }
 
 impl PushAudioTestSrc {
-    /// Live sources cannot move in time: rate 1.0 is a no-op, any other rate is refused.
-    /// `None` for a non-live source, which seeks normally.
-    fn live_seek(&self, seek: &gst::event::Seek) -> Option<bool> {
-        if !lock(&self.settings).is_live() {
-            return None;
-        }
-        let (rate, ..) = seek.get();
-        if rate == 1.0 {
-            gst::debug!(CAT, imp = self, "live source: seek at rate 1.0 is a no-op");
-            Some(true)
-        } else {
+    /// Answers the seeks this source refuses before the base class acts on them (it flushes
+    /// first, and a seek refused after the flush would leave the stream without a segment).
+    /// `None` lets the base class perform the seek.
+    fn refuse_seek(&self, seek: &gst::event::Seek) -> Option<bool> {
+        let (rate, _flags, _start_type, _start, stop_type, stop) = seek.get();
+        if lock(&self.settings).is_live() {
+            // Live sources cannot move in time: rate 1.0 is a no-op, any other rate is refused.
+            if rate == 1.0 {
+                gst::debug!(CAT, imp = self, "live source: seek at rate 1.0 is a no-op");
+                return Some(true);
+            }
             gst::warning!(
                 CAT,
                 imp = self,
                 "live source refuses a seek at rate {rate}: a live capture runs at rate 1.0"
             );
-            Some(false)
+            return Some(false);
         }
+        let open_end = stop_type == gst::SeekType::None || stop.value() == -1;
+        if rate < 0.0 && open_end && self.duration().is_none() {
+            gst::warning!(
+                CAT,
+                imp = self,
+                "reverse playback needs a stop position: seek with a stop or set num-buffers"
+            );
+            return Some(false);
+        }
+        None
     }
 }
 
@@ -966,7 +976,7 @@ impl BaseSrcImpl for PushAudioTestSrc {
 
     fn event(&self, event: &gst::Event) -> bool {
         if let gst::EventView::Seek(seek) = event.view()
-            && let Some(handled) = self.live_seek(seek)
+            && let Some(handled) = self.refuse_seek(seek)
         {
             return handled;
         }
