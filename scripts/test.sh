@@ -34,6 +34,9 @@ cargo clippy --locked --all-targets -- -D warnings
 step "G_DEBUG=fatal_warnings cargo test --locked"
 G_DEBUG=fatal_warnings cargo test --locked
 
+step "cargo run --locked --example demo (Quick start demo)"
+cargo run --locked --example demo
+
 build="$tmp/meson-build"
 
 step "meson setup $build"
