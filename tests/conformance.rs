@@ -585,3 +585,58 @@ fn unlock_interrupts_a_clock_wait_at_once() {
     harness.play();
     crank_and_pull(&mut harness);
 }
+
+/// Renders a live source into `fakesink sync=true` on a TestClock, releasing every clock wait
+/// in turn, and returns `(pts, running time at render)` for each buffer.
+fn render_times(properties: &str, buffers: usize) -> Vec<(gst::ClockTime, gst::ClockTime)> {
+    init();
+    let pipeline = gst::parse::launch(&format!(
+        "pushaudiotestsrc samplesperbuffer=480 {properties} ! {CAPS_48K_MONO} ! \
+         fakesink name=sink sync=true processing-deadline=0 signal-handoffs=true"
+    ))
+    .unwrap()
+    .downcast::<gst::Pipeline>()
+    .unwrap();
+    let testclock = gst_check::TestClock::new();
+    pipeline.use_clock(Some(&testclock));
+    let rendered = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+    let (record, clock) = (rendered.clone(), testclock.clone());
+    pipeline
+        .by_name("sink")
+        .unwrap()
+        .connect("handoff", false, move |values| {
+            // Source and sink share one streaming thread: the clock still shows the sink's wait.
+            let buffer = values[1].get::<gst::Buffer>().unwrap();
+            record
+                .lock()
+                .unwrap()
+                .push((buffer.pts().unwrap(), clock.time()));
+            None
+        });
+    pipeline.set_state(gst::State::Playing).unwrap();
+    while rendered.lock().unwrap().len() < buffers {
+        release_next_wait(&testclock);
+    }
+    let base_time = pipeline.base_time().unwrap();
+    pipeline.set_state(gst::State::Null).unwrap();
+    let rendered = rendered.lock().unwrap().clone();
+    rendered
+        .into_iter()
+        .map(|(pts, at)| (pts, at - base_time))
+        .collect()
+}
+
+#[test]
+fn case_3_at_the_sink_rendered_at_capture_plus_offset_plus_latency_exactly() {
+    for (latency, offset) in [(ms(30), 0i64), (ms(30), 50_000_000), (ms(500), 123_456_789)] {
+        let properties = format!("latency={} ts-offset={offset}", latency.nseconds());
+        for (k, (pts, rendered)) in render_times(&properties, 6).into_iter().enumerate() {
+            assert_eq!(pts, BUFFER * k as u64, "capture time of buffer {k}");
+            assert_eq!(
+                rendered,
+                pts + gst::ClockTime::from_nseconds(offset as u64) + latency,
+                "latency {latency}, ts-offset {offset}: buffer {k} rendered at capture + offset + PL"
+            );
+        }
+    }
+}
