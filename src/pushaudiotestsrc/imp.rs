@@ -111,6 +111,16 @@ struct State {
     dropped_samples: u64,
 }
 
+impl State {
+    fn rate(&self) -> Result<u32, gst::FlowError> {
+        let generator = self
+            .generator
+            .as_ref()
+            .ok_or(gst::FlowError::NotNegotiated)?;
+        Ok(generator.rate)
+    }
+}
+
 #[derive(Debug, Default)]
 struct ClockWait {
     clock_id: Option<gst::SingleShotClockId>,
@@ -385,11 +395,7 @@ impl PushAudioTestSrc {
     /// Decides, at running time `now`, what happens to the next live buffer.
     fn next_capture(&self, settings: &Settings, now: ClockTime) -> Result<Capture, gst::FlowError> {
         let mut state = lock(&self.state);
-        let rate = state
-            .generator
-            .as_ref()
-            .ok_or(gst::FlowError::NotNegotiated)?
-            .rate;
+        let rate = state.rate()?;
         let spb = settings.samples_per_buffer as u64;
         let start = *state.capture_start.get_or_insert(now);
         let first = state.next_sample;
@@ -455,7 +461,7 @@ impl PushAudioTestSrc {
                     pts,
                     end,
                 } => {
-                    return self.produce(first, frames, pts, end - pts, false);
+                    return self.produce(first, frames, pts, end - pts);
                 }
             }
         }
@@ -493,13 +499,9 @@ impl PushAudioTestSrc {
     }
 
     fn create_seekable(&self, settings: &Settings) -> Result<gst::Buffer, gst::FlowError> {
-        let (first, frames, reverse) = {
+        let (first, frames, rate) = {
             let mut state = lock(&self.state);
-            let rate = state
-                .generator
-                .as_ref()
-                .ok_or(gst::FlowError::NotNegotiated)?
-                .rate;
+            let rate = state.rate()?;
             let spb = settings.samples_per_buffer as u64;
             let end = settings.end_sample().unwrap_or(u64::MAX);
             if let Some(position) = state.pending_position.take() {
@@ -521,20 +523,19 @@ impl PushAudioTestSrc {
                 }
                 let frames = spb.min(next - first_allowed);
                 state.next_sample = next - frames;
-                (next - frames, frames, true)
+                (next - frames, frames, rate)
             } else {
                 if next >= stop {
                     return Err(gst::FlowError::Eos);
                 }
                 let frames = spb.min(stop - next);
                 state.next_sample = next + frames;
-                (next, frames, false)
+                (next, frames, rate)
             }
         };
-        let rate = self.rate();
         let pts = time::samples_to_time(first, rate);
         let end = time::samples_to_time(first + frames, rate);
-        self.produce(first, frames, pts, end - pts, reverse)
+        self.produce(first, frames, pts, end - pts)
     }
 
     fn produce(
@@ -543,7 +544,6 @@ impl PushAudioTestSrc {
         frames: u64,
         pts: ClockTime,
         duration: ClockTime,
-        reverse: bool,
     ) -> Result<gst::Buffer, gst::FlowError> {
         let mut state = lock(&self.state);
         let generator = state
@@ -570,7 +570,7 @@ impl PushAudioTestSrc {
         gst::trace!(
             CAT,
             imp = self,
-            "buffer at sample {first} ({frames} frames, reverse {reverse}), pts {pts}"
+            "buffer at sample {first} ({frames} frames), pts {pts}"
         );
         Ok(buffer)
     }
