@@ -640,3 +640,24 @@ fn case_3_at_the_sink_rendered_at_capture_plus_offset_plus_latency_exactly() {
         }
     }
 }
+
+#[test]
+fn flush_interrupts_a_clock_wait_at_once() {
+    let (mut harness, _bus) = source_harness(&[("latency", 3_600_000_000_000u64.to_value())]);
+    harness.play();
+    let testclock = harness.testclock().unwrap();
+    testclock.wait_for_next_pending_id();
+    assert!(harness.push_upstream_event(gst::event::FlushStart::new()));
+    assert_eq!(testclock.peek_id_count(), 0, "the wait was unscheduled");
+    assert!(harness.push_upstream_event(gst::event::FlushStop::new(true)));
+    // GstBaseSrc restarts a live source's streaming at the next change to PLAYING.
+    let element = harness.element().unwrap();
+    element.set_state(gst::State::Paused).unwrap();
+    harness.play();
+    let buffer = crank_and_pull(&mut harness);
+    assert_eq!(
+        buffer.pts(),
+        Some(gst::ClockTime::ZERO),
+        "the interrupted buffer, not lost"
+    );
+}
