@@ -234,7 +234,8 @@ pub trait PushSourceExt: IsA<PushSource> + 'static {
     /// the maximum stream offset.
     fn set_stream_offset(&self, offset: i64) -> StreamOffsetResult {
         let Some(func) = vfunc(self, "set_stream_offset", |iface| iface.set_stream_offset) else {
-            return StreamOffsetResult::for_offset(offset, self.max_stream_offset());
+            // Nothing to exceed: the same answer as the C header's caller.
+            return StreamOffsetResult::Applied;
         };
         let result = unsafe { func(element_ptr(self), offset) };
         if result == StreamOffsetResult::ExceedsMaximum.into_glib() {

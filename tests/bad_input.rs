@@ -39,6 +39,8 @@ fn out_of_range_values_are_refused_through_gst_launch() {
     assert_refused_by_gst_launch("freq", "-1");
     assert_refused_by_gst_launch("freq", "nan");
     assert_refused_by_gst_launch("samplesperbuffer", "0");
+    // A buffer of G_MAXINT samples could not be allocated: the range stops at 2^20.
+    assert_refused_by_gst_launch("samplesperbuffer", "2147483647");
     assert_refused_by_gst_launch("volume", "1.5");
     // GLib reads "-5" for a guint64 as 2^64 - 5; the ranges stop at GstClockTimeDiff's maximum.
     assert_refused_by_gst_launch("latency", "-5");

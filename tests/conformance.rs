@@ -79,7 +79,7 @@ fn live_buffer_is_pushed_at_capture_plus_latency() {
     harness.play();
     let testclock = harness.testclock().unwrap();
     for k in 0..5u64 {
-        let id = testclock.wait_for_next_pending_id();
+        let id = next_pending_wait(&testclock);
         assert_eq!(
             id.time(),
             BUFFER * k + ms(100),
@@ -103,7 +103,7 @@ fn latency_below_one_buffer_is_one_buffer() {
     harness.play();
     let testclock = harness.testclock().unwrap();
     assert_eq!(
-        testclock.wait_for_next_pending_id().time(),
+        next_pending_wait(&testclock).time(),
         BUFFER,
         "not before the last sample is captured"
     );
@@ -130,7 +130,7 @@ fn latency_change_while_playing_posts_latency_and_takes_effect() {
         1
     );
     assert_eq!(latency_query(&element).1, ms(50));
-    let id = harness.testclock().unwrap().wait_for_next_pending_id();
+    let id = next_pending_wait(&harness.testclock().unwrap());
     assert_eq!(
         id.time(),
         BUFFER + ms(50),
@@ -333,20 +333,6 @@ fn offsets_apply_to_segments_sent_after_they_change_only() {
     assert_eq!(original.base(), Some(gst::ClockTime::ZERO));
 }
 
-/// Advances the clock to the next pending wait and releases it; returns the wait's time.
-// `TestClock::process_id` would unref an id it only borrows (gstreamer-check 0.25 with GStreamer
-// 1.22), so the id is released through `process_next_clock_id`.
-fn release_next_wait(testclock: &gst_check::TestClock) -> gst::ClockTime {
-    let time = testclock.wait_for_next_pending_id().time();
-    if time > testclock.time() {
-        testclock.set_time(time);
-    }
-    testclock
-        .process_next_clock_id()
-        .expect("the pending wait is due");
-    time
-}
-
 /// `pushaudiotestsrc ! [queue !] fakesink sync=false` on a TestClock, with fakesink's pad blocked
 /// while the clock runs on; returns what fakesink received and the bus messages.
 fn blocked_downstream(
@@ -411,7 +397,7 @@ fn blocked_downstream(
             break;
         }
     }
-    let next = testclock.wait_for_next_pending_id();
+    let next = next_pending_wait(&testclock);
     assert_eq!(
         next.time(),
         end + BUFFER,
@@ -499,6 +485,7 @@ fn case_6_blocked_longer_than_capacity_loses_oldest_data() {
         Some(ms(10)),
         "running time of the first lost sample"
     );
+    assert_eq!(qos.get().4, Some(ms(430)), "duration: the time lost");
 }
 
 #[test]
@@ -574,7 +561,7 @@ fn unlock_interrupts_a_clock_wait_at_once() {
     let (mut harness, _bus) = source_harness(&[("latency", 3_600_000_000_000u64.to_value())]);
     harness.play();
     // The source now waits for an hour of TestClock time that never passes.
-    let id = harness.testclock().unwrap().wait_for_next_pending_id();
+    let id = next_pending_wait(&harness.testclock().unwrap());
     assert_eq!(id.time(), gst::ClockTime::from_seconds(3600));
     let element = harness.element().unwrap();
     assert_eq!(
@@ -646,7 +633,7 @@ fn flush_interrupts_a_clock_wait_at_once() {
     let (mut harness, _bus) = source_harness(&[("latency", 3_600_000_000_000u64.to_value())]);
     harness.play();
     let testclock = harness.testclock().unwrap();
-    testclock.wait_for_next_pending_id();
+    next_pending_wait(&testclock);
     assert!(harness.push_upstream_event(gst::event::FlushStart::new()));
     assert_eq!(testclock.peek_id_count(), 0, "the wait was unscheduled");
     assert!(harness.push_upstream_event(gst::event::FlushStop::new(true)));
@@ -660,4 +647,138 @@ fn flush_interrupts_a_clock_wait_at_once() {
         Some(gst::ClockTime::ZERO),
         "the interrupted buffer, not lost"
     );
+}
+
+/// Live source of 10 ms buffers into fakesink on a TestClock whose waits end `lateness` late.
+fn with_wakeup_jitter(
+    properties: &str,
+    lateness: gst::ClockTime,
+    buffers: usize,
+) -> (Vec<Item>, Vec<gst::Message>) {
+    init();
+    let pipeline = gst::parse::launch(&format!(
+        "pushaudiotestsrc samplesperbuffer=480 {properties} ! {CAPS_48K_MONO} ! fakesink name=sink sync=false"
+    ))
+    .unwrap()
+    .downcast::<gst::Pipeline>()
+    .unwrap();
+    let testclock = gst_check::TestClock::new();
+    pipeline.use_clock(Some(&testclock));
+    let recorder = Recorder::attach(
+        &pipeline
+            .by_name("sink")
+            .unwrap()
+            .static_pad("sink")
+            .unwrap(),
+    );
+    pipeline.set_state(gst::State::Playing).unwrap();
+    for _ in 0..buffers {
+        release_next_wait_late(&testclock, lateness);
+        recorder.next_buffer();
+    }
+    await_pending_wait(&testclock);
+    let messages = drain_messages(&pipeline.bus().unwrap());
+    pipeline.set_state(gst::State::Null).unwrap();
+    let items = recorder
+        .take()
+        .into_iter()
+        .filter(|i| matches!(i, Item::Buffer { .. }))
+        .collect();
+    (items, messages)
+}
+
+#[test]
+fn no_slack_loses_nothing_to_wakeup_jitter() {
+    // max-offset 0: the capture buffer holds exactly the latency; waking 3 ms late every time
+    // overwrites part of the oldest buffer, never all of it.
+    let (buffers, messages) = with_wakeup_jitter("max-offset=0", ms(3), 20);
+    assert_eq!(buffers.len(), 20);
+    for (k, item) in buffers.iter().enumerate() {
+        let Item::Buffer { pts, discont, .. } = *item else {
+            unreachable!()
+        };
+        assert_eq!(pts, BUFFER * k as u64, "every buffer, in order");
+        assert_eq!(discont, k == 0);
+    }
+    assert!(
+        !messages
+            .iter()
+            .any(|m| matches!(m.view(), gst::MessageView::Qos(_)))
+    );
+}
+
+#[test]
+fn no_slack_loses_whole_buffers_once_they_are_overwritten() {
+    // Waking 25 ms late with a 10 ms capture buffer: buffers due are overwritten whole.
+    let (buffers, messages) = with_wakeup_jitter("max-offset=0", ms(25), 3);
+    let Item::Buffer { pts, discont, .. } = buffers[1] else {
+        unreachable!()
+    };
+    assert!(pts > BUFFER, "a buffer was lost: {buffers:?}");
+    assert!(discont);
+    assert!(
+        messages
+            .iter()
+            .any(|m| matches!(m.view(), gst::MessageView::Qos(_)))
+    );
+}
+
+#[test]
+fn liveness_only_changes_in_null_or_ready() {
+    let (mut harness, bus) = source_harness(&[]);
+    harness.play();
+    crank_and_pull(&mut harness);
+    drain_messages(&bus);
+    let element = harness.element().unwrap();
+    element.set_property("is-live", false);
+    assert!(element.property::<bool>("is-live"), "refused while playing");
+    let source = element.dynamic_cast_ref::<PushSource>().unwrap();
+    source.set_push_source_flags(PushSourceFlags::NOT_LIVE | PushSourceFlags::INTERNAL_RM);
+    assert_eq!(
+        source.push_source_flags(),
+        PushSourceFlags::INTERNAL_RM,
+        "the other flags apply, not-live does not"
+    );
+    assert_eq!(
+        warnings(&drain_messages(&bus)).len(),
+        2,
+        "each refusal is reported"
+    );
+    crank_and_pull(&mut harness);
+    element.set_state(gst::State::Ready).unwrap();
+    element.set_property("is-live", false);
+    assert!(!element.property::<bool>("is-live"), "accepted in READY");
+}
+
+#[test]
+fn rate_renegotiation_keeps_the_capture_timeline() {
+    let (mut harness, _bus) = source_harness(&[]);
+    harness.play();
+    for _ in 0..3 {
+        crank_and_pull(&mut harness);
+    }
+    // 8 kHz from now on: 480 samples last 60 ms. A buffer already waiting on the clock may still
+    // come at 48 kHz; the timeline runs on without a gap either way.
+    harness.set_sink_caps_str("audio/x-raw,format=S16LE,layout=interleaved,rate=8000,channels=1");
+    let mut expected_pts = BUFFER * 3;
+    let buffer = loop {
+        let buffer = crank_and_pull(&mut harness);
+        assert_eq!(buffer.pts(), Some(expected_pts), "continuous, no gap");
+        expected_pts += buffer.duration().unwrap();
+        if buffer.duration() == Some(ms(60)) {
+            break buffer;
+        }
+        assert_eq!(
+            expected_pts,
+            BUFFER * 4,
+            "at most one buffer at the old rate"
+        );
+    };
+    assert_eq!(
+        buffer.offset(),
+        buffer.pts().unwrap().nseconds() * 8_000 / 1_000_000_000,
+        "on the new sample grid"
+    );
+    assert!(buffer.flags().contains(gst::BufferFlags::DISCONT));
+    assert_eq!(crank_and_pull(&mut harness).pts(), Some(expected_pts));
 }

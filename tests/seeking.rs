@@ -322,3 +322,40 @@ fn samples_are_identical_forward_and_after_a_seek() {
     assert_eq!(sought.first().unwrap().0, gst::ClockTime::from_mseconds(50));
     assert_eq!(&forward[5..], &sought[..]);
 }
+
+#[test]
+fn first_segment_after_a_seek_is_the_new_one_with_the_offset() {
+    // ts-offset changed before a flushing seek: the segment re-sent for the offset must not be
+    // the one from before the seek.
+    let (pipeline, recorder) = prerolled("");
+    pipeline
+        .by_name("src")
+        .unwrap()
+        .set_property("ts-offset", 5_000_000_000i64);
+    recorder.take();
+    assert!(seek(
+        &pipeline,
+        1.0,
+        gst::ClockTime::from_mseconds(300),
+        None
+    ));
+    let items = recorder.take();
+    let flush_stop = items
+        .iter()
+        .position(|i| *i == Item::FlushStop)
+        .expect("FLUSH_STOP");
+    let segments: Vec<_> = items[flush_stop..]
+        .iter()
+        .filter_map(|i| match i {
+            Item::Segment(segment) => Some(segment.clone()),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(segments.len(), 1, "one segment after the flush: {items:?}");
+    assert_eq!(
+        segments[0].start(),
+        Some(gst::ClockTime::from_mseconds(300))
+    );
+    assert_eq!(segments[0].base(), Some(gst::ClockTime::from_seconds(5)));
+    pipeline.set_state(gst::State::Null).unwrap();
+}

@@ -37,6 +37,9 @@ const DEFAULT_RATE: u32 = 44_100;
 const MIN_RATE: i32 = 8_000;
 const MAX_RATE: i32 = 192_000;
 const MAX_CHANNELS: i32 = 8;
+/// 2^20 samples (about 22 s at 48 kHz, 32 MiB at 8 channels of F32): a buffer that can always
+/// be allocated, where G_MAXINT would make the allocation abort the process.
+const MAX_SAMPLES_PER_BUFFER: i32 = 1 << 20;
 /// Durations stay within GstClockTimeDiff's range, so that a negative number (which GLib's
 /// parser turns into a huge guint64) is refused instead of becoming a wait of centuries.
 const MAX_DURATION_NS: u64 = i64::MAX as u64;
@@ -276,18 +279,32 @@ impl PushAudioTestSrc {
         );
     }
 
-    fn set_flags(&self, flags: PushSourceFlags) {
+    /// Sets the flags; `not-live` and the base class's live flag are one fact, and both only
+    /// change in NULL or READY (a running source cannot turn into another kind of source).
+    fn set_flags(&self, mut flags: PushSourceFlags) {
+        let state = self.obj().current_state();
         let live = !flags.contains(PushSourceFlags::NOT_LIVE);
+        let was_live = lock(&self.settings).is_live();
+        if live != was_live && state > gst::State::Ready {
+            gst::element_imp_warning!(
+                self,
+                gst::CoreError::StateChange,
+                ("Liveness can only change in NULL or READY: keeping is-live={was_live}"),
+                ["refused not-live={} in {state:?}", !live]
+            );
+            flags.set(PushSourceFlags::NOT_LIVE, !was_live);
+        }
         lock(&self.settings).flags = flags;
-        // The base class's live flag and `not-live` are one fact.
-        self.obj().set_live(live);
+        self.obj()
+            .set_live(!flags.contains(PushSourceFlags::NOT_LIVE));
     }
 
     fn set_is_live(&self, live: bool) {
         let flags = {
-            let mut settings = lock(&self.settings);
-            settings.flags.set(PushSourceFlags::NOT_LIVE, !live);
-            settings.flags
+            let settings = lock(&self.settings);
+            let mut flags = settings.flags;
+            flags.set(PushSourceFlags::NOT_LIVE, !live);
+            flags
         };
         self.set_flags(flags);
         self.obj().notify("push-source-flags");
@@ -413,12 +430,14 @@ impl PushAudioTestSrc {
         }
 
         // The modelled device buffer holds `latency + max-offset` of capture: anything captured
-        // before `now - capacity` has been overwritten.
+        // before `now - capacity` has been overwritten. Like a device's ring buffer it works in
+        // whole buffers (periods): a buffer is lost once all of it has been overwritten, so the
+        // wake-up jitter of a source with no slack (max-offset 0) loses nothing.
         let capacity = time::saturating_add(settings.effective_latency(rate), settings.max_offset);
-        let oldest_kept = now.saturating_sub(capacity);
-        if pts < oldest_kept {
-            let oldest_kept_sample = time::time_to_samples_ceil(oldest_kept - start, rate);
-            let lost_buffers = (oldest_kept_sample - first).div_ceil(spb);
+        let oldest_kept = now.saturating_sub(capacity).saturating_sub(start);
+        let oldest_kept_sample = time::time_to_samples_ceil(oldest_kept, rate);
+        let lost_buffers = oldest_kept_sample.saturating_sub(first) / spb;
+        if lost_buffers > 0 {
             let next = first.saturating_add(lost_buffers.saturating_mul(spb));
             let next = settings.end_sample().map_or(next, |end| next.min(end));
             let dropped = next - first;
@@ -468,10 +487,15 @@ impl PushAudioTestSrc {
     }
 
     fn post_lost(&self, settings: &Settings, dropped: u64, at: ClockTime, now: ClockTime) {
-        let (processed, total_dropped) = {
+        let (processed, total_dropped, rate) = {
             let state = lock(&self.state);
-            (state.processed_samples, state.dropped_samples)
+            (
+                state.processed_samples,
+                state.dropped_samples,
+                state.rate().unwrap_or(DEFAULT_RATE),
+            )
         };
+        let running_time = time::add_offset(at, settings.ts_offset).unwrap_or(ClockTime::ZERO);
         gst::warning!(
             CAT,
             imp = self,
@@ -481,9 +505,10 @@ impl PushAudioTestSrc {
         );
         let jitter = now.nseconds() as i64 - at.nseconds() as i64;
         let message = gst::message::Qos::builder(true)
-            .running_time(at)
+            .running_time(running_time)
             .stream_time(at)
             .timestamp(at)
+            .duration(time::samples_to_time(dropped, rate))
             .values(jitter, 1.0, 1_000_000)
             .stats(
                 gst::GenericFormattedValue::Default(Some(gst::format::Default::from_u64(
@@ -598,6 +623,7 @@ impl ObjectImpl for PushAudioTestSrc {
                     .nick("Samples per buffer")
                     .blurb("Number of samples in each outgoing buffer")
                     .minimum(1)
+                    .maximum(MAX_SAMPLES_PER_BUFFER)
                     .default_value(DEFAULT_SAMPLES_PER_BUFFER as i32)
                     .mutable_playing()
                     .build(),
@@ -913,10 +939,11 @@ impl BaseSrcImpl for PushAudioTestSrc {
         {
             let mut state = lock(&self.state);
             if let Some(old) = state.generator.as_ref().filter(|old| old.rate != rate) {
-                // Keep the stream position across a rate change.
+                // Keep the stream position (and a live source's capture timeline) across a rate
+                // change; the sample grid changes, so the next buffer is a discontinuity.
                 let position = time::samples_to_time(state.next_sample, old.rate);
                 state.next_sample = time::time_to_samples_ceil(position, rate);
-                state.capture_start = None;
+                state.discont = true;
             }
             state.generator = Some(Generator::new(
                 settings.wave,
@@ -1016,6 +1043,9 @@ impl BaseSrcImpl for PushAudioTestSrc {
             "seek to {position} at rate {}",
             segment.rate()
         );
+        // The segment kept for ts-offset updates is the one before the seek: the base class sends
+        // the new one before the next buffer.
+        lock(&self.output_segment).original = None;
         let mut state = lock(&self.state);
         state.reverse = reverse;
         state.pending_position = Some(position);

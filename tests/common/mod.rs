@@ -47,8 +47,44 @@ pub fn source_harness(properties: &[(&str, glib::Value)]) -> (gst_check::Harness
     (harness, bus)
 }
 
+/// Waits (within the hang guard) until the clock has a pending wait.
+pub fn await_pending_wait(testclock: &gst_check::TestClock) {
+    let (found, _) =
+        testclock.timed_wait_for_multiple_pending_ids(1, HANG_GUARD.as_millis() as u32);
+    assert!(found, "a clock wait within the hang guard");
+}
+
+/// The next pending wait, waiting for one within the hang guard.
+pub fn next_pending_wait(testclock: &gst_check::TestClock) -> gst::ClockId {
+    await_pending_wait(testclock);
+    testclock.wait_for_next_pending_id()
+}
+
+/// Advances the clock to the next pending wait plus `lateness` (a wake-up jitter) and releases
+/// it; returns the wait's time.
+// `TestClock::process_id` would unref an id it only borrows (gstreamer-check 0.25 with GStreamer
+// 1.22), so the id is released through `process_next_clock_id`.
+pub fn release_next_wait_late(
+    testclock: &gst_check::TestClock,
+    lateness: gst::ClockTime,
+) -> gst::ClockTime {
+    let time = next_pending_wait(testclock).time();
+    if time + lateness > testclock.time() {
+        testclock.set_time(time + lateness);
+    }
+    testclock
+        .process_next_clock_id()
+        .expect("the pending wait is due");
+    time
+}
+
+pub fn release_next_wait(testclock: &gst_check::TestClock) -> gst::ClockTime {
+    release_next_wait_late(testclock, gst::ClockTime::ZERO)
+}
+
 /// Lets the live source's next clock wait complete and returns the buffer it pushes.
 pub fn crank_and_pull(harness: &mut gst_check::Harness) -> gst::Buffer {
+    await_pending_wait(&harness.testclock().unwrap());
     harness
         .crank_single_clock_wait()
         .expect("a pending clock wait");

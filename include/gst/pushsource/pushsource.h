@@ -63,21 +63,30 @@ gst_push_source_get_type (void)
 static inline gboolean
 gst_push_source_get_latency (GstElement * source, GstClockTime * latency)
 {
-  GstPushSourceInterface *iface = GST_PUSH_SOURCE_GET_INTERFACE (source);
+  GstPushSourceInterface *iface;
+
+  g_return_val_if_fail (GST_IS_PUSH_SOURCE (source), FALSE);
+  iface = GST_PUSH_SOURCE_GET_INTERFACE (source);
   return iface->get_latency ? iface->get_latency (source, latency) : FALSE;
 }
 
 static inline gint64
 gst_push_source_get_stream_offset (GstElement * source)
 {
-  GstPushSourceInterface *iface = GST_PUSH_SOURCE_GET_INTERFACE (source);
+  GstPushSourceInterface *iface;
+
+  g_return_val_if_fail (GST_IS_PUSH_SOURCE (source), 0);
+  iface = GST_PUSH_SOURCE_GET_INTERFACE (source);
   return iface->get_stream_offset ? iface->get_stream_offset (source) : 0;
 }
 
 static inline GstPushSourceOffsetResult
 gst_push_source_set_stream_offset (GstElement * source, gint64 offset)
 {
-  GstPushSourceInterface *iface = GST_PUSH_SOURCE_GET_INTERFACE (source);
+  GstPushSourceInterface *iface;
+
+  g_return_val_if_fail (GST_IS_PUSH_SOURCE (source), GST_PUSH_SOURCE_OFFSET_APPLIED);
+  iface = GST_PUSH_SOURCE_GET_INTERFACE (source);
   if (!iface->set_stream_offset)
     return GST_PUSH_SOURCE_OFFSET_APPLIED;
   return (GstPushSourceOffsetResult) iface->set_stream_offset (source, offset);
@@ -86,14 +95,20 @@ gst_push_source_set_stream_offset (GstElement * source, gint64 offset)
 static inline GstClockTime
 gst_push_source_get_max_stream_offset (GstElement * source)
 {
-  GstPushSourceInterface *iface = GST_PUSH_SOURCE_GET_INTERFACE (source);
+  GstPushSourceInterface *iface;
+
+  g_return_val_if_fail (GST_IS_PUSH_SOURCE (source), 0);
+  iface = GST_PUSH_SOURCE_GET_INTERFACE (source);
   return iface->get_max_stream_offset ? iface->get_max_stream_offset (source) : 0;
 }
 
 static inline void
 gst_push_source_set_max_stream_offset (GstElement * source, GstClockTime max_offset)
 {
-  GstPushSourceInterface *iface = GST_PUSH_SOURCE_GET_INTERFACE (source);
+  GstPushSourceInterface *iface;
+
+  g_return_if_fail (GST_IS_PUSH_SOURCE (source));
+  iface = GST_PUSH_SOURCE_GET_INTERFACE (source);
   if (iface->set_max_stream_offset)
     iface->set_max_stream_offset (source, max_offset);
 }
@@ -101,14 +116,20 @@ gst_push_source_set_max_stream_offset (GstElement * source, GstClockTime max_off
 static inline guint
 gst_push_source_get_push_source_flags (GstElement * source)
 {
-  GstPushSourceInterface *iface = GST_PUSH_SOURCE_GET_INTERFACE (source);
+  GstPushSourceInterface *iface;
+
+  g_return_val_if_fail (GST_IS_PUSH_SOURCE (source), 0);
+  iface = GST_PUSH_SOURCE_GET_INTERFACE (source);
   return iface->get_push_source_flags ? iface->get_push_source_flags (source) : 0;
 }
 
 static inline void
 gst_push_source_set_push_source_flags (GstElement * source, guint flags)
 {
-  GstPushSourceInterface *iface = GST_PUSH_SOURCE_GET_INTERFACE (source);
+  GstPushSourceInterface *iface;
+
+  g_return_if_fail (GST_IS_PUSH_SOURCE (source));
+  iface = GST_PUSH_SOURCE_GET_INTERFACE (source);
   if (iface->set_push_source_flags)
     iface->set_push_source_flags (source, flags);
 }
