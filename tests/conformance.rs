@@ -348,10 +348,7 @@ fn blocked_downstream(
             ""
         }
     );
-    let pipeline = gst::parse::launch(&description)
-        .unwrap()
-        .downcast::<gst::Pipeline>()
-        .unwrap();
+    let pipeline = pipeline(&description);
     let testclock = gst_check::TestClock::new();
     pipeline.use_clock(Some(&testclock));
     let sinkpad = pipeline
@@ -463,10 +460,7 @@ fn case_6_blocked_longer_than_capacity_loses_oldest_data() {
         Some(true)
     );
 
-    let qos: Vec<_> = messages
-        .iter()
-        .filter(|m| matches!(m.view(), gst::MessageView::Qos(_)))
-        .collect();
+    let qos: Vec<_> = messages_of(&messages, gst::MessageType::Qos);
     assert_eq!(qos.len(), 1, "one QOS message");
     let gst::MessageView::Qos(qos) = qos[0].view() else {
         unreachable!()
@@ -506,11 +500,7 @@ fn case_6_with_a_queue_nothing_is_lost() {
         assert_eq!(offset, 480 * k as u64);
         assert_eq!(discont, k == 0);
     }
-    assert!(
-        !messages
-            .iter()
-            .any(|m| matches!(m.view(), gst::MessageView::Qos(_)))
-    );
+    assert!(messages_of(&messages, gst::MessageType::Qos).is_empty());
 }
 
 #[test]
@@ -525,11 +515,7 @@ fn blocked_within_capacity_loses_nothing() {
             .skip(1)
             .all(|b| matches!(b, Item::Buffer { discont: false, .. }))
     );
-    assert!(
-        !messages
-            .iter()
-            .any(|m| matches!(m.view(), gst::MessageView::Qos(_)))
-    );
+    assert!(messages_of(&messages, gst::MessageType::Qos).is_empty());
 }
 
 #[test]
@@ -577,13 +563,10 @@ fn unlock_interrupts_a_clock_wait_at_once() {
 /// in turn, and returns `(pts, running time at render)` for each buffer.
 fn render_times(properties: &str, buffers: usize) -> Vec<(gst::ClockTime, gst::ClockTime)> {
     init();
-    let pipeline = gst::parse::launch(&format!(
+    let pipeline = pipeline(&format!(
         "pushaudiotestsrc samplesperbuffer=480 {properties} ! {CAPS_48K_MONO} ! \
          fakesink name=sink sync=true processing-deadline=0 signal-handoffs=true"
-    ))
-    .unwrap()
-    .downcast::<gst::Pipeline>()
-    .unwrap();
+    ));
     let testclock = gst_check::TestClock::new();
     pipeline.use_clock(Some(&testclock));
     let rendered = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
@@ -656,12 +639,9 @@ fn with_wakeup_jitter(
     buffers: usize,
 ) -> (Vec<Item>, Vec<gst::Message>) {
     init();
-    let pipeline = gst::parse::launch(&format!(
+    let pipeline = pipeline(&format!(
         "pushaudiotestsrc samplesperbuffer=480 {properties} ! {CAPS_48K_MONO} ! fakesink name=sink sync=false"
-    ))
-    .unwrap()
-    .downcast::<gst::Pipeline>()
-    .unwrap();
+    ));
     let testclock = gst_check::TestClock::new();
     pipeline.use_clock(Some(&testclock));
     let recorder = Recorder::attach(
@@ -700,11 +680,7 @@ fn no_slack_loses_nothing_to_wakeup_jitter() {
         assert_eq!(pts, BUFFER * k as u64, "every buffer, in order");
         assert_eq!(discont, k == 0);
     }
-    assert!(
-        !messages
-            .iter()
-            .any(|m| matches!(m.view(), gst::MessageView::Qos(_)))
-    );
+    assert!(messages_of(&messages, gst::MessageType::Qos).is_empty());
 }
 
 #[test]
@@ -716,11 +692,7 @@ fn no_slack_loses_whole_buffers_once_they_are_overwritten() {
     };
     assert!(pts > BUFFER, "a buffer was lost: {buffers:?}");
     assert!(discont);
-    assert!(
-        messages
-            .iter()
-            .any(|m| matches!(m.view(), gst::MessageView::Qos(_)))
-    );
+    assert!(!messages_of(&messages, gst::MessageType::Qos).is_empty());
 }
 
 #[test]

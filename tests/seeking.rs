@@ -12,13 +12,10 @@ const BUFFER: gst::ClockTime = gst::ClockTime::from_mseconds(10);
 /// fakesink holds buffer 0 and the source waits to push buffer 1.
 fn prerolled(extra: &str) -> (gst::Pipeline, Recorder) {
     init();
-    let pipeline = gst::parse::launch(&format!(
+    let pipeline = pipeline(&format!(
         "pushaudiotestsrc name=src is-live=false samplesperbuffer=480 num-buffers=100 {extra} ! \
          {CAPS_48K_MONO} ! fakesink name=sink sync=false"
-    ))
-    .unwrap()
-    .downcast::<gst::Pipeline>()
-    .unwrap();
+    ));
     let recorder = Recorder::attach(
         &pipeline
             .by_name("sink")
@@ -223,12 +220,9 @@ fn segment_stop_ends_forward_playback_exactly() {
 #[test]
 fn reverse_without_stop_or_num_buffers_is_refused() {
     init();
-    let pipeline = gst::parse::launch(&format!(
+    let pipeline = pipeline(&format!(
         "pushaudiotestsrc is-live=false samplesperbuffer=480 ! {CAPS_48K_MONO} ! fakesink sync=false"
-    ))
-    .unwrap()
-    .downcast::<gst::Pipeline>()
-    .unwrap();
+    ));
     pipeline.set_state(gst::State::Paused).unwrap();
     pipeline.state(gst::ClockTime::from_seconds(60)).0.unwrap();
     assert!(
@@ -288,13 +282,10 @@ fn samples_are_identical_forward_and_after_a_seek() {
     // The same 10 ms of sine, played from the start and reached by a seek.
     let collect = |seek_to: Option<gst::ClockTime>| {
         init();
-        let pipeline = gst::parse::launch(&format!(
+        let pipeline = pipeline(&format!(
             "pushaudiotestsrc is-live=false samplesperbuffer=480 num-buffers=10 ! {CAPS_48K_MONO} ! \
              appsink name=sink sync=false"
-        ))
-        .unwrap()
-        .downcast::<gst::Pipeline>()
-        .unwrap();
+        ));
         let sink = pipeline
             .by_name("sink")
             .unwrap()

@@ -109,12 +109,26 @@ pub fn drain_messages(bus: &gst::Bus) -> Vec<gst::Message> {
     std::iter::from_fn(|| bus.pop()).collect()
 }
 
-pub fn warnings(messages: &[gst::Message]) -> Vec<gst::Message> {
+/// The messages of one type, in order.
+pub fn messages_of(messages: &[gst::Message], kind: gst::MessageType) -> Vec<gst::Message> {
     messages
         .iter()
-        .filter(|m| matches!(m.view(), gst::MessageView::Warning(_)))
+        .filter(|m| m.type_() == kind)
         .cloned()
         .collect()
+}
+
+pub fn warnings(messages: &[gst::Message]) -> Vec<gst::Message> {
+    messages_of(messages, gst::MessageType::Warning)
+}
+
+/// A pipeline from a gst-launch description, with the plugin registered.
+pub fn pipeline(description: &str) -> gst::Pipeline {
+    init();
+    gst::parse::launch(description)
+        .unwrap()
+        .downcast::<gst::Pipeline>()
+        .unwrap()
 }
 
 /// What went through a pad, in order.
