@@ -150,7 +150,6 @@ fn caps_it_cannot_produce_fail_at_link_time_in_gst_launch() {
 
 #[test]
 fn caps_it_cannot_produce_fail_negotiation_with_a_clear_error() {
-    init();
     let pipeline = pipeline("pushaudiotestsrc is-live=false ! capsfilter name=filter ! fakesink");
     // Set after linking, so that the link succeeds and negotiation fails.
     pipeline.by_name("filter").unwrap().set_property(

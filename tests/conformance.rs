@@ -339,7 +339,6 @@ fn blocked_downstream(
     with_queue: bool,
     block_for: gst::ClockTime,
 ) -> (Vec<Item>, Vec<gst::Message>) {
-    init();
     let description = format!(
         "pushaudiotestsrc samplesperbuffer=480 max-offset=50000000 ! {CAPS_48K_MONO} ! {} fakesink name=sink sync=false",
         if with_queue {
@@ -562,7 +561,6 @@ fn unlock_interrupts_a_clock_wait_at_once() {
 /// Renders a live source into `fakesink sync=true` on a TestClock, releasing every clock wait
 /// in turn, and returns `(pts, running time at render)` for each buffer.
 fn render_times(properties: &str, buffers: usize) -> Vec<(gst::ClockTime, gst::ClockTime)> {
-    init();
     let pipeline = pipeline(&format!(
         "pushaudiotestsrc samplesperbuffer=480 {properties} ! {CAPS_48K_MONO} ! \
          fakesink name=sink sync=true processing-deadline=0 signal-handoffs=true"
@@ -638,19 +636,12 @@ fn with_wakeup_jitter(
     lateness: gst::ClockTime,
     buffers: usize,
 ) -> (Vec<Item>, Vec<gst::Message>) {
-    init();
     let pipeline = pipeline(&format!(
         "pushaudiotestsrc samplesperbuffer=480 {properties} ! {CAPS_48K_MONO} ! fakesink name=sink sync=false"
     ));
     let testclock = gst_check::TestClock::new();
     pipeline.use_clock(Some(&testclock));
-    let recorder = Recorder::attach(
-        &pipeline
-            .by_name("sink")
-            .unwrap()
-            .static_pad("sink")
-            .unwrap(),
-    );
+    let recorder = Recorder::at_sink(&pipeline);
     pipeline.set_state(gst::State::Playing).unwrap();
     for _ in 0..buffers {
         release_next_wait_late(&testclock, lateness);

@@ -11,18 +11,11 @@ const BUFFER: gst::ClockTime = gst::ClockTime::from_mseconds(10);
 /// A non-live `pushaudiotestsrc` of 100 buffers of 10 ms into fakesink, prerolled (PAUSED):
 /// fakesink holds buffer 0 and the source waits to push buffer 1.
 fn prerolled(extra: &str) -> (gst::Pipeline, Recorder) {
-    init();
     let pipeline = pipeline(&format!(
         "pushaudiotestsrc name=src is-live=false samplesperbuffer=480 num-buffers=100 {extra} ! \
          {CAPS_48K_MONO} ! fakesink name=sink sync=false"
     ));
-    let recorder = Recorder::attach(
-        &pipeline
-            .by_name("sink")
-            .unwrap()
-            .static_pad("sink")
-            .unwrap(),
-    );
+    let recorder = Recorder::at_sink(&pipeline);
     pipeline.set_state(gst::State::Paused).unwrap();
     assert_eq!(
         pipeline.state(gst::ClockTime::from_seconds(60)).0,
@@ -219,7 +212,6 @@ fn segment_stop_ends_forward_playback_exactly() {
 
 #[test]
 fn reverse_without_stop_or_num_buffers_is_refused() {
-    init();
     let pipeline = pipeline(&format!(
         "pushaudiotestsrc is-live=false samplesperbuffer=480 ! {CAPS_48K_MONO} ! fakesink sync=false"
     ));
@@ -281,7 +273,6 @@ fn live_source_refuses_rates_other_than_1() {
 fn samples_are_identical_forward_and_after_a_seek() {
     // The same 10 ms of sine, played from the start and reached by a seek.
     let collect = |seek_to: Option<gst::ClockTime>| {
-        init();
         let pipeline = pipeline(&format!(
             "pushaudiotestsrc is-live=false samplesperbuffer=480 num-buffers=10 ! {CAPS_48K_MONO} ! \
              appsink name=sink sync=false"

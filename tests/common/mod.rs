@@ -195,6 +195,17 @@ impl Recorder {
         Self { items, receiver }
     }
 
+    /// Records at the sink pad of `pipeline`'s element named `sink`.
+    pub fn at_sink(pipeline: &gst::Pipeline) -> Self {
+        Self::attach(
+            &pipeline
+                .by_name("sink")
+                .unwrap()
+                .static_pad("sink")
+                .unwrap(),
+        )
+    }
+
     /// Waits for the next item (buffers and events alike).
     pub fn next(&self) -> Item {
         self.receiver
