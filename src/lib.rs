@@ -9,6 +9,7 @@ use gst::prelude::*;
 
 pub mod push_source;
 pub mod pushaudiotestsrc;
+pub mod stream_offset;
 pub mod time;
 
 pub use push_source::{

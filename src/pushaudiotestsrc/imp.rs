@@ -1,4 +1,4 @@
-use std::sync::atomic::{AtomicBool, AtomicU32, Ordering};
+use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::{LazyLock, Mutex, MutexGuard};
 
 use gst::ClockTime;
@@ -11,6 +11,7 @@ use gst_base::subclass::prelude::*;
 
 use super::wave::{Generator, SampleFormat, Wave};
 use crate::push_source::{PushSource, PushSourceFlags, PushSourceImpl, StreamOffsetResult};
+use crate::stream_offset::{OffsetWarning, SegmentOffsetter};
 use crate::time;
 
 static CAT: LazyLock<gst::DebugCategory> = LazyLock::new(|| {
@@ -133,26 +134,16 @@ struct ClockWait {
     timing_changes: u64,
 }
 
-/// The segment the base class sends, kept as it is so that `ts-offset` can be applied to it
-/// again whenever the offset changes.
-#[derive(Debug, Default)]
-struct OutputSegment {
-    original: Option<(gst::FormattedSegment<ClockTime>, gst::Seqnum)>,
-    applied_offset: i64,
-}
-
 #[derive(Default)]
 pub struct PushAudioTestSrc {
     settings: Mutex<Settings>,
     state: Mutex<State>,
     clock_wait: Mutex<ClockWait>,
-    output_segment: Mutex<OutputSegment>,
+    segment_offsetter: SegmentOffsetter,
     /// The negotiated rate (0 before negotiation), readable without the state lock so that
     /// property reads never wait for the streaming thread.
     negotiated_rate: AtomicU32,
-    /// An offset above the maximum was set in NULL, where no one may hear a WARNING (gst-launch
-    /// sets properties then): it is posted at the change to READY.
-    offset_warning_pending: AtomicBool,
+    offset_warning: OffsetWarning,
 }
 
 /// A lock that survives a panic elsewhere: the data is plain values, always consistent.
@@ -254,29 +245,7 @@ impl PushAudioTestSrc {
     }
 
     fn warn_offset_exceeds_max(&self, offset: i64, max_offset: ClockTime) {
-        // In NULL a bus may be missing or flushing (gst-launch sets properties then).
-        if self.obj().current_state() == gst::State::Null {
-            self.offset_warning_pending.store(true, Ordering::Relaxed);
-            return;
-        }
-        self.post_offset_warning(offset, max_offset);
-    }
-
-    fn post_offset_warning(&self, offset: i64, max_offset: ClockTime) {
-        let details = gst::Structure::builder("pushsource/offset-exceeds-max")
-            .field("ts-offset", offset)
-            .field("max-offset", max_offset.nseconds())
-            .build();
-        gst::element_imp_warning!(
-            self,
-            gst::CoreError::Clock,
-            (
-                "Stream offset exceeds the maximum preferred offset: data may be lost unless \
-                 something downstream buffers it"
-            ),
-            ["ts-offset {offset} ns > max-offset {} ns", max_offset.nseconds()],
-            details: details
-        );
+        self.offset_warning.warn(&*self.obj(), offset, max_offset);
     }
 
     /// Sets the flags; `not-live` and the base class's live flag are one fact, and both only
@@ -312,46 +281,20 @@ impl PushAudioTestSrc {
 
     /// Applies the current `ts-offset` to a SEGMENT event on its way downstream.
     fn offset_segment_event(&self, event: &gst::Event) -> Option<gst::Event> {
-        let gst::EventView::Segment(segment_event) = event.view() else {
-            return None;
-        };
-        let segment = segment_event.segment().downcast_ref::<ClockTime>()?.clone();
         let offset = lock(&self.settings).ts_offset;
-        {
-            let mut output = lock(&self.output_segment);
-            output.original = Some((segment.clone(), event.seqnum()));
-            output.applied_offset = offset;
-        }
-        if offset == 0 {
-            return None;
-        }
-        let shifted = time::offset_segment(&segment, offset);
+        let shifted = self.segment_offsetter.offset_event(event, offset)?;
         gst::debug!(
             CAT,
             imp = self,
             "segment with ts-offset {offset}: {shifted:?}"
         );
-        Some(
-            gst::event::Segment::builder(&shifted)
-                .seqnum(event.seqnum())
-                .build(),
-        )
+        Some(shifted)
     }
 
     /// `ts-offset` is effective from the next buffer: resend the segment when it changed.
     fn push_offset_update(&self) {
         let offset = lock(&self.settings).ts_offset;
-        let original = {
-            let output = lock(&self.output_segment);
-            if output.applied_offset == offset {
-                return;
-            }
-            output.original.clone()
-        };
-        if let Some((segment, seqnum)) = original {
-            let event = gst::event::Segment::builder(&segment)
-                .seqnum(seqnum)
-                .build();
+        if let Some(event) = self.segment_offsetter.update_event(offset) {
             let _ = self.obj().src_pad().push_event(event);
         }
     }
@@ -814,18 +757,13 @@ impl ElementImpl for PushAudioTestSrc {
         &self,
         transition: gst::StateChange,
     ) -> Result<gst::StateChangeSuccess, gst::StateChangeError> {
-        if transition == gst::StateChange::NullToReady
-            && self.offset_warning_pending.swap(false, Ordering::Relaxed)
-        {
+        if transition == gst::StateChange::NullToReady {
             let (offset, max_offset) = {
                 let settings = lock(&self.settings);
                 (settings.ts_offset, settings.max_offset)
             };
-            if StreamOffsetResult::for_offset(offset, max_offset)
-                == StreamOffsetResult::ExceedsMaximum
-            {
-                self.post_offset_warning(offset, max_offset);
-            }
+            self.offset_warning
+                .post_pending(&*self.obj(), offset, max_offset);
         }
         self.parent_change_state(transition)
     }
@@ -875,7 +813,7 @@ impl PushAudioTestSrc {
 impl BaseSrcImpl for PushAudioTestSrc {
     fn start(&self) -> Result<(), gst::ErrorMessage> {
         *lock(&self.state) = State::default();
-        *lock(&self.output_segment) = OutputSegment::default();
+        self.segment_offsetter.reset();
         lock(&self.clock_wait).flushing = false;
         gst::debug!(CAT, imp = self, "started");
         Ok(())
@@ -1045,7 +983,7 @@ impl BaseSrcImpl for PushAudioTestSrc {
         );
         // The segment kept for ts-offset updates is the one before the seek: the base class sends
         // the new one before the next buffer.
-        lock(&self.output_segment).original = None;
+        self.segment_offsetter.forget();
         let mut state = lock(&self.state);
         state.reverse = reverse;
         state.pending_position = Some(position);
