@@ -9,6 +9,7 @@ use gst::prelude::*;
 
 pub mod push_source;
 pub mod pushaudiotestsrc;
+pub mod pushsrcbin;
 pub mod stream_offset;
 pub mod time;
 
@@ -21,6 +22,7 @@ fn plugin_init(plugin: &gst::Plugin) -> Result<(), glib::BoolError> {
     StreamOffsetResult::static_type().mark_as_plugin_api(gst::PluginAPIFlags::empty());
     PushSource::static_type().mark_as_plugin_api(gst::PluginAPIFlags::empty());
     pushaudiotestsrc::register(plugin)?;
+    pushsrcbin::register(plugin)?;
     Ok(())
 }
 

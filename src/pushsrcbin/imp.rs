@@ -1,0 +1,1108 @@
+use std::sync::atomic::{AtomicBool, AtomicU8, AtomicU64, Ordering};
+use std::sync::{LazyLock, Mutex, MutexGuard};
+
+use gst::ClockTime;
+use gst::glib;
+use gst::prelude::*;
+use gst::subclass::prelude::*;
+use gst_base::prelude::*;
+
+use crate::push_source::{PushSource, PushSourceFlags, PushSourceImpl, StreamOffsetResult};
+use crate::stream_offset::{OffsetWarning, SegmentOffsetter};
+use crate::time;
+
+static CAT: LazyLock<gst::DebugCategory> = LazyLock::new(|| {
+    gst::DebugCategory::new(
+        "pushsrcbin",
+        gst::DebugColorFlags::empty(),
+        Some("Bin giving any source push-source timing"),
+    )
+});
+
+const DEFAULT_EXTRA_LATENCY: ClockTime = ClockTime::ZERO;
+const DEFAULT_TS_OFFSET: i64 = 0;
+/// SPEC section 2's default, used while the wrapped source's LATENCY `max` is unknown or
+/// unlimited.
+const DEFAULT_MAX_OFFSET: ClockTime = ClockTime::from_mseconds(200);
+/// Durations stay within GstClockTimeDiff's range, so that a negative number (which GLib's
+/// parser turns into a huge guint64) is refused instead of becoming a latency of centuries.
+const MAX_DURATION_NS: u64 = i64::MAX as u64;
+/// Marks an atomic nanosecond value as not known yet (no ClockTime reaches u64::MAX).
+const UNKNOWN_NS: u64 = u64::MAX;
+
+/// What the wrapped source is, as far as it is known (an `AtomicU8`).
+const LIVENESS_UNKNOWN: u8 = 0;
+const LIVENESS_LIVE: u8 = 1;
+const LIVENESS_NOT_LIVE: u8 = 2;
+
+#[derive(Debug, Default)]
+struct Settings {
+    source: Option<gst::Element>,
+    description: Option<String>,
+    extra_latency: ClockTime,
+    ts_offset: i64,
+    /// `None` until set: the maximum then follows the wrapped source's LATENCY `max`.
+    max_offset: Option<ClockTime>,
+    /// As set; `not-live` is corrected to the wrapped source's liveness once that is known.
+    flags: PushSourceFlags,
+}
+
+/// The wrapped element, as set up at the last NULL→READY.
+#[derive(Debug, Default)]
+struct Wrapped {
+    element: Option<gst::Element>,
+    pad_added: Option<glib::SignalHandlerId>,
+    /// `source` or `source-description` changed in READY: set up again at READY→PAUSED.
+    stale: bool,
+}
+
+/// Data lost from the modelled capture buffer and not reported yet.
+#[derive(Debug, Clone, Copy)]
+struct Loss {
+    first_pts: ClockTime,
+    first_running_time: ClockTime,
+    end_running_time: ClockTime,
+}
+
+/// What passed the ghost pad since the last start, for the capture-buffer model.
+#[derive(Debug, Default)]
+struct Stream {
+    /// The wrapped source's segment, before the offset.
+    segment: Option<gst::FormattedSegment<ClockTime>>,
+    processed_buffers: u64,
+    dropped_buffers: u64,
+    loss: Option<Loss>,
+    /// The wrapped source's latency was asked for once in this segment (it did not answer).
+    latency_asked: bool,
+}
+
+/// A loss to report once the streaming lock is released.
+struct LossReport {
+    loss: Loss,
+    processed_buffers: u64,
+    dropped_buffers: u64,
+    stream_time: Option<ClockTime>,
+    now: ClockTime,
+}
+
+/// What happens to a buffer at the ghost pad.
+enum Admission {
+    Pass,
+    PassAfterLoss(LossReport),
+    Lost,
+}
+
+pub struct PushSrcBin {
+    src_pad: gst::GhostPad,
+    settings: Mutex<Settings>,
+    wrapped: Mutex<Wrapped>,
+    stream: Mutex<Stream>,
+    segment_offsetter: SegmentOffsetter,
+    offset_warning: OffsetWarning,
+    /// Set with every `ts-offset` change, so that the streaming thread only looks at the offset
+    /// when it changed.
+    offset_changed: AtomicBool,
+    /// The wrapped source's last LATENCY answer: `min`, and `max − min` (unknown when unlimited).
+    wrapped_min: AtomicU64,
+    wrapped_slack: AtomicU64,
+    wrapped_liveness: AtomicU8,
+}
+
+/// A lock that survives a panic elsewhere: the data stays consistent between statements.
+fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
+    mutex
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner())
+}
+
+fn known(nseconds: u64) -> Option<ClockTime> {
+    (nseconds != UNKNOWN_NS).then(|| ClockTime::from_nseconds(nseconds))
+}
+
+/// A configuration problem found when setting up the wrapped source.
+struct SetupError {
+    error: gst::ResourceError,
+    message: String,
+    debug: String,
+}
+
+impl SetupError {
+    fn settings(message: impl Into<String>, debug: impl Into<String>) -> Self {
+        Self {
+            error: gst::ResourceError::Settings,
+            message: message.into(),
+            debug: debug.into(),
+        }
+    }
+}
+
+impl PushSrcBin {
+    fn wrapped_liveness(&self) -> Option<bool> {
+        match self.wrapped_liveness.load(Ordering::Relaxed) {
+            LIVENESS_LIVE => Some(true),
+            LIVENESS_NOT_LIVE => Some(false),
+            _ => None,
+        }
+    }
+
+    fn note_wrapped_liveness(&self, live: Option<bool>) {
+        let value = match live {
+            Some(true) => LIVENESS_LIVE,
+            Some(false) => LIVENESS_NOT_LIVE,
+            None => LIVENESS_UNKNOWN,
+        };
+        if self.wrapped_liveness.swap(value, Ordering::Relaxed) != value {
+            gst::debug!(CAT, imp = self, "wrapped source live: {live:?}");
+            self.obj().notify("is-live");
+        }
+    }
+
+    /// `max-offset` as set, or else what the wrapped source's LATENCY `max` allows.
+    fn effective_max_offset(&self, settings: &Settings) -> ClockTime {
+        settings.max_offset.unwrap_or_else(|| {
+            known(self.wrapped_slack.load(Ordering::Relaxed)).unwrap_or(DEFAULT_MAX_OFFSET)
+        })
+    }
+
+    fn reported_flags(&self) -> PushSourceFlags {
+        let mut flags = lock(&self.settings).flags;
+        if let Some(live) = self.wrapped_liveness() {
+            flags.set(PushSourceFlags::NOT_LIVE, !live);
+        }
+        flags
+    }
+
+    /// Asks the wrapped source for its latency through the ghost pad (whose probe adds the
+    /// extra latency and remembers the answer): `(live, min, max)`.
+    fn query_latency(&self) -> Option<(bool, ClockTime, Option<ClockTime>)> {
+        let mut query = gst::query::Latency::new();
+        self.src_pad.query(&mut query).then(|| query.result())
+    }
+
+    /// The latency the bin reports: from a fresh answer when the wrapped source gives one, else
+    /// from its last answer.
+    fn current_latency(&self) -> Option<ClockTime> {
+        if let Some((_, min, _)) = self.query_latency() {
+            return Some(min);
+        }
+        let wrapped_min = known(self.wrapped_min.load(Ordering::Relaxed))?;
+        Some(time::saturating_add(
+            wrapped_min,
+            lock(&self.settings).extra_latency,
+        ))
+    }
+
+    /// Rewrites the wrapped source's LATENCY answer into the bin's (SPEC section 2, rule 1).
+    fn answer_latency(&self, query: &mut gst::query::Latency) {
+        let (live, wrapped_min, wrapped_max) = query.result();
+        self.wrapped_min
+            .store(wrapped_min.nseconds(), Ordering::Relaxed);
+        let slack = wrapped_max.map_or(UNKNOWN_NS, |max| max.saturating_sub(wrapped_min).nseconds());
+        self.wrapped_slack.store(slack, Ordering::Relaxed);
+        self.note_wrapped_liveness(Some(live));
+        let (min, max) = {
+            let settings = lock(&self.settings);
+            let min = time::saturating_add(wrapped_min, settings.extra_latency);
+            (
+                min,
+                time::saturating_add(min, self.effective_max_offset(&settings)),
+            )
+        };
+        gst::debug!(
+            CAT,
+            imp = self,
+            "latency: wrapped live {live} min {wrapped_min} max {wrapped_max:?}, answering min {min} max {max}"
+        );
+        query.set(live, min, max);
+    }
+
+    fn post_latency_if_running(&self) {
+        if self.obj().current_state() >= gst::State::Paused {
+            gst::debug!(CAT, imp = self, "latency changed, posting LATENCY");
+            let _ = self
+                .obj()
+                .post_message(gst::message::Latency::builder().src(&*self.obj()).build());
+        }
+    }
+
+    fn apply_ts_offset(&self, offset: i64) -> StreamOffsetResult {
+        let max_offset = {
+            let mut settings = lock(&self.settings);
+            settings.ts_offset = offset;
+            self.effective_max_offset(&settings)
+        };
+        self.offset_changed.store(true, Ordering::Release);
+        gst::debug!(CAT, imp = self, "ts-offset set to {offset} ns");
+        let result = StreamOffsetResult::for_offset(offset, max_offset);
+        if result == StreamOffsetResult::ExceedsMaximum {
+            self.offset_warning.warn(&*self.obj(), offset, max_offset);
+        }
+        result
+    }
+
+    fn apply_max_offset(&self, max_offset: ClockTime) {
+        let (offset, before) = {
+            let mut settings = lock(&self.settings);
+            let before = self.effective_max_offset(&settings);
+            settings.max_offset = Some(max_offset);
+            (settings.ts_offset, before)
+        };
+        if before == max_offset {
+            return;
+        }
+        let exceeds = |max| {
+            StreamOffsetResult::for_offset(offset, max) == StreamOffsetResult::ExceedsMaximum
+        };
+        if exceeds(max_offset) && !exceeds(before) {
+            self.offset_warning.warn(&*self.obj(), offset, max_offset);
+        }
+        self.post_latency_if_running();
+    }
+
+    fn apply_extra_latency(&self, extra_latency: ClockTime) {
+        let before = std::mem::replace(&mut lock(&self.settings).extra_latency, extra_latency);
+        if before != extra_latency {
+            self.post_latency_if_running();
+        }
+    }
+
+    fn set_flags(&self, flags: PushSourceFlags) {
+        lock(&self.settings).flags = flags;
+        if self.obj().current_state() > gst::State::Null {
+            self.check_not_live_request();
+        }
+    }
+
+    /// `not-live` is a fact about the wrapped source, which the bin cannot change: a request
+    /// that contradicts it is refused with a WARNING (in NULL, once the source is known).
+    fn check_not_live_request(&self) {
+        let Some(live) = self.wrapped_liveness() else {
+            return;
+        };
+        let requested_not_live = {
+            let mut settings = lock(&self.settings);
+            let requested = settings.flags.contains(PushSourceFlags::NOT_LIVE);
+            settings.flags.set(PushSourceFlags::NOT_LIVE, !live);
+            requested
+        };
+        if requested_not_live == !live {
+            return;
+        }
+        let what = if live { "live" } else { "not live" };
+        gst::element_imp_warning!(
+            self,
+            gst::CoreError::StateChange,
+            (
+                "The not-live flag follows the wrapped source, which is {what}: change the \
+                 source itself (for example its is-live property)"
+            ),
+            ["refused not-live={requested_not_live} for a wrapped source that is {what}"]
+        );
+        self.obj().notify("push-source-flags");
+    }
+
+    /// `source` and `source-description` change in NULL or READY only: a running source cannot
+    /// be swapped under a running pipeline.
+    fn source_may_change(&self, property: &str) -> bool {
+        let state = self.obj().current_state();
+        if state <= gst::State::Ready {
+            return true;
+        }
+        gst::element_imp_warning!(
+            self,
+            gst::CoreError::StateChange,
+            ("The wrapped source can only change in NULL or READY: {property} keeps its value"),
+            ["refused a change of {property} in {state:?}"]
+        );
+        false
+    }
+
+    fn parse_description(&self, description: &str) -> Result<gst::Element, SetupError> {
+        // A single element is wrapped as it is; a chain goes into a bin (not a pipeline, which
+        // would pick its own clock and base time) with its unlinked src pad ghosted.
+        let flags = gst::ParseFlags::FATAL_ERRORS
+            | gst::ParseFlags::NO_SINGLE_ELEMENT_BINS
+            | gst::ParseFlags::PLACE_IN_BIN;
+        gst::parse::bin_from_description_full(description, true, None, flags).map_err(|error| {
+            let kind = if error.matches(gst::ParseError::NoSuchElement) {
+                gst::ResourceError::NotFound
+            } else {
+                gst::ResourceError::Settings
+            };
+            SetupError {
+                error: kind,
+                message: format!("Cannot use source-description \"{description}\": {error}"),
+                debug: format!("parse error {error:?}"),
+            }
+        })
+    }
+
+    /// Checks that `element` is a source that can go into this bin; returns its src pad, or
+    /// `None` when its src pad is a sometimes pad still to come.
+    fn check_source(&self, element: &gst::Element) -> Result<Option<gst::Pad>, SetupError> {
+        let name = element.name();
+        let obj = self.obj();
+        if element == obj.upcast_ref::<gst::Element>()
+            || obj
+                .parent()
+                .into_iter()
+                .flat_map(|parent| std::iter::successors(Some(parent), |p| p.parent()))
+                .any(|ancestor| &ancestor == element.upcast_ref::<gst::Object>())
+        {
+            return Err(SetupError::settings(
+                format!("Element {name} contains this pushsrcbin: it cannot be its source"),
+                "the source would contain itself",
+            ));
+        }
+        if let Some(parent) = element.parent()
+            && &parent != obj.upcast_ref::<gst::Object>()
+        {
+            return Err(SetupError::settings(
+                format!("Element {name} is already inside {}: it cannot be wrapped", parent.name()),
+                "give pushsrcbin an element without a parent",
+            ));
+        }
+        let sink_pad = element.sink_pads().first().map(|pad| pad.name().to_string()).or_else(|| {
+            element
+                .pad_template_list()
+                .iter()
+                .find(|t| {
+                    t.direction() == gst::PadDirection::Sink
+                        && t.presence() == gst::PadPresence::Always
+                })
+                .map(|t| t.name_template().to_string())
+        });
+        if let Some(sink_pad) = sink_pad {
+            return Err(SetupError::settings(
+                format!("Element {name} is not a source: it has a sink pad ({sink_pad})"),
+                "pushsrcbin wraps a source: an element with src pads and no sink pad",
+            ));
+        }
+        let src_pad = element
+            .static_pad("src")
+            .filter(|pad| pad.direction() == gst::PadDirection::Src)
+            .or_else(|| element.src_pads().into_iter().next());
+        if let Some(pad) = src_pad {
+            if pad.is_linked() {
+                return Err(SetupError::settings(
+                    format!("The src pad of {name} is already linked"),
+                    format!("{} is linked to {:?}", pad.name(), pad.peer()),
+                ));
+            }
+            return Ok(Some(pad));
+        }
+        let has_sometimes_src = element.pad_template_list().iter().any(|t| {
+            t.direction() == gst::PadDirection::Src && t.presence() == gst::PadPresence::Sometimes
+        });
+        if has_sometimes_src {
+            return Ok(None);
+        }
+        Err(SetupError::settings(
+            format!("Element {name} is not a source: it has no src pad"),
+            "pushsrcbin needs an always or sometimes src pad to ghost",
+        ))
+    }
+
+    /// Liveness of a GstBaseSrc, or of the base sources inside a bin; `None` when there is none.
+    fn base_src_liveness(element: &gst::Element) -> Option<bool> {
+        if let Some(base_src) = element.downcast_ref::<gst_base::BaseSrc>() {
+            return Some(base_src.is_live());
+        }
+        let bin = element.downcast_ref::<gst::Bin>()?;
+        let mut live = None;
+        for child in bin.iterate_recurse().into_iter().flatten() {
+            if let Some(base_src) = child.downcast_ref::<gst_base::BaseSrc>() {
+                live = Some(live.unwrap_or(false) || base_src.is_live());
+            }
+        }
+        live
+    }
+
+    /// Builds the wrapped source from the settings and ghosts its src pad.
+    fn set_up_source(&self) -> Result<(), gst::StateChangeError> {
+        self.tear_down();
+        let result = self.try_set_up_source();
+        if let Err(error) = result {
+            gst::element_imp_error!(
+                self,
+                error.error,
+                ("{}", error.message),
+                ["{}", error.debug]
+            );
+            return Err(gst::StateChangeError);
+        }
+        Ok(())
+    }
+
+    fn try_set_up_source(&self) -> Result<(), SetupError> {
+        let (source, description) = {
+            let settings = lock(&self.settings);
+            (settings.source.clone(), settings.description.clone())
+        };
+        let element = match (source, description) {
+            (Some(element), _) => element,
+            (None, Some(description)) => self.parse_description(&description)?,
+            (None, None) => {
+                return Err(SetupError::settings(
+                    "pushsrcbin has no source: set source or source-description",
+                    "neither source nor source-description is set",
+                ));
+            }
+        };
+        let src_pad = self.check_source(&element)?;
+        let obj = self.obj();
+        if element.parent().is_none() {
+            obj.add(&element).map_err(|error| {
+                SetupError::settings(
+                    format!("Cannot add {} to pushsrcbin", element.name()),
+                    error.to_string(),
+                )
+            })?;
+        }
+        let pad_added = match src_pad {
+            Some(pad) => {
+                self.src_pad.set_target(Some(&pad)).map_err(|error| {
+                    SetupError::settings(
+                        format!("Cannot ghost the src pad of {}", element.name()),
+                        error.to_string(),
+                    )
+                })?;
+                None
+            }
+            None => {
+                gst::debug!(CAT, imp = self, "waiting for a sometimes src pad");
+                let weak = obj.downgrade();
+                Some(element.connect_pad_added(move |_, pad| {
+                    if let Some(bin) = weak.upgrade() {
+                        bin.imp().ghost_added_pad(pad);
+                    }
+                }))
+            }
+        };
+        self.note_wrapped_liveness(Self::base_src_liveness(&element));
+        gst::debug!(CAT, imp = self, "wrapping {}", element.name());
+        let mut wrapped = lock(&self.wrapped);
+        wrapped.element = Some(element);
+        wrapped.pad_added = pad_added;
+        wrapped.stale = false;
+        Ok(())
+    }
+
+    fn ghost_added_pad(&self, pad: &gst::Pad) {
+        if pad.direction() != gst::PadDirection::Src {
+            return;
+        }
+        if self.src_pad.target().is_some() {
+            gst::debug!(
+                CAT,
+                imp = self,
+                "already ghosting a src pad: ignoring {}",
+                pad.name()
+            );
+            return;
+        }
+        if let Err(error) = self.src_pad.set_target(Some(pad)) {
+            gst::element_imp_error!(
+                self,
+                gst::CoreError::Pad,
+                ("Cannot ghost the new src pad {}", pad.name()),
+                ["{error}"]
+            );
+        }
+    }
+
+    fn tear_down(&self) {
+        let (element, pad_added) = {
+            let mut wrapped = lock(&self.wrapped);
+            (wrapped.element.take(), wrapped.pad_added.take())
+        };
+        let _ = self.src_pad.set_target(None::<&gst::Pad>);
+        let Some(element) = element else {
+            return;
+        };
+        if let Some(handler) = pad_added {
+            element.disconnect(handler);
+        }
+        let _ = element.set_state(gst::State::Null);
+        if element.parent().as_ref() == Some(self.obj().upcast_ref::<gst::Object>()) {
+            let _ = self.obj().remove(&element);
+        }
+        self.note_wrapped_liveness(None);
+    }
+
+    /// The stream offset is effective from the next buffer: the segment goes again, offset.
+    fn push_offset_update(&self) {
+        if !self.offset_changed.swap(false, Ordering::Acquire) {
+            return;
+        }
+        let offset = lock(&self.settings).ts_offset;
+        if let Some(event) = self.segment_offsetter.update_event(offset) {
+            gst::debug!(CAT, imp = self, "ts-offset now {offset}: segment again");
+            let _ = self.src_pad.push_event(event);
+        }
+    }
+
+    fn on_event(&self, event: &mut gst::Event) {
+        match event.view() {
+            gst::EventView::Segment(segment) => {
+                lock(&self.stream).segment = segment.segment().downcast_ref::<ClockTime>().cloned();
+                let offset = lock(&self.settings).ts_offset;
+                if let Some(shifted) = self.segment_offsetter.offset_event(event, offset) {
+                    gst::debug!(CAT, imp = self, "segment with ts-offset {offset}");
+                    *event = shifted;
+                }
+            }
+            gst::EventView::FlushStop(_) => {
+                let mut stream = lock(&self.stream);
+                stream.segment = None;
+                stream.loss = None;
+            }
+            gst::EventView::Eos(_) => {
+                // Data lost at the very end is reported too.
+                let report = self.take_loss_report(None);
+                if let Some(report) = report {
+                    self.post_loss(report);
+                }
+            }
+            _ => {}
+        }
+    }
+
+    fn take_loss_report(&self, now: Option<ClockTime>) -> Option<LossReport> {
+        let mut stream = lock(&self.stream);
+        let loss = stream.loss.take()?;
+        Some(LossReport {
+            loss,
+            processed_buffers: stream.processed_buffers,
+            dropped_buffers: stream.dropped_buffers,
+            stream_time: stream
+                .segment
+                .as_ref()
+                .and_then(|segment| segment.to_stream_time(loss.first_pts)),
+            now: now.unwrap_or(loss.end_running_time),
+        })
+    }
+
+    /// The running time on the clock, when the wrapped source is live and a clock is running.
+    fn live_now(&self) -> Option<ClockTime> {
+        if self.wrapped_liveness.load(Ordering::Relaxed) != LIVENESS_LIVE {
+            return None;
+        }
+        let obj = self.obj();
+        let clock = obj.clock()?;
+        let base_time = obj.base_time()?;
+        Some(clock.time().saturating_sub(base_time))
+    }
+
+    /// `latency + max-offset`, the capture buffer of the model; `None` while the wrapped
+    /// source's latency is unknown (it is asked once per segment).
+    fn capacity(&self, stream: &mut Stream) -> Option<ClockTime> {
+        let wrapped_min = match known(self.wrapped_min.load(Ordering::Relaxed)) {
+            Some(min) => min,
+            None if !stream.latency_asked => {
+                stream.latency_asked = true;
+                self.query_latency()?;
+                known(self.wrapped_min.load(Ordering::Relaxed))?
+            }
+            None => return None,
+        };
+        let settings = lock(&self.settings);
+        let latency = time::saturating_add(wrapped_min, settings.extra_latency);
+        Some(time::saturating_add(
+            latency,
+            self.effective_max_offset(&settings),
+        ))
+    }
+
+    /// SPEC section 2 rule 5 for a wrapped source: a buffer that reaches the ghost pad after the
+    /// modelled capture buffer has overwritten all of it is lost.
+    fn admit(
+        &self,
+        stream: &mut Stream,
+        buffer: &gst::BufferRef,
+        now: ClockTime,
+        capacity: ClockTime,
+    ) -> Admission {
+        let running_times = buffer.pts().and_then(|pts| {
+            let segment = stream.segment.as_ref()?;
+            let start = segment.to_running_time(pts)?;
+            let end = buffer
+                .duration()
+                .and_then(|duration| segment.to_running_time(time::saturating_add(pts, duration)))
+                .map_or(start, |end| end.max(start));
+            Some((pts, start, end))
+        });
+        if let Some((pts, start, end)) = running_times
+            && time::saturating_add(end, capacity) <= now
+        {
+            stream.dropped_buffers += 1;
+            let loss = stream.loss.get_or_insert(Loss {
+                first_pts: pts,
+                first_running_time: start,
+                end_running_time: end,
+            });
+            loss.end_running_time = end;
+            return Admission::Lost;
+        }
+        let admission = match stream.loss.take() {
+            Some(loss) => Admission::PassAfterLoss(LossReport {
+                loss,
+                processed_buffers: stream.processed_buffers,
+                dropped_buffers: stream.dropped_buffers,
+                stream_time: stream
+                    .segment
+                    .as_ref()
+                    .and_then(|segment| segment.to_stream_time(loss.first_pts)),
+                now,
+            }),
+            None => Admission::Pass,
+        };
+        stream.processed_buffers += 1;
+        admission
+    }
+
+    fn post_loss(&self, report: LossReport) {
+        let loss = report.loss;
+        let offset = lock(&self.settings).ts_offset;
+        let duration = loss
+            .end_running_time
+            .saturating_sub(loss.first_running_time);
+        gst::warning!(
+            CAT,
+            imp = self,
+            "blocked downstream beyond latency + max-offset: lost {duration} from {}",
+            loss.first_running_time
+        );
+        let jitter = (report.now.nseconds() as i128 - loss.first_running_time.nseconds() as i128)
+            .clamp(i64::MIN as i128, i64::MAX as i128) as i64;
+        let message = gst::message::Qos::builder(true)
+            .running_time(
+                time::add_offset(loss.first_running_time, offset).unwrap_or(ClockTime::ZERO),
+            )
+            .stream_time(report.stream_time)
+            .timestamp(loss.first_pts)
+            .duration(duration)
+            .values(jitter, 1.0, 1_000_000)
+            .stats(
+                gst::format::Buffers::from_u64(report.processed_buffers),
+                gst::format::Buffers::from_u64(report.dropped_buffers),
+            )
+            .src(&*self.obj())
+            .build();
+        let _ = self.obj().post_message(message);
+    }
+
+    fn on_buffer(&self, buffer: &mut gst::Buffer) -> gst::PadProbeReturn {
+        self.push_offset_update();
+        let Some(now) = self.live_now() else {
+            return gst::PadProbeReturn::Ok;
+        };
+        let admission = {
+            let mut stream = lock(&self.stream);
+            let Some(capacity) = self.capacity(&mut stream) else {
+                return gst::PadProbeReturn::Ok;
+            };
+            self.admit(&mut stream, buffer, now, capacity)
+        };
+        match admission {
+            Admission::Pass => gst::PadProbeReturn::Ok,
+            Admission::Lost => {
+                gst::log!(CAT, imp = self, "lost {buffer:?}");
+                gst::PadProbeReturn::Drop
+            }
+            Admission::PassAfterLoss(report) => {
+                self.post_loss(report);
+                buffer.make_mut().set_flags(gst::BufferFlags::DISCONT);
+                gst::PadProbeReturn::Ok
+            }
+        }
+    }
+
+    fn on_buffer_list(&self, list: &mut gst::BufferList) -> gst::PadProbeReturn {
+        self.push_offset_update();
+        let Some(now) = self.live_now() else {
+            return gst::PadProbeReturn::Ok;
+        };
+        let mut reports = Vec::new();
+        {
+            let mut stream = lock(&self.stream);
+            let Some(capacity) = self.capacity(&mut stream) else {
+                return gst::PadProbeReturn::Ok;
+            };
+            list.make_mut().foreach_mut(|mut buffer, _| {
+                std::ops::ControlFlow::Continue(match self.admit(&mut stream, &buffer, now, capacity) {
+                    Admission::Pass => Some(buffer),
+                    Admission::Lost => None,
+                    Admission::PassAfterLoss(report) => {
+                        reports.push(report);
+                        buffer.make_mut().set_flags(gst::BufferFlags::DISCONT);
+                        Some(buffer)
+                    }
+                })
+            });
+        }
+        for report in reports {
+            self.post_loss(report);
+        }
+        if list.is_empty() {
+            gst::PadProbeReturn::Drop
+        } else {
+            gst::PadProbeReturn::Ok
+        }
+    }
+
+    fn on_data(&self, info: &mut gst::PadProbeInfo) -> gst::PadProbeReturn {
+        match &mut info.data {
+            Some(gst::PadProbeData::Buffer(buffer)) => self.on_buffer(buffer),
+            Some(gst::PadProbeData::BufferList(list)) => self.on_buffer_list(list),
+            Some(gst::PadProbeData::Event(event)) => {
+                self.on_event(event);
+                gst::PadProbeReturn::Ok
+            }
+            _ => gst::PadProbeReturn::Ok,
+        }
+    }
+
+    fn reset_stream(&self) {
+        *lock(&self.stream) = Stream::default();
+        self.segment_offsetter.reset();
+        self.offset_changed.store(false, Ordering::Relaxed);
+    }
+}
+
+#[glib::object_subclass]
+impl ObjectSubclass for PushSrcBin {
+    const NAME: &'static str = "GstPushSrcBin";
+    type Type = super::PushSrcBin;
+    type ParentType = gst::Bin;
+    type Interfaces = (PushSource,);
+
+    fn with_class(klass: &Self::Class) -> Self {
+        let template = klass.pad_template("src").expect("src pad template");
+        let src_pad = gst::GhostPad::builder_from_template(&template).build();
+        Self {
+            src_pad,
+            settings: Mutex::new(Settings {
+                extra_latency: DEFAULT_EXTRA_LATENCY,
+                ts_offset: DEFAULT_TS_OFFSET,
+                ..Settings::default()
+            }),
+            wrapped: Mutex::default(),
+            stream: Mutex::default(),
+            segment_offsetter: SegmentOffsetter::default(),
+            offset_warning: OffsetWarning::default(),
+            offset_changed: AtomicBool::new(false),
+            wrapped_min: AtomicU64::new(UNKNOWN_NS),
+            wrapped_slack: AtomicU64::new(UNKNOWN_NS),
+            wrapped_liveness: AtomicU8::new(LIVENESS_UNKNOWN),
+        }
+    }
+}
+
+fn imp_of_pad(pad: &gst::GhostPad) -> Option<super::PushSrcBin> {
+    pad.parent().and_then(|parent| parent.downcast().ok())
+}
+
+impl ObjectImpl for PushSrcBin {
+    fn properties() -> &'static [glib::ParamSpec] {
+        static PROPERTIES: LazyLock<Vec<glib::ParamSpec>> = LazyLock::new(|| {
+            vec![
+                glib::ParamSpecObject::builder::<gst::Element>("source")
+                    .nick("Source")
+                    .blurb(
+                        "The source element to wrap (one without sink pads, with an always or \
+                         sometimes src pad); set in NULL or READY. Reads back the wrapped \
+                         element, also when it came from source-description",
+                    )
+                    .mutable_ready()
+                    .build(),
+                glib::ParamSpecString::builder("source-description")
+                    .nick("Source description")
+                    .blurb(
+                        "The source as a gst-launch description, e.g. \"v4l2src \
+                         device=/dev/video0\" or \"videotestsrc is-live=true ! videoconvert\", \
+                         parsed at each NULL→READY; set in NULL or READY. The last of source \
+                         and source-description set is used",
+                    )
+                    .mutable_ready()
+                    .build(),
+                glib::ParamSpecUInt64::builder("extra-latency")
+                    .nick("Extra latency")
+                    .blurb(
+                        "Latency in ns added to what the wrapped source reports, for a device \
+                         whose driver does not report all of its delay; a change while \
+                         playing posts a LATENCY message",
+                    )
+                    .maximum(MAX_DURATION_NS)
+                    .default_value(DEFAULT_EXTRA_LATENCY.nseconds())
+                    .mutable_playing()
+                    .build(),
+                glib::ParamSpecUInt64::builder("latency")
+                    .nick("Latency")
+                    .blurb(
+                        "The latency in ns the bin reports (IAMLatency::GetLatency): the wrapped \
+                         source's LATENCY min + extra-latency, from its last answer \
+                         (extra-latency alone before it has answered)",
+                    )
+                    .maximum(u64::MAX - 1)
+                    .read_only()
+                    .build(),
+                glib::ParamSpecInt64::builder("ts-offset")
+                    .nick("Stream offset")
+                    .blurb(
+                        "Stream offset in ns added to the running time of all output \
+                         (IAMPushSource::SetStreamOffset); effective from the next buffer",
+                    )
+                    .default_value(DEFAULT_TS_OFFSET)
+                    .mutable_playing()
+                    .build(),
+                glib::ParamSpecUInt64::builder("max-offset")
+                    .nick("Maximum stream offset")
+                    .blurb(
+                        "Largest stream offset in ns the source can buffer; the modelled capture \
+                         buffer holds latency + max-offset (IAMPushSource::SetMaxStreamOffset). \
+                         Until set it follows the wrapped source: its LATENCY max - min when \
+                         that is finite, else 200 ms",
+                    )
+                    .maximum(MAX_DURATION_NS)
+                    .default_value(DEFAULT_MAX_OFFSET.nseconds())
+                    .mutable_playing()
+                    .build(),
+                glib::ParamSpecFlags::builder::<PushSourceFlags>("push-source-flags")
+                    .nick("Push source flags")
+                    .blurb(
+                        "DirectShow push-source flags (IAMPushSource::SetPushSourceFlags); \
+                         not-live follows the wrapped source and a contradicting value is \
+                         refused with a WARNING",
+                    )
+                    .mutable_playing()
+                    .build(),
+                glib::ParamSpecBoolean::builder("is-live")
+                    .nick("Is live")
+                    .blurb(
+                        "Whether the wrapped source is live (the inverse of the not-live flag); \
+                         true until the source is known",
+                    )
+                    .default_value(true)
+                    .read_only()
+                    .build(),
+            ]
+        });
+        PROPERTIES.as_ref()
+    }
+
+    fn set_property(&self, _id: usize, value: &glib::Value, pspec: &glib::ParamSpec) {
+        match pspec.name() {
+            "source" => {
+                if !self.source_may_change("source") {
+                    return;
+                }
+                let source = value
+                    .get::<Option<gst::Element>>()
+                    .expect("type checked upstream");
+                {
+                    let mut settings = lock(&self.settings);
+                    if source.is_some() {
+                        settings.description = None;
+                    }
+                    settings.source = source;
+                }
+                lock(&self.wrapped).stale = true;
+            }
+            "source-description" => {
+                if !self.source_may_change("source-description") {
+                    return;
+                }
+                let description = value
+                    .get::<Option<String>>()
+                    .expect("type checked upstream");
+                {
+                    let mut settings = lock(&self.settings);
+                    if description.is_some() {
+                        settings.source = None;
+                    }
+                    settings.description = description;
+                }
+                lock(&self.wrapped).stale = true;
+            }
+            "extra-latency" => self.apply_extra_latency(ClockTime::from_nseconds(
+                value.get().expect("type checked upstream"),
+            )),
+            "ts-offset" => {
+                self.apply_ts_offset(value.get().expect("type checked upstream"));
+            }
+            "max-offset" => self.apply_max_offset(ClockTime::from_nseconds(
+                value.get().expect("type checked upstream"),
+            )),
+            "push-source-flags" => self.set_flags(value.get().expect("type checked upstream")),
+            name => unreachable!("unknown property {name}"),
+        }
+    }
+
+    fn property(&self, _id: usize, pspec: &glib::ParamSpec) -> glib::Value {
+        match pspec.name() {
+            "source" => {
+                let set = lock(&self.settings).source.clone();
+                set.or_else(|| lock(&self.wrapped).element.clone())
+                    .to_value()
+            }
+            "source-description" => lock(&self.settings).description.to_value(),
+            "extra-latency" => lock(&self.settings).extra_latency.nseconds().to_value(),
+            "latency" => self
+                .current_latency()
+                .unwrap_or_else(|| lock(&self.settings).extra_latency)
+                .nseconds()
+                .to_value(),
+            "ts-offset" => lock(&self.settings).ts_offset.to_value(),
+            "max-offset" => self
+                .effective_max_offset(&lock(&self.settings))
+                .nseconds()
+                .to_value(),
+            "push-source-flags" => self.reported_flags().to_value(),
+            "is-live" => (!self.reported_flags().contains(PushSourceFlags::NOT_LIVE)).to_value(),
+            name => unreachable!("unknown property {name}"),
+        }
+    }
+
+    fn constructed(&self) {
+        self.parent_constructed();
+        let obj = self.obj();
+        self.src_pad.add_probe(
+            gst::PadProbeType::BUFFER
+                | gst::PadProbeType::BUFFER_LIST
+                | gst::PadProbeType::EVENT_DOWNSTREAM
+                | gst::PadProbeType::EVENT_FLUSH,
+            |pad, info| match imp_of_pad(pad) {
+                Some(bin) => bin.imp().on_data(info),
+                None => gst::PadProbeReturn::Ok,
+            },
+        );
+        self.src_pad.add_probe(
+            gst::PadProbeType::QUERY_UPSTREAM | gst::PadProbeType::PULL,
+            |pad, info| {
+                if let Some(gst::PadProbeData::Query(query)) = &mut info.data
+                    && let gst::QueryViewMut::Latency(latency) = query.view_mut()
+                    && let Some(bin) = imp_of_pad(pad)
+                {
+                    bin.imp().answer_latency(latency);
+                }
+                gst::PadProbeReturn::Ok
+            },
+        );
+        obj.add_pad(&self.src_pad)
+            .expect("a new bin has no src pad yet");
+    }
+}
+
+impl GstObjectImpl for PushSrcBin {}
+
+impl ElementImpl for PushSrcBin {
+    fn metadata() -> Option<&'static gst::subclass::ElementMetadata> {
+        static METADATA: LazyLock<gst::subclass::ElementMetadata> = LazyLock::new(|| {
+            gst::subclass::ElementMetadata::new(
+                "Push source bin",
+                "Generic/Bin/Source",
+                "Gives any source element (v4l2src, alsasrc, udpsrc, …) DirectShow push-source \
+                 timing: reports its latency plus an extra latency, applies a stream offset to \
+                 the running time of its output, and models a capture buffer of latency + \
+                 max-offset that loses data when downstream blocks",
+                "pushsource developers",
+            )
+        });
+        Some(&*METADATA)
+    }
+
+    fn pad_templates() -> &'static [gst::PadTemplate] {
+        static PAD_TEMPLATES: LazyLock<Vec<gst::PadTemplate>> = LazyLock::new(|| {
+            vec![
+                gst::PadTemplate::new(
+                    "src",
+                    gst::PadDirection::Src,
+                    gst::PadPresence::Always,
+                    &gst::Caps::new_any(),
+                )
+                .unwrap(),
+            ]
+        });
+        PAD_TEMPLATES.as_ref()
+    }
+
+    fn change_state(
+        &self,
+        transition: gst::StateChange,
+    ) -> Result<gst::StateChangeSuccess, gst::StateChangeError> {
+        match transition {
+            gst::StateChange::NullToReady => {
+                self.set_up_source()?;
+                let (offset, max_offset) = {
+                    let settings = lock(&self.settings);
+                    (settings.ts_offset, self.effective_max_offset(&settings))
+                };
+                self.offset_warning
+                    .post_pending(&*self.obj(), offset, max_offset);
+                self.check_not_live_request();
+            }
+            gst::StateChange::ReadyToPaused => {
+                let stale = lock(&self.wrapped).stale;
+                if stale {
+                    self.set_up_source()?;
+                }
+                self.reset_stream();
+            }
+            _ => {}
+        }
+        let result = self.parent_change_state(transition);
+        match (transition, result) {
+            (gst::StateChange::ReadyToPaused, Ok(success)) => {
+                // A live source does not preroll: the bin's answer says what the source is.
+                match success {
+                    gst::StateChangeSuccess::NoPreroll => self.note_wrapped_liveness(Some(true)),
+                    gst::StateChangeSuccess::Success => self.note_wrapped_liveness(Some(false)),
+                    gst::StateChangeSuccess::Async => {}
+                }
+                self.check_not_live_request();
+            }
+            (gst::StateChange::ReadyToNull, _) | (gst::StateChange::NullToReady, Err(_)) => {
+                self.tear_down();
+            }
+            _ => {}
+        }
+        result
+    }
+}
+
+impl BinImpl for PushSrcBin {}
+
+impl PushSourceImpl for PushSrcBin {
+    fn latency(&self) -> Option<ClockTime> {
+        self.current_latency()
+    }
+
+    fn stream_offset(&self) -> i64 {
+        lock(&self.settings).ts_offset
+    }
+
+    fn set_stream_offset(&self, offset: i64) -> StreamOffsetResult {
+        let result = self.apply_ts_offset(offset);
+        self.obj().notify("ts-offset");
+        result
+    }
+
+    fn max_stream_offset(&self) -> ClockTime {
+        self.effective_max_offset(&lock(&self.settings))
+    }
+
+    fn set_max_stream_offset(&self, max_offset: ClockTime) {
+        self.apply_max_offset(max_offset);
+        self.obj().notify("max-offset");
+    }
+
+    fn push_source_flags(&self) -> PushSourceFlags {
+        self.reported_flags()
+    }
+
+    fn set_push_source_flags(&self, flags: PushSourceFlags) {
+        self.set_flags(flags);
+        self.obj().notify("push-source-flags");
+    }
+}
