@@ -92,6 +92,21 @@ conformance_suite! {
         latency_setting: LatencySetting::Total,
         qos_units: QosUnits::Default(480),
     },
+    pushsrcbin_audiotestsrc => Subject {
+        launch: "pushsrcbin source-description=\"audiotestsrc is-live=true samplesperbuffer=480\"",
+        caps: CAPS_48K_MONO,
+        // audiotestsrc syncs on a buffer's start, as videotestsrc does.
+        push_delay: gst::ClockTime::ZERO,
+        latency_setting: LatencySetting::Extra,
+        qos_units: QosUnits::Buffers,
+    },
+    pushsrcbin_videotestsrc => Subject {
+        launch: "pushsrcbin source-description=\"videotestsrc is-live=true\"",
+        caps: "video/x-raw,format=I420,width=64,height=48,framerate=100/1",
+        push_delay: gst::ClockTime::ZERO,
+        latency_setting: LatencySetting::Extra,
+        qos_units: QosUnits::Buffers,
+    },
 }
 
 /// A push source under test.
