@@ -197,7 +197,8 @@ impl PushSrcBin {
         let (live, wrapped_min, wrapped_max) = query.result();
         self.wrapped_min
             .store(wrapped_min.nseconds(), Ordering::Relaxed);
-        let slack = wrapped_max.map_or(UNKNOWN_NS, |max| max.saturating_sub(wrapped_min).nseconds());
+        let slack =
+            wrapped_max.map_or(UNKNOWN_NS, |max| max.saturating_sub(wrapped_min).nseconds());
         self.wrapped_slack.store(slack, Ordering::Relaxed);
         self.note_wrapped_liveness(Some(live));
         let (min, max) = {
@@ -250,9 +251,8 @@ impl PushSrcBin {
         if before == max_offset {
             return;
         }
-        let exceeds = |max| {
-            StreamOffsetResult::for_offset(offset, max) == StreamOffsetResult::ExceedsMaximum
-        };
+        let exceeds =
+            |max| StreamOffsetResult::for_offset(offset, max) == StreamOffsetResult::ExceedsMaximum;
         if exceeds(max_offset) && !exceeds(before) {
             self.offset_warning.warn(&*self.obj(), offset, max_offset);
         }
@@ -292,10 +292,8 @@ impl PushSrcBin {
         gst::element_imp_warning!(
             self,
             gst::CoreError::StateChange,
-            (
-                "The not-live flag follows the wrapped source, which is {what}: change the \
-                 source itself (for example its is-live property)"
-            ),
+            ("The not-live flag follows the wrapped source, which is {what}: change the \
+                 source itself (for example its is-live property)"),
             ["refused not-live={requested_not_live} for a wrapped source that is {what}"]
         );
         self.obj().notify("push-source-flags");
@@ -358,20 +356,27 @@ impl PushSrcBin {
             && &parent != obj.upcast_ref::<gst::Object>()
         {
             return Err(SetupError::settings(
-                format!("Element {name} is already inside {}: it cannot be wrapped", parent.name()),
+                format!(
+                    "Element {name} is already inside {}: it cannot be wrapped",
+                    parent.name()
+                ),
                 "give pushsrcbin an element without a parent",
             ));
         }
-        let sink_pad = element.sink_pads().first().map(|pad| pad.name().to_string()).or_else(|| {
-            element
-                .pad_template_list()
-                .iter()
-                .find(|t| {
-                    t.direction() == gst::PadDirection::Sink
-                        && t.presence() == gst::PadPresence::Always
-                })
-                .map(|t| t.name_template().to_string())
-        });
+        let sink_pad = element
+            .sink_pads()
+            .first()
+            .map(|pad| pad.name().to_string())
+            .or_else(|| {
+                element
+                    .pad_template_list()
+                    .iter()
+                    .find(|t| {
+                        t.direction() == gst::PadDirection::Sink
+                            && t.presence() == gst::PadPresence::Always
+                    })
+                    .map(|t| t.name_template().to_string())
+            });
         if let Some(sink_pad) = sink_pad {
             return Err(SetupError::settings(
                 format!("Element {name} is not a source: it has a sink pad ({sink_pad})"),
@@ -730,15 +735,17 @@ impl PushSrcBin {
                 return gst::PadProbeReturn::Ok;
             };
             list.make_mut().foreach_mut(|mut buffer, _| {
-                std::ops::ControlFlow::Continue(match self.admit(&mut stream, &buffer, now, capacity) {
-                    Admission::Pass => Some(buffer),
-                    Admission::Lost => None,
-                    Admission::PassAfterLoss(report) => {
-                        reports.push(report);
-                        buffer.make_mut().set_flags(gst::BufferFlags::DISCONT);
-                        Some(buffer)
-                    }
-                })
+                std::ops::ControlFlow::Continue(
+                    match self.admit(&mut stream, &buffer, now, capacity) {
+                        Admission::Pass => Some(buffer),
+                        Admission::Lost => None,
+                        Admission::PassAfterLoss(report) => {
+                            reports.push(report);
+                            buffer.make_mut().set_flags(gst::BufferFlags::DISCONT);
+                            Some(buffer)
+                        }
+                    },
+                )
             });
         }
         for report in reports {
