@@ -92,8 +92,17 @@ enum Admission {
     Lost,
 }
 
+/// The buffer probes of the ghost pad, installed only while they have work: a non-live source's
+/// buffers then pass with no call into the bin.
+#[derive(Debug, Default)]
+struct BufferProbes {
+    capture_model: Option<gst::PadProbeId>,
+    offset_update: Option<gst::PadProbeId>,
+}
+
 pub struct PushSrcBin {
     src_pad: gst::GhostPad,
+    buffer_probes: Mutex<BufferProbes>,
     settings: Mutex<Settings>,
     wrapped: Mutex<Wrapped>,
     stream: Mutex<Stream>,
@@ -175,6 +184,7 @@ impl PushSrcBin {
     /// Asks the wrapped source for its latency through the ghost pad (whose probe adds the
     /// extra latency and remembers the answer): `(live, min, max)`.
     fn query_latency(&self) -> Option<(bool, ClockTime, Option<ClockTime>)> {
+        self.src_pad.target()?;
         let mut query = gst::query::Latency::new();
         self.src_pad.query(&mut query).then(|| query.result())
     }
@@ -194,6 +204,11 @@ impl PushSrcBin {
 
     /// Rewrites the wrapped source's LATENCY answer into the bin's (SPEC section 2, rule 1).
     fn answer_latency(&self, query: &mut gst::query::Latency) {
+        // Without a source, GStreamer's proxy pad answers with the query's initial values, which
+        // say nothing about any source.
+        if self.src_pad.target().is_none() {
+            return;
+        }
         let (live, wrapped_min, wrapped_max) = query.result();
         self.wrapped_min
             .store(wrapped_min.nseconds(), Ordering::Relaxed);
@@ -233,6 +248,7 @@ impl PushSrcBin {
             self.effective_max_offset(&settings)
         };
         self.offset_changed.store(true, Ordering::Release);
+        self.schedule_offset_update();
         gst::debug!(CAT, imp = self, "ts-offset set to {offset} ns");
         let result = StreamOffsetResult::for_offset(offset, max_offset);
         if result == StreamOffsetResult::ExceedsMaximum {
@@ -535,8 +551,28 @@ impl PushSrcBin {
         self.note_wrapped_liveness(None);
     }
 
-    /// The stream offset is effective from the next buffer: the segment goes again, offset.
+    /// The stream offset is effective from the next buffer: a one-shot probe sends the segment
+    /// again, offset, before it.
+    fn schedule_offset_update(&self) {
+        let mut probes = lock(&self.buffer_probes);
+        if probes.offset_update.is_some() {
+            return;
+        }
+        probes.offset_update = self.src_pad.add_probe(
+            gst::PadProbeType::BUFFER | gst::PadProbeType::BUFFER_LIST,
+            |pad, _info| {
+                if let Some(bin) = imp_of_pad(pad) {
+                    bin.imp().push_offset_update();
+                }
+                gst::PadProbeReturn::Remove
+            },
+        );
+    }
+
     fn push_offset_update(&self) {
+        // The probe is forgotten before the change is taken, so that a change made from now on
+        // schedules a new one.
+        lock(&self.buffer_probes).offset_update = None;
         if !self.offset_changed.swap(false, Ordering::Acquire) {
             return;
         }
@@ -698,7 +734,6 @@ impl PushSrcBin {
     }
 
     fn on_buffer(&self, buffer: &mut gst::Buffer) -> gst::PadProbeReturn {
-        self.push_offset_update();
         let Some(now) = self.live_now() else {
             return gst::PadProbeReturn::Ok;
         };
@@ -724,7 +759,6 @@ impl PushSrcBin {
     }
 
     fn on_buffer_list(&self, list: &mut gst::BufferList) -> gst::PadProbeReturn {
-        self.push_offset_update();
         let Some(now) = self.live_now() else {
             return gst::PadProbeReturn::Ok;
         };
@@ -758,15 +792,34 @@ impl PushSrcBin {
         }
     }
 
-    fn on_data(&self, info: &mut gst::PadProbeInfo) -> gst::PadProbeReturn {
+    fn model_capture(&self, info: &mut gst::PadProbeInfo) -> gst::PadProbeReturn {
         match &mut info.data {
             Some(gst::PadProbeData::Buffer(buffer)) => self.on_buffer(buffer),
             Some(gst::PadProbeData::BufferList(list)) => self.on_buffer_list(list),
-            Some(gst::PadProbeData::Event(event)) => {
-                self.on_event(event);
-                gst::PadProbeReturn::Ok
-            }
             _ => gst::PadProbeReturn::Ok,
+        }
+    }
+
+    /// The capture-buffer model runs for a source that may be live (known live, or not known);
+    /// it needs no probe for a source known not to be live.
+    fn install_capture_model(&self) {
+        let mut probes = lock(&self.buffer_probes);
+        if probes.capture_model.is_some() || self.wrapped_liveness() == Some(false) {
+            return;
+        }
+        gst::debug!(CAT, imp = self, "modelling the capture buffer");
+        probes.capture_model = self.src_pad.add_probe(
+            gst::PadProbeType::BUFFER | gst::PadProbeType::BUFFER_LIST,
+            |pad, info| match imp_of_pad(pad) {
+                Some(bin) => bin.imp().model_capture(info),
+                None => gst::PadProbeReturn::Ok,
+            },
+        );
+    }
+
+    fn remove_capture_model(&self) {
+        if let Some(probe) = lock(&self.buffer_probes).capture_model.take() {
+            self.src_pad.remove_probe(probe);
         }
     }
 
@@ -789,6 +842,7 @@ impl ObjectSubclass for PushSrcBin {
         let src_pad = gst::GhostPad::builder_from_template(&template).build();
         Self {
             src_pad,
+            buffer_probes: Mutex::default(),
             settings: Mutex::new(Settings {
                 extra_latency: DEFAULT_EXTRA_LATENCY,
                 ts_offset: DEFAULT_TS_OFFSET,
@@ -975,13 +1029,14 @@ impl ObjectImpl for PushSrcBin {
         self.parent_constructed();
         let obj = self.obj();
         self.src_pad.add_probe(
-            gst::PadProbeType::BUFFER
-                | gst::PadProbeType::BUFFER_LIST
-                | gst::PadProbeType::EVENT_DOWNSTREAM
-                | gst::PadProbeType::EVENT_FLUSH,
-            |pad, info| match imp_of_pad(pad) {
-                Some(bin) => bin.imp().on_data(info),
-                None => gst::PadProbeReturn::Ok,
+            gst::PadProbeType::EVENT_DOWNSTREAM | gst::PadProbeType::EVENT_FLUSH,
+            |pad, info| {
+                if let Some(gst::PadProbeData::Event(event)) = &mut info.data
+                    && let Some(bin) = imp_of_pad(pad)
+                {
+                    bin.imp().on_event(event);
+                }
+                gst::PadProbeReturn::Ok
             },
         );
         self.src_pad.add_probe(
@@ -1068,7 +1123,10 @@ impl ElementImpl for PushSrcBin {
                     gst::StateChangeSuccess::Async => {}
                 }
                 self.check_not_live_request();
+                // A live source waits for PLAYING: the model is in place before its first buffer.
+                self.install_capture_model();
             }
+            (gst::StateChange::PausedToReady, _) => self.remove_capture_model(),
             (gst::StateChange::ReadyToNull, _) | (gst::StateChange::NullToReady, Err(_)) => {
                 self.tear_down();
             }
