@@ -518,3 +518,66 @@ fn gst_launch_reports_a_bad_description_without_crashing() {
     assert!(text.contains("Cannot use source-description"), "{text}");
     assert!(!text.contains("CRITICAL"), "{text}");
 }
+
+#[test]
+fn before_a_source_is_known_nothing_is_made_up() {
+    let element = srcbin();
+    element.set_property("extra-latency", ms(7).nseconds());
+    // Reading the latency asks the (absent) source; that answer must not be taken as a fact.
+    assert_eq!(element.property::<u64>("latency"), ms(7).nseconds());
+    assert_eq!(
+        element.property::<PushSourceFlags>("push-source-flags"),
+        PushSourceFlags::empty()
+    );
+    assert!(element.property::<bool>("is-live"));
+    assert_eq!(element.property::<u64>("max-offset"), ms(200).nseconds());
+    let source = element.dynamic_cast_ref::<PushSource>().unwrap();
+    assert_eq!(source.source_latency(), None, "cannot tell yet");
+}
+
+#[test]
+fn readme_property_table_lists_every_property_with_its_default() {
+    let readme =
+        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/README.md")).unwrap();
+    let rows: Vec<Vec<String>> = readme
+        .lines()
+        .skip_while(|line| *line != "### `pushsrcbin`")
+        .skip_while(|line| !line.starts_with("| property |"))
+        .skip(2)
+        .take_while(|line| line.starts_with('|'))
+        .map(|line| {
+            line.split('|')
+                .map(|cell| cell.trim().trim_matches('`').to_string())
+                .collect()
+        })
+        .collect();
+    let element = srcbin();
+    let inherited = ["name", "parent", "async-handling", "message-forward"];
+    let mut own: Vec<String> = element
+        .list_properties()
+        .iter()
+        .map(|pspec| pspec.name().to_string())
+        .filter(|name| !inherited.contains(&name.as_str()))
+        .collect();
+    own.sort();
+    let mut documented: Vec<String> = rows.iter().map(|row| row[1].clone()).collect();
+    documented.sort();
+    assert_eq!(
+        documented, own,
+        "the table documents exactly the bin's own properties"
+    );
+    for row in &rows {
+        let (name, default) = (&row[1], &row[3]);
+        let value = element.property_value(name);
+        let shown = if let Ok(flags) = value.get::<PushSourceFlags>() {
+            flags.bits().to_string()
+        } else if let Ok(None) = value.get::<Option<gst::Element>>() {
+            "none".to_string()
+        } else if let Ok(None) = value.get::<Option<String>>() {
+            "none".to_string()
+        } else {
+            value.serialize().unwrap().to_string()
+        };
+        assert_eq!(&shown, default, "default of {name}");
+    }
+}

@@ -301,7 +301,7 @@ impl PushSrcBin {
             settings.flags.set(PushSourceFlags::NOT_LIVE, !live);
             requested
         };
-        if requested_not_live == !live {
+        if requested_not_live != live {
             return;
         }
         let what = if live { "live" } else { "not live" };
