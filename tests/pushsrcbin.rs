@@ -581,3 +581,34 @@ fn readme_property_table_lists_every_property_with_its_default() {
         assert_eq!(&shown, default, "default of {name}");
     }
 }
+
+#[test]
+fn ts_offset_applies_to_a_source_that_is_not_live_too() {
+    let element = srcbin_with_description(&format!("appsrc format=time caps={CAPS_48K_MONO}"));
+    element.set_property("ts-offset", ms(30).nseconds() as i64);
+    let (mut harness, _bus) = harness(&element, CAPS_48K_MONO, false);
+    harness.play();
+    assert!(!element.property::<bool>("is-live"));
+    let appsrc = element
+        .property::<Option<gst::Element>>("source")
+        .unwrap()
+        .downcast::<gst_app::AppSrc>()
+        .unwrap();
+    let buffers = list_of_buffers(gst::ClockTime::ZERO, 2);
+    let mut next_buffer = buffers.iter_owned();
+    appsrc.push_buffer(next_buffer.next().unwrap()).unwrap();
+    let buffer = harness.pull().unwrap();
+    assert_eq!(
+        current_segment(&harness).to_running_time(buffer.pts()),
+        Some(ms(30))
+    );
+    element.set_property("ts-offset", -(ms(5).nseconds() as i64));
+    appsrc.push_buffer(next_buffer.next().unwrap()).unwrap();
+    let buffer = harness.pull().unwrap();
+    assert_eq!(buffer.pts(), Some(BUFFER));
+    assert_eq!(
+        current_segment(&harness).to_running_time(buffer.pts()),
+        Some(ms(5)),
+        "from the next buffer"
+    );
+}

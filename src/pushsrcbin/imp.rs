@@ -72,8 +72,6 @@ struct Stream {
     processed_buffers: u64,
     dropped_buffers: u64,
     loss: Option<Loss>,
-    /// The wrapped source's latency was asked for once in this segment (it did not answer).
-    latency_asked: bool,
 }
 
 /// A loss to report once the streaming lock is released.
@@ -111,6 +109,9 @@ pub struct PushSrcBin {
     /// Set with every `ts-offset` change, so that the streaming thread only looks at the offset
     /// when it changed.
     offset_changed: AtomicBool,
+    /// The streaming thread asked the wrapped source for its latency in this segment: a source
+    /// that does not answer is asked once per segment, not once per buffer.
+    latency_asked: AtomicBool,
     /// The wrapped source's last LATENCY answer: `min`, and `max − min` (unknown when unlimited).
     wrapped_min: AtomicU64,
     wrapped_slack: AtomicU64,
@@ -587,6 +588,7 @@ impl PushSrcBin {
         match event.view() {
             gst::EventView::Segment(segment) => {
                 lock(&self.stream).segment = segment.segment().downcast_ref::<ClockTime>().cloned();
+                self.latency_asked.store(false, Ordering::Relaxed);
                 let offset = lock(&self.settings).ts_offset;
                 if let Some(shifted) = self.segment_offsetter.offset_event(event, offset) {
                     gst::debug!(CAT, imp = self, "segment with ts-offset {offset}");
@@ -637,11 +639,10 @@ impl PushSrcBin {
 
     /// `latency + max-offset`, the capture buffer of the model; `None` while the wrapped
     /// source's latency is unknown (it is asked once per segment).
-    fn capacity(&self, stream: &mut Stream) -> Option<ClockTime> {
+    fn capacity(&self) -> Option<ClockTime> {
         let wrapped_min = match known(self.wrapped_min.load(Ordering::Relaxed)) {
             Some(min) => min,
-            None if !stream.latency_asked => {
-                stream.latency_asked = true;
+            None if !self.latency_asked.swap(true, Ordering::Relaxed) => {
                 self.query_latency()?;
                 known(self.wrapped_min.load(Ordering::Relaxed))?
             }
@@ -737,13 +738,10 @@ impl PushSrcBin {
         let Some(now) = self.live_now() else {
             return gst::PadProbeReturn::Ok;
         };
-        let admission = {
-            let mut stream = lock(&self.stream);
-            let Some(capacity) = self.capacity(&mut stream) else {
-                return gst::PadProbeReturn::Ok;
-            };
-            self.admit(&mut stream, buffer, now, capacity)
+        let Some(capacity) = self.capacity() else {
+            return gst::PadProbeReturn::Ok;
         };
+        let admission = self.admit(&mut lock(&self.stream), buffer, now, capacity);
         match admission {
             Admission::Pass => gst::PadProbeReturn::Ok,
             Admission::Lost => {
@@ -762,12 +760,12 @@ impl PushSrcBin {
         let Some(now) = self.live_now() else {
             return gst::PadProbeReturn::Ok;
         };
+        let Some(capacity) = self.capacity() else {
+            return gst::PadProbeReturn::Ok;
+        };
         let mut reports = Vec::new();
         {
             let mut stream = lock(&self.stream);
-            let Some(capacity) = self.capacity(&mut stream) else {
-                return gst::PadProbeReturn::Ok;
-            };
             list.make_mut().foreach_mut(|mut buffer, _| {
                 std::ops::ControlFlow::Continue(
                     match self.admit(&mut stream, &buffer, now, capacity) {
@@ -825,6 +823,7 @@ impl PushSrcBin {
 
     fn reset_stream(&self) {
         *lock(&self.stream) = Stream::default();
+        self.latency_asked.store(false, Ordering::Relaxed);
         self.segment_offsetter.reset();
         self.offset_changed.store(false, Ordering::Relaxed);
     }
@@ -853,6 +852,7 @@ impl ObjectSubclass for PushSrcBin {
             segment_offsetter: SegmentOffsetter::default(),
             offset_warning: OffsetWarning::default(),
             offset_changed: AtomicBool::new(false),
+            latency_asked: AtomicBool::new(false),
             wrapped_min: AtomicU64::new(UNKNOWN_NS),
             wrapped_slack: AtomicU64::new(UNKNOWN_NS),
             wrapped_liveness: AtomicU8::new(LIVENESS_UNKNOWN),
