@@ -7,6 +7,7 @@
 use gst::glib;
 use gst::prelude::*;
 
+pub mod live_source;
 pub mod push_source;
 pub mod pushaudiotestsrc;
 pub mod stream_offset;
