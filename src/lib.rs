@@ -10,6 +10,7 @@ use gst::prelude::*;
 pub mod live_source;
 pub mod push_source;
 pub mod pushaudiotestsrc;
+pub mod pushvideotestsrc;
 pub mod stream_offset;
 pub mod time;
 
@@ -22,6 +23,7 @@ fn plugin_init(plugin: &gst::Plugin) -> Result<(), glib::BoolError> {
     StreamOffsetResult::static_type().mark_as_plugin_api(gst::PluginAPIFlags::empty());
     PushSource::static_type().mark_as_plugin_api(gst::PluginAPIFlags::empty());
     pushaudiotestsrc::register(plugin)?;
+    pushvideotestsrc::register(plugin)?;
     Ok(())
 }
 
