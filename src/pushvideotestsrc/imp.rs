@@ -64,8 +64,9 @@ impl PushVideoTestSrc {
         let negotiated = negotiated.as_ref().ok_or(gst::FlowError::NotNegotiated)?;
         let mut buffer = match self.obj().buffer_pool() {
             Some(pool) => pool.acquire_buffer(None)?,
-            None => gst::Buffer::with_size(negotiated.info.size())
-                .map_err(|_| gst::FlowError::Error)?,
+            None => {
+                gst::Buffer::with_size(negotiated.info.size()).map_err(|_| gst::FlowError::Error)?
+            }
         };
         let buffer_ref = buffer.make_mut();
         let mut frame =
@@ -78,7 +79,12 @@ impl PushVideoTestSrc {
             .painter
             .paint(span.first, &mut frame)
             .map_err(|error| {
-                gst::error!(CAT, imp = self, "cannot paint frame {}: {error}", span.first);
+                gst::error!(
+                    CAT,
+                    imp = self,
+                    "cannot paint frame {}: {error}",
+                    span.first
+                );
                 gst::FlowError::Error
             })?;
         drop(frame);
@@ -102,7 +108,10 @@ impl ObjectImpl for PushVideoTestSrc {
     }
 
     fn set_property(&self, _id: usize, value: &glib::Value, pspec: &glib::ParamSpec) {
-        if !self.live.set_property(self.obj().upcast_ref(), value, pspec) {
+        if !self
+            .live
+            .set_property(self.obj().upcast_ref(), value, pspec)
+        {
             unreachable!("unknown property {}", pspec.name());
         }
     }
@@ -144,9 +153,7 @@ impl ElementImpl for PushVideoTestSrc {
                 .format_list(FORMATS)
                 .width_range(MIN_SIZE..=MAX_WIDTH)
                 .height_range(MIN_SIZE..=MAX_HEIGHT)
-                .framerate_range(
-                    gst::Fraction::new(1, i32::MAX)..=gst::Fraction::new(i32::MAX, 1),
-                )
+                .framerate_range(gst::Fraction::new(1, i32::MAX)..=gst::Fraction::new(i32::MAX, 1))
                 .build();
             vec![
                 gst::PadTemplate::new(
@@ -210,7 +217,8 @@ impl BaseSrcImpl for PushVideoTestSrc {
         query: &mut gst::query::Allocation,
     ) -> Result<(), gst::LoggableError> {
         let (caps, _need_pool) = query.get_owned();
-        let caps = caps.ok_or_else(|| gst::loggable_error!(CAT, "allocation query without caps"))?;
+        let caps =
+            caps.ok_or_else(|| gst::loggable_error!(CAT, "allocation query without caps"))?;
         let info = gst_video::VideoInfo::from_caps(&caps)
             .map_err(|_| gst::loggable_error!(CAT, "cannot parse caps {caps}"))?;
         let frame_size = u32::try_from(info.size())

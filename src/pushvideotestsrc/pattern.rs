@@ -14,8 +14,8 @@
 //! speed, no per-pixel work — and the code cells by copying one of two prepared runs.
 
 use gst::glib;
-use gst_video::prelude::*;
 use gst_video::VideoFormat;
+use gst_video::prelude::*;
 
 /// The formats the painter supports: every 8-bit format GStreamer describes with plain planes
 /// and pixel strides.
