@@ -233,6 +233,19 @@ pub fn properties(config: &Config) -> Vec<glib::ParamSpec> {
     ]
 }
 
+/// The pad template of a push test source: one `src` pad, always there, producing `caps`.
+pub fn src_pad_templates(caps: &gst::Caps) -> Vec<gst::PadTemplate> {
+    vec![
+        gst::PadTemplate::new(
+            "src",
+            gst::PadDirection::Src,
+            gst::PadPresence::Always,
+            caps,
+        )
+        .expect("a valid src pad template"),
+    ]
+}
+
 impl LiveSource {
     pub fn new(config: Config, cat: gst::DebugCategory) -> Self {
         Self {
@@ -898,8 +911,8 @@ impl LiveSource {
 }
 
 /// The `GstBaseSrc` virtual methods a push test source forwards to its [`LiveSource`] (the
-/// field named by the argument): start, stop, is_seekable, query, event, do_seek, unlock and
-/// unlock_stop. To expand inside `impl BaseSrcImpl for …`.
+/// field named by the argument): start, stop, is_seekable, query, event, negotiate (a clear
+/// ERROR when downstream accepts none of the source's formats), do_seek, unlock and unlock_stop. To expand inside `impl BaseSrcImpl for …`.
 #[macro_export]
 macro_rules! base_src_timing_methods {
     ($engine:ident) => {
@@ -929,6 +942,12 @@ macro_rules! base_src_timing_methods {
                 Some(handled) => handled,
                 None => self.parent_event(event),
             }
+        }
+
+        fn negotiate(&self) -> Result<(), gst::LoggableError> {
+            self.$engine
+                .check_downstream_caps(self.obj().upcast_ref())?;
+            self.parent_negotiate()
         }
 
         fn do_seek(&self, segment: &mut gst::Segment) -> bool {

@@ -211,15 +211,7 @@ impl ElementImpl for PushAudioTestSrc {
                 .rate_range(MIN_RATE..=MAX_RATE)
                 .channels_range(1..=MAX_CHANNELS)
                 .build();
-            vec![
-                gst::PadTemplate::new(
-                    "src",
-                    gst::PadDirection::Src,
-                    gst::PadPresence::Always,
-                    &caps,
-                )
-                .unwrap(),
-            ]
+            live_source::src_pad_templates(&caps)
         });
         PAD_TEMPLATES.as_ref()
     }
@@ -229,11 +221,6 @@ impl ElementImpl for PushAudioTestSrc {
 
 impl BaseSrcImpl for PushAudioTestSrc {
     base_src_timing_methods!(live);
-
-    fn negotiate(&self) -> Result<(), gst::LoggableError> {
-        self.live.check_downstream_caps(self.obj().upcast_ref())?;
-        self.parent_negotiate()
-    }
 
     fn fixate(&self, mut caps: gst::Caps) -> gst::Caps {
         caps.truncate();

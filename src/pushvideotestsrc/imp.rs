@@ -155,15 +155,7 @@ impl ElementImpl for PushVideoTestSrc {
                 .height_range(MIN_SIZE..=MAX_HEIGHT)
                 .framerate_range(gst::Fraction::new(1, i32::MAX)..=gst::Fraction::new(i32::MAX, 1))
                 .build();
-            vec![
-                gst::PadTemplate::new(
-                    "src",
-                    gst::PadDirection::Src,
-                    gst::PadPresence::Always,
-                    &caps,
-                )
-                .unwrap(),
-            ]
+            live_source::src_pad_templates(&caps)
         });
         PAD_TEMPLATES.as_ref()
     }
@@ -173,11 +165,6 @@ impl ElementImpl for PushVideoTestSrc {
 
 impl BaseSrcImpl for PushVideoTestSrc {
     base_src_timing_methods!(live);
-
-    fn negotiate(&self) -> Result<(), gst::LoggableError> {
-        self.live.check_downstream_caps(self.obj().upcast_ref())?;
-        self.parent_negotiate()
-    }
 
     fn fixate(&self, mut caps: gst::Caps) -> gst::Caps {
         caps.truncate();
