@@ -210,7 +210,7 @@ impl BaseSrcImpl for PushVideoTestSrc {
             .map_err(|_| gst::loggable_error!(CAT, "cannot parse caps {caps}"))?;
         let frame_size = u32::try_from(info.size())
             .map_err(|_| gst::loggable_error!(CAT, "frame size {} too large", info.size()))?;
-        let proposed = query.allocation_pools().into_iter().next();
+        let proposed = query.allocation_pools().next();
         let (pool, size, min, max, update) = match proposed {
             Some((Some(pool), size, min, max)) => (pool, size.max(frame_size), min, max, true),
             Some((None, size, min, max)) => (
