@@ -11,7 +11,7 @@
 //! rewrite. An element only fills buffers with content: see [`LiveSource::create`].
 //!
 //! The element forwards its `GstBaseSrc` and `GstPushSource` virtual methods here with
-//! [`base_src_timing_methods!`] and [`push_source_timing_impl!`].
+//! `base_src_timing_methods!`, `element_timing_methods!` and `push_source_timing_impl!`.
 
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Mutex, MutexGuard};

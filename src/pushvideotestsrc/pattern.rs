@@ -116,7 +116,7 @@ struct Plane {
 }
 
 impl Plane {
-    /// Writes `color` at pixel `x` of a row of this plane, in every component the plane holds.
+    /// Writes the `(byte offset, value)` parts of one colour at pixel `x` of a row of this plane.
     fn put(row: &mut [u8], x: usize, pixel_stride: usize, parts: &[(usize, u8)]) {
         for &(offset, value) in parts {
             row[x * pixel_stride + offset] = value;
