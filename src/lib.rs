@@ -7,9 +7,11 @@
 use gst::glib;
 use gst::prelude::*;
 
+pub mod live_source;
 pub mod push_source;
 pub mod pushaudiotestsrc;
 pub mod pushsrcbin;
+pub mod pushvideotestsrc;
 pub mod stream_offset;
 pub mod time;
 
@@ -23,6 +25,7 @@ fn plugin_init(plugin: &gst::Plugin) -> Result<(), glib::BoolError> {
     PushSource::static_type().mark_as_plugin_api(gst::PluginAPIFlags::empty());
     pushaudiotestsrc::register(plugin)?;
     pushsrcbin::register(plugin)?;
+    pushvideotestsrc::register(plugin)?;
     Ok(())
 }
 

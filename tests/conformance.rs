@@ -92,6 +92,13 @@ conformance_suite! {
         latency_setting: LatencySetting::Total,
         qos_units: QosUnits::Default(480),
     },
+    pushvideotestsrc => Subject {
+        launch: "pushvideotestsrc",
+        caps: "video/x-raw,format=I420,width=64,height=48,framerate=100/1",
+        push_delay: BUFFER,
+        latency_setting: LatencySetting::Total,
+        qos_units: QosUnits::Buffers,
+    },
     pushsrcbin_audiotestsrc => Subject {
         launch: "pushsrcbin source-description=\"audiotestsrc is-live=true samplesperbuffer=480\"",
         caps: CAPS_48K_MONO,

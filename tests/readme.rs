@@ -56,58 +56,6 @@ fn every_gst_launch_example_runs() {
 }
 
 #[test]
-fn property_table_lists_every_property_with_its_default() {
-    init();
-    let readme = readme();
-    let table: Vec<Vec<String>> = readme
-        .lines()
-        .skip_while(|l| !l.starts_with("| property |"))
-        .skip(2)
-        .take_while(|l| l.starts_with('|'))
-        .map(|l| {
-            l.split('|')
-                .map(|c| c.trim().trim_matches('`').to_string())
-                .collect()
-        })
-        .collect();
-    let element = gst::ElementFactory::make("pushaudiotestsrc")
-        .build()
-        .unwrap();
-    let inherited = ["name", "parent", "blocksize", "do-timestamp", "typefind"];
-    let mut own: Vec<String> = element
-        .list_properties()
-        .iter()
-        .map(|p| p.name().to_string())
-        .filter(|n| !inherited.contains(&n.as_str()))
-        .collect();
-    own.sort();
-    let mut documented: Vec<String> = table.iter().map(|row| row[1].clone()).collect();
-    documented.sort();
-    assert_eq!(
-        documented, own,
-        "the table documents exactly the element's own properties"
-    );
-
-    for row in &table {
-        let (name, default) = (&row[1], &row[3]);
-        let value = element.property_value(name);
-        let shown = if let Ok(flags) = value.get::<gstpushsource::PushSourceFlags>() {
-            flags.bits().to_string()
-        } else if let Ok(double) = value.get::<f64>() {
-            double.to_string()
-        } else if let Some(enum_value) = glib::EnumValue::from_value(&value) {
-            enum_value.1.nick().to_string()
-        } else {
-            value.serialize().unwrap().to_string()
-        };
-        assert!(
-            default.split([' ', '(']).any(|word| word == shown),
-            "{name}: README says {default}, element has {shown}"
-        );
-    }
-}
-
-#[test]
 fn gst_inspect_lists_the_plugin_and_documents_the_element() {
     let run = |args: &[&str]| {
         let output = Command::new("gst-inspect-1.0")
@@ -136,6 +84,107 @@ fn gst_inspect_lists_the_plugin_and_documents_the_element() {
         assert!(
             element.contains(expected),
             "gst-inspect shows {expected:?}\n{element}"
+        );
+    }
+}
+
+/// The elements whose README section has a property table.
+const DOCUMENTED_ELEMENTS: &[&str] = &["pushaudiotestsrc", "pushvideotestsrc"];
+
+/// Properties of GstBaseSrc and GstBin that the README leaves to GStreamer's documentation.
+const INHERITED: &[&str] = &[
+    "name",
+    "parent",
+    "blocksize",
+    "do-timestamp",
+    "typefind",
+    "async-handling",
+    "message-forward",
+];
+
+/// The rows of the property table in the README section headed `### \`element\``.
+fn property_table_of(readme: &str, element: &str) -> Vec<Vec<String>> {
+    let heading = format!("### `{element}`");
+    readme
+        .lines()
+        .skip_while(|l| *l != heading)
+        .skip_while(|l| !l.starts_with("| property |"))
+        .skip(2)
+        .take_while(|l| l.starts_with('|'))
+        .map(|l| {
+            l.split('|')
+                .map(|c| c.trim().trim_matches('`').to_string())
+                .collect()
+        })
+        .collect()
+}
+
+/// How the README writes a property's default value.
+fn shown_default(value: &glib::Value) -> String {
+    if let Ok(flags) = value.get::<gstpushsource::PushSourceFlags>() {
+        flags.bits().to_string()
+    } else if let Ok(double) = value.get::<f64>() {
+        double.to_string()
+    } else if let Some(enum_value) = glib::EnumValue::from_value(value) {
+        enum_value.1.nick().to_string()
+    } else {
+        value.serialize().unwrap().to_string()
+    }
+}
+
+#[test]
+fn every_element_section_documents_its_properties_with_their_defaults() {
+    init();
+    let readme = readme();
+    for element_name in DOCUMENTED_ELEMENTS {
+        let table = property_table_of(&readme, element_name);
+        let element = gst::ElementFactory::make(element_name).build().unwrap();
+        let mut own: Vec<String> = element
+            .list_properties()
+            .iter()
+            .map(|p| p.name().to_string())
+            .filter(|n| !INHERITED.contains(&n.as_str()))
+            .collect();
+        own.sort();
+        let mut documented: Vec<String> = table.iter().map(|row| row[1].clone()).collect();
+        documented.sort();
+        assert_eq!(
+            documented, own,
+            "{element_name}: the table documents its own properties"
+        );
+        for row in &table {
+            let (name, default) = (&row[1], &row[3]);
+            let shown = shown_default(&element.property_value(name));
+            assert!(
+                default.split([' ', '(']).any(|word| word == shown),
+                "{element_name} {name}: README says {default}, element has {shown}"
+            );
+        }
+    }
+}
+
+#[test]
+fn gst_inspect_documents_pushvideotestsrc() {
+    let output = Command::new("gst-inspect-1.0")
+        .arg("pushvideotestsrc")
+        .env("GST_PLUGIN_PATH", plugin_dir())
+        .output()
+        .unwrap();
+    assert!(output.status.success());
+    let text = String::from_utf8(output.stdout).unwrap();
+    for expected in [
+        "Long-name                Push video test source",
+        "Klass                    Source/Video",
+        "GstPushSource",
+        "format: { (string)I420",
+        "width: [ 16, 4096 ]",
+        "height: [ 16, 2160 ]",
+        "Range: 0 - 9223372036854775807 Default: 33333334",
+        "Range: 0 - 9223372036854775807 Default: 200000000",
+    ] {
+        assert!(
+            text.contains(expected),
+            "gst-inspect shows {expected:?}\n{text}"
         );
     }
 }

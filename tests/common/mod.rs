@@ -281,3 +281,38 @@ pub fn run_pipeline_to_eos(pipeline: &gst::Element) {
     }
     pipeline.set_state(gst::State::Null).unwrap();
 }
+
+/// Reads the frame number `pushvideotestsrc` paints into a frame of `caps` (any format it
+/// produces): 8 × 8 cells in the top left corner, each `min(width, height) / 8` pixels rounded
+/// down to even and kept within 2..=16, read row by row; cells 0–31 are the low 32 bits of the
+/// frame number (most significant first, white = 1), cells 32–63 the same bits inverted.
+/// `None` when the check bits disagree (not a frame code).
+pub fn decode_frame_number(buffer: &gst::BufferRef, caps: &gst::CapsRef) -> Option<u32> {
+    use gst_video::prelude::*;
+    let info = gst_video::VideoInfo::from_caps(caps).expect("video caps");
+    let frame = gst_video::VideoFrameRef::from_buffer_ref_readable(buffer, &info).ok()?;
+    let finfo = info.format_info();
+    // Luma for YUV and grey, green for RGB: black and white differ in both.
+    let component = if finfo.is_rgb() { 1 } else { 0 };
+    let plane = finfo.plane()[component];
+    let offset = finfo.poffset()[component] as usize;
+    let pixel_stride = finfo.pixel_stride()[component] as usize;
+    let stride = frame.plane_stride()[plane as usize] as usize;
+    let data = frame.plane_data(plane).ok()?;
+    let cell = (info.width().min(info.height()) / 8).clamp(2, 16) & !1;
+    let bits: Vec<bool> = (0..64)
+        .map(|index| {
+            let (x, y) = ((index % 8) * cell + cell / 2, (index / 8) * cell + cell / 2);
+            data[y as usize * stride + x as usize * pixel_stride + offset] > 128
+        })
+        .collect();
+    let (number, check) = bits.split_at(32);
+    if number
+        .iter()
+        .zip(check)
+        .any(|(bit, inverted)| bit == inverted)
+    {
+        return None;
+    }
+    Some(number.iter().fold(0, |value, &bit| value << 1 | bit as u32))
+}

@@ -1,0 +1,1035 @@
+//! The live-timing engine of the test sources (`pushaudiotestsrc`, `pushvideotestsrc`): every
+//! rule of SPEC section 2 that does not depend on what the buffers contain.
+//!
+//! A source produces *units* (audio samples, video frames) at an exact rational [`Rate`], in
+//! buffers of `units_per_buffer` units. [`LiveSource`] owns the timing settings (`latency`,
+//! `ts-offset`, `max-offset`, `push-source-flags`, `is-live`, `num-buffers`), the simulated
+//! capture (a buffer captured at `c` is pushed at `c + latency`; a capture buffer of
+//! `latency + max-offset` loses whole buffers when downstream blocks), the clock wait that
+//! `unlock` and timing changes interrupt, seeking (any rate but 0, reverse included; live sources
+//! refuse rates other than 1.0), the LATENCY and DURATION answers and the `ts-offset` segment
+//! rewrite. An element only fills buffers with content: see [`LiveSource::create`].
+//!
+//! The element forwards its `GstBaseSrc` and `GstPushSource` virtual methods here with
+//! `base_src_timing_methods!`, `element_timing_methods!` and `push_source_timing_impl!`.
+
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Mutex, MutexGuard};
+
+use gst::ClockTime;
+use gst::glib;
+use gst::prelude::*;
+use gst_base::prelude::*;
+
+use crate::push_source::{PushSourceFlags, StreamOffsetResult};
+use crate::stream_offset::{OffsetWarning, SegmentOffsetter};
+use crate::time::{self, Rate};
+
+const DEFAULT_TS_OFFSET: i64 = 0;
+const DEFAULT_MAX_OFFSET: ClockTime = ClockTime::from_mseconds(200);
+/// 0 asks for the smallest latency there is: one buffer's duration.
+const DEFAULT_REQUESTED_LATENCY: ClockTime = ClockTime::ZERO;
+const DEFAULT_NUM_BUFFERS: i32 = -1;
+/// Durations stay within GstClockTimeDiff's range, so that a negative number (which GLib's
+/// parser turns into a huge guint64) is refused instead of becoming a wait of centuries.
+const MAX_DURATION_NS: u64 = i64::MAX as u64;
+
+/// The format in which a QOS message counts processed and dropped data.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum QosUnits {
+    /// Units in `GST_FORMAT_DEFAULT` (audio samples), as audio sources count them.
+    Default,
+    /// `GST_FORMAT_BUFFERS` (video frames, one a buffer), as video sources count them.
+    Buffers,
+}
+
+/// What differs between the sources that use the engine.
+#[derive(Debug, Clone, Copy)]
+pub struct Config {
+    /// The rate assumed before caps are negotiated (for the `latency` property).
+    pub default_rate: Rate,
+    pub default_units_per_buffer: u32,
+    pub default_is_live: bool,
+    pub qos_units: QosUnits,
+}
+
+impl Config {
+    /// The `latency` a source reports by default: one buffer at the default rate.
+    pub fn default_latency(&self) -> ClockTime {
+        Timing::new(self).effective_latency(self.default_rate)
+    }
+}
+
+/// The timing settings, as one consistent snapshot.
+#[derive(Debug, Clone, Copy)]
+pub struct Timing {
+    pub units_per_buffer: u32,
+    pub requested_latency: ClockTime,
+    pub ts_offset: i64,
+    pub max_offset: ClockTime,
+    pub flags: PushSourceFlags,
+    pub num_buffers: i32,
+}
+
+impl Timing {
+    fn new(config: &Config) -> Self {
+        Self {
+            units_per_buffer: config.default_units_per_buffer.max(1),
+            requested_latency: DEFAULT_REQUESTED_LATENCY,
+            ts_offset: DEFAULT_TS_OFFSET,
+            max_offset: DEFAULT_MAX_OFFSET,
+            flags: if config.default_is_live {
+                PushSourceFlags::empty()
+            } else {
+                PushSourceFlags::NOT_LIVE
+            },
+            num_buffers: DEFAULT_NUM_BUFFERS,
+        }
+    }
+
+    pub fn is_live(&self) -> bool {
+        !self.flags.contains(PushSourceFlags::NOT_LIVE)
+    }
+
+    /// The latency the source really has at `rate`: never below one buffer's duration, because a
+    /// buffer cannot be pushed before its last unit is captured.
+    pub fn effective_latency(&self, rate: Rate) -> ClockTime {
+        let buffer_duration = rate.units_to_time_ceil(self.units_per_buffer as u64);
+        self.requested_latency.max(buffer_duration)
+    }
+
+    /// The unit at which the stream ends (`num-buffers`), if it does.
+    fn end_unit(&self) -> Option<u64> {
+        u64::try_from(self.num_buffers)
+            .ok()
+            .map(|buffers| buffers.saturating_mul(self.units_per_buffer as u64))
+    }
+}
+
+/// The next buffer to produce: `units` units from unit `first`, stamped `pts` and `duration`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Span {
+    pub first: u64,
+    pub units: u64,
+    pub pts: ClockTime,
+    pub duration: ClockTime,
+}
+
+/// Streaming state, reset on every start.
+#[derive(Debug, Default)]
+struct Stream {
+    /// The negotiated rate; `None` before negotiation.
+    rate: Option<Rate>,
+    /// Forward: first unit of the next buffer. Reverse: end (exclusive) of the next buffer.
+    next_unit: u64,
+    reverse: bool,
+    /// A seek's position, turned into `next_unit` once the rate is known.
+    pending_position: Option<ClockTime>,
+    segment_start: ClockTime,
+    segment_stop: Option<ClockTime>,
+    /// Live: running time at which unit 0 was captured.
+    capture_start: Option<ClockTime>,
+    discont: bool,
+    processed_units: u64,
+    dropped_units: u64,
+}
+
+impl Stream {
+    fn rate(&self) -> Result<Rate, gst::FlowError> {
+        self.rate.ok_or(gst::FlowError::NotNegotiated)
+    }
+}
+
+#[derive(Debug, Default)]
+struct ClockWait {
+    clock_id: Option<gst::SingleShotClockId>,
+    flushing: bool,
+    /// Counts changes of latency or capacity, so that a wait computed from older settings is
+    /// never started.
+    timing_changes: u64,
+}
+
+/// What a live source has to do before it can push its next buffer.
+enum Capture {
+    Ready(Span),
+    Wait(ClockTime),
+    Lost { dropped: u64, at: ClockTime },
+}
+
+/// A lock that survives a panic elsewhere: the data is plain values, always consistent.
+pub fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
+    mutex
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner())
+}
+
+fn pack_rate(rate: Rate) -> u64 {
+    (rate.num() as u64) << 32 | rate.den() as u64
+}
+
+fn unpack_rate(packed: u64) -> Option<Rate> {
+    Rate::new((packed >> 32) as u32, packed as u32)
+}
+
+/// The timing half of a push test source. See the module documentation.
+pub struct LiveSource {
+    config: Config,
+    cat: gst::DebugCategory,
+    timing: Mutex<Timing>,
+    stream: Mutex<Stream>,
+    clock_wait: Mutex<ClockWait>,
+    segment_offsetter: SegmentOffsetter,
+    /// The negotiated rate (0 before negotiation), readable without the stream lock so that
+    /// property reads never wait for the streaming thread.
+    negotiated_rate: AtomicU64,
+    offset_warning: OffsetWarning,
+}
+
+/// The timing properties every push test source has, after its own.
+pub fn properties(config: &Config) -> Vec<glib::ParamSpec> {
+    vec![
+        glib::ParamSpecBoolean::builder("is-live")
+            .nick("Is live")
+            .blurb("Act as a live source (the inverse of the not-live push-source flag)")
+            .default_value(config.default_is_live)
+            .mutable_ready()
+            .build(),
+        glib::ParamSpecUInt64::builder("latency")
+            .nick("Latency")
+            .blurb(
+                "Simulated device latency in ns: a buffer captured at running time c is \
+                 pushed at c + latency. Never less than one buffer's duration, which is \
+                 what reading it returns when less (or 0) was asked for",
+            )
+            .maximum(MAX_DURATION_NS)
+            .default_value(config.default_latency().nseconds())
+            .mutable_playing()
+            .build(),
+        glib::ParamSpecInt64::builder("ts-offset")
+            .nick("Stream offset")
+            .blurb(
+                "Stream offset in ns added to the running time of all output \
+                 (IAMPushSource::SetStreamOffset); effective from the next buffer",
+            )
+            .default_value(DEFAULT_TS_OFFSET)
+            .mutable_playing()
+            .build(),
+        glib::ParamSpecUInt64::builder("max-offset")
+            .nick("Maximum stream offset")
+            .blurb(
+                "Largest stream offset in ns the source can buffer: the capture buffer \
+                 holds latency + max-offset (IAMPushSource::SetMaxStreamOffset)",
+            )
+            .maximum(MAX_DURATION_NS)
+            .default_value(DEFAULT_MAX_OFFSET.nseconds())
+            .mutable_playing()
+            .build(),
+        glib::ParamSpecFlags::builder::<PushSourceFlags>("push-source-flags")
+            .nick("Push source flags")
+            .blurb("DirectShow push-source flags (IAMPushSource::SetPushSourceFlags)")
+            .mutable_ready()
+            .build(),
+        glib::ParamSpecOverride::for_class::<gst_base::BaseSrc>("num-buffers"),
+    ]
+}
+
+/// The pad template of a push test source: one `src` pad, always there, producing `caps`.
+pub fn src_pad_templates(caps: &gst::Caps) -> Vec<gst::PadTemplate> {
+    vec![
+        gst::PadTemplate::new(
+            "src",
+            gst::PadDirection::Src,
+            gst::PadPresence::Always,
+            caps,
+        )
+        .expect("a valid src pad template"),
+    ]
+}
+
+impl LiveSource {
+    pub fn new(config: Config, cat: gst::DebugCategory) -> Self {
+        Self {
+            timing: Mutex::new(Timing::new(&config)),
+            config,
+            cat,
+            stream: Mutex::default(),
+            clock_wait: Mutex::default(),
+            segment_offsetter: SegmentOffsetter::default(),
+            negotiated_rate: AtomicU64::new(0),
+            offset_warning: OffsetWarning::default(),
+        }
+    }
+
+    pub fn timing(&self) -> Timing {
+        *lock(&self.timing)
+    }
+
+    /// The negotiated rate, or the default one before negotiation.
+    pub fn rate(&self) -> Rate {
+        unpack_rate(self.negotiated_rate.load(Ordering::Relaxed))
+            .unwrap_or(self.config.default_rate)
+    }
+
+    pub fn effective_latency(&self) -> ClockTime {
+        self.timing().effective_latency(self.rate())
+    }
+
+    /// Handles a write of one of the [`properties`]; `false` when `pspec` is not one of them.
+    pub fn set_property(
+        &self,
+        obj: &gst_base::BaseSrc,
+        value: &glib::Value,
+        pspec: &glib::ParamSpec,
+    ) -> bool {
+        match pspec.name() {
+            "is-live" => self.set_is_live(obj, value.get().expect("type checked upstream")),
+            "latency" => {
+                let latency = ClockTime::from_nseconds(value.get().expect("type checked upstream"));
+                self.change_timing(obj, |timing| timing.requested_latency = latency);
+            }
+            "ts-offset" => {
+                self.apply_ts_offset(obj, value.get().expect("type checked upstream"));
+            }
+            "max-offset" => self.apply_max_offset(
+                obj,
+                ClockTime::from_nseconds(value.get().expect("type checked upstream")),
+            ),
+            "push-source-flags" => {
+                self.set_flags(obj, value.get().expect("type checked upstream"));
+                obj.notify("is-live");
+            }
+            "num-buffers" => {
+                lock(&self.timing).num_buffers = value.get().expect("type checked upstream")
+            }
+            _ => return false,
+        }
+        true
+    }
+
+    /// Reads one of the [`properties`]; `None` when `pspec` is not one of them.
+    pub fn property(&self, pspec: &glib::ParamSpec) -> Option<glib::Value> {
+        let timing = self.timing();
+        Some(match pspec.name() {
+            "is-live" => timing.is_live().to_value(),
+            "latency" => timing.effective_latency(self.rate()).nseconds().to_value(),
+            "ts-offset" => timing.ts_offset.to_value(),
+            "max-offset" => timing.max_offset.nseconds().to_value(),
+            "push-source-flags" => timing.flags.to_value(),
+            "num-buffers" => timing.num_buffers.to_value(),
+            _ => return None,
+        })
+    }
+
+    /// Sets the number of units in each buffer (it changes the minimum latency).
+    pub fn set_units_per_buffer(&self, obj: &gst_base::BaseSrc, units: u32) {
+        self.change_timing(obj, |timing| timing.units_per_buffer = units.max(1));
+    }
+
+    /// Runs `change` on the timing settings and posts a LATENCY message when it changed what the
+    /// LATENCY query answers while the element is running.
+    fn change_timing(&self, obj: &gst_base::BaseSrc, change: impl FnOnce(&mut Timing)) {
+        let rate = self.rate();
+        let (before, after) = {
+            let mut timing = lock(&self.timing);
+            let before = (timing.effective_latency(rate), timing.max_offset);
+            change(&mut timing);
+            (before, (timing.effective_latency(rate), timing.max_offset))
+        };
+        if before != after {
+            // A wait scheduled with the old latency is recomputed with the new one.
+            let mut wait = lock(&self.clock_wait);
+            wait.timing_changes += 1;
+            if let Some(id) = wait.clock_id.take() {
+                id.unschedule();
+            }
+        }
+        if before != after && obj.current_state() >= gst::State::Paused {
+            gst::debug!(
+                self.cat,
+                obj = obj,
+                "latency changed to {:?}, posting LATENCY",
+                after
+            );
+            let _ = obj.post_message(gst::message::Latency::builder().src(obj).build());
+        }
+    }
+
+    pub fn apply_ts_offset(&self, obj: &gst_base::BaseSrc, offset: i64) -> StreamOffsetResult {
+        let max_offset = {
+            let mut timing = lock(&self.timing);
+            timing.ts_offset = offset;
+            timing.max_offset
+        };
+        gst::debug!(self.cat, obj = obj, "ts-offset set to {offset} ns");
+        let result = StreamOffsetResult::for_offset(offset, max_offset);
+        if result == StreamOffsetResult::ExceedsMaximum {
+            self.offset_warning.warn(obj, offset, max_offset);
+        }
+        result
+    }
+
+    pub fn apply_max_offset(&self, obj: &gst_base::BaseSrc, max_offset: ClockTime) {
+        let mut offset = 0;
+        let mut was_exceeding = false;
+        self.change_timing(obj, |timing| {
+            offset = timing.ts_offset;
+            was_exceeding = StreamOffsetResult::for_offset(offset, timing.max_offset)
+                == StreamOffsetResult::ExceedsMaximum;
+            timing.max_offset = max_offset;
+        });
+        let exceeds = StreamOffsetResult::for_offset(offset, max_offset)
+            == StreamOffsetResult::ExceedsMaximum;
+        if exceeds && !was_exceeding {
+            self.offset_warning.warn(obj, offset, max_offset);
+        }
+    }
+
+    /// Sets the flags; `not-live` and the base class's live flag are one fact, and both only
+    /// change in NULL or READY (a running source cannot turn into another kind of source).
+    pub fn set_flags(&self, obj: &gst_base::BaseSrc, mut flags: PushSourceFlags) {
+        let state = obj.current_state();
+        let live = !flags.contains(PushSourceFlags::NOT_LIVE);
+        let was_live = self.timing().is_live();
+        if live != was_live && state > gst::State::Ready {
+            gst::element_warning!(
+                obj,
+                gst::CoreError::StateChange,
+                ("Liveness can only change in NULL or READY: keeping is-live={was_live}"),
+                ["refused not-live={} in {state:?}", !live]
+            );
+            flags.set(PushSourceFlags::NOT_LIVE, !was_live);
+        }
+        lock(&self.timing).flags = flags;
+        obj.set_live(!flags.contains(PushSourceFlags::NOT_LIVE));
+    }
+
+    fn set_is_live(&self, obj: &gst_base::BaseSrc, live: bool) {
+        let mut flags = self.timing().flags;
+        flags.set(PushSourceFlags::NOT_LIVE, !live);
+        self.set_flags(obj, flags);
+        obj.notify("push-source-flags");
+    }
+
+    /// To call from `constructed`: the base class's live flag and format, and the pad probe that
+    /// applies `ts-offset` to every SEGMENT the source sends. `engine` finds this engine from
+    /// the element.
+    pub fn constructed<T: IsA<gst_base::BaseSrc> + Send + Sync>(
+        &self,
+        obj: &T,
+        engine: fn(&T) -> &LiveSource,
+    ) {
+        obj.set_live(self.config.default_is_live);
+        obj.set_format(gst::Format::Time);
+        let weak = obj.downgrade();
+        obj.src_pad()
+            .add_probe(gst::PadProbeType::EVENT_DOWNSTREAM, move |_pad, info| {
+                let Some(element) = weak.upgrade() else {
+                    return gst::PadProbeReturn::Ok;
+                };
+                if let Some(gst::PadProbeData::Event(event)) = &info.data
+                    && let Some(shifted) =
+                        engine(&element).offset_segment_event(element.upcast_ref(), event)
+                {
+                    info.data = Some(gst::PadProbeData::Event(shifted));
+                }
+                gst::PadProbeReturn::Ok
+            });
+    }
+
+    /// To call from `change_state` before the parent class.
+    pub fn change_state(&self, obj: &gst_base::BaseSrc, transition: gst::StateChange) {
+        if transition == gst::StateChange::NullToReady {
+            let timing = self.timing();
+            self.offset_warning
+                .post_pending(obj, timing.ts_offset, timing.max_offset);
+        }
+    }
+
+    /// Applies the current `ts-offset` to a SEGMENT event on its way downstream.
+    fn offset_segment_event(
+        &self,
+        obj: &gst_base::BaseSrc,
+        event: &gst::Event,
+    ) -> Option<gst::Event> {
+        let offset = self.timing().ts_offset;
+        let shifted = self.segment_offsetter.offset_event(event, offset)?;
+        gst::debug!(
+            self.cat,
+            obj = obj,
+            "segment with ts-offset {offset}: {shifted:?}"
+        );
+        Some(shifted)
+    }
+
+    /// `ts-offset` is effective from the next buffer: resend the segment when it changed.
+    fn push_offset_update(&self, obj: &gst_base::BaseSrc) {
+        let offset = self.timing().ts_offset;
+        if let Some(event) = self.segment_offsetter.update_event(offset) {
+            let _ = obj.src_pad().push_event(event);
+        }
+    }
+
+    /// To call from `set_caps` with the negotiated rate. A rate change keeps the stream position
+    /// (and a live source's capture timeline); the unit grid changes, so the next buffer is a
+    /// discontinuity.
+    pub fn set_rate(&self, obj: &gst_base::BaseSrc, rate: Rate) {
+        {
+            let mut stream = lock(&self.stream);
+            if let Some(old) = stream.rate.filter(|old| *old != rate) {
+                let position = old.units_to_time(stream.next_unit);
+                stream.next_unit = rate.time_to_units_ceil(position);
+                stream.discont = true;
+            }
+            stream.rate = Some(rate);
+        }
+        let old_rate = unpack_rate(
+            self.negotiated_rate
+                .swap(pack_rate(rate), Ordering::Relaxed),
+        )
+        .unwrap_or(self.config.default_rate);
+        let timing = self.timing();
+        if timing.effective_latency(old_rate) != timing.effective_latency(rate)
+            && obj.current_state() >= gst::State::Paused
+        {
+            let _ = obj.post_message(gst::message::Latency::builder().src(obj).build());
+        }
+    }
+
+    /// To call from `negotiate` before the parent class: downstream accepting none of the
+    /// formats the source produces is a clear negotiation ERROR naming both sides.
+    pub fn check_downstream_caps(&self, obj: &gst_base::BaseSrc) -> Result<(), gst::LoggableError> {
+        let template = obj.src_pad().pad_template_caps();
+        let peer = obj.src_pad().peer_query_caps(Some(&template));
+        if peer.is_empty() {
+            let name = obj
+                .factory()
+                .map_or_else(|| obj.type_().name().into(), |factory| factory.name());
+            let downstream = obj.src_pad().peer_query_caps(None);
+            gst::element_error!(
+                obj,
+                gst::CoreError::Negotiation,
+                ("Downstream accepts none of the formats {name} produces"),
+                ["{name} produces {template}; downstream accepts {downstream}"]
+            );
+            return Err(gst::loggable_error!(
+                self.cat,
+                "no common caps with downstream"
+            ));
+        }
+        Ok(())
+    }
+
+    /// The stream's duration, when `num-buffers` ends it and the rate is known.
+    pub fn duration(&self) -> Option<ClockTime> {
+        let end = self.timing().end_unit()?;
+        let rate = unpack_rate(self.negotiated_rate.load(Ordering::Relaxed))?;
+        Some(rate.units_to_time(end))
+    }
+
+    pub fn start(&self) {
+        *lock(&self.stream) = Stream::default();
+        self.segment_offsetter.reset();
+        lock(&self.clock_wait).flushing = false;
+    }
+
+    pub fn stop(&self) {
+        *lock(&self.stream) = Stream::default();
+        self.negotiated_rate.store(0, Ordering::Relaxed);
+    }
+
+    pub fn is_seekable(&self) -> bool {
+        !self.timing().is_live()
+    }
+
+    /// Answers the LATENCY query (SPEC section 2 rule 1) and the DURATION query; `None` leaves
+    /// any other query to the base class.
+    pub fn query(&self, obj: &gst_base::BaseSrc, query: &mut gst::QueryRef) -> Option<bool> {
+        match query.view_mut() {
+            gst::QueryViewMut::Latency(q) => {
+                let timing = self.timing();
+                let min = timing.effective_latency(self.rate());
+                let max = time::saturating_add(min, timing.max_offset);
+                gst::debug!(
+                    self.cat,
+                    obj = obj,
+                    "latency: live {} min {min} max {max}",
+                    timing.is_live()
+                );
+                q.set(timing.is_live(), min, max);
+                Some(true)
+            }
+            gst::QueryViewMut::Duration(q) if q.format() == gst::Format::Time => {
+                if self.timing().is_live() {
+                    return Some(false);
+                }
+                Some(match self.duration() {
+                    Some(duration) => {
+                        q.set(duration);
+                        true
+                    }
+                    None => false,
+                })
+            }
+            _ => None,
+        }
+    }
+
+    /// Answers the seeks this source refuses before the base class acts on them (it flushes
+    /// first, and a seek refused after the flush would leave the stream without a segment).
+    /// `None` lets the base class perform the seek. To call from `send_event` and `event`.
+    pub fn refuse_seek(&self, obj: &gst_base::BaseSrc, event: &gst::Event) -> Option<bool> {
+        let gst::EventView::Seek(seek) = event.view() else {
+            return None;
+        };
+        let (rate, _flags, _start_type, _start, stop_type, stop) = seek.get();
+        if self.timing().is_live() {
+            // Live sources cannot move in time: rate 1.0 is a no-op, any other rate is refused.
+            if rate == 1.0 {
+                gst::debug!(
+                    self.cat,
+                    obj = obj,
+                    "live source: seek at rate 1.0 is a no-op"
+                );
+                return Some(true);
+            }
+            gst::warning!(
+                self.cat,
+                obj = obj,
+                "live source refuses a seek at rate {rate}: a live capture runs at rate 1.0"
+            );
+            return Some(false);
+        }
+        let open_end = stop_type == gst::SeekType::None || stop.value() == -1;
+        if rate < 0.0 && open_end && self.duration().is_none() {
+            gst::warning!(
+                self.cat,
+                obj = obj,
+                "reverse playback needs a stop position: seek with a stop or set num-buffers"
+            );
+            return Some(false);
+        }
+        None
+    }
+
+    pub fn do_seek(&self, obj: &gst_base::BaseSrc, segment: &mut gst::Segment) -> bool {
+        if self.timing().is_live() {
+            return true;
+        }
+        let Some(segment) = segment.downcast_mut::<ClockTime>() else {
+            gst::error!(self.cat, obj = obj, "can only seek in TIME");
+            return false;
+        };
+        let reverse = segment.rate() < 0.0;
+        if reverse && segment.stop().is_none() {
+            let Some(duration) = self.duration() else {
+                gst::warning!(
+                    self.cat,
+                    obj = obj,
+                    "reverse playback needs a stop position: seek with a stop or set num-buffers"
+                );
+                return false;
+            };
+            segment.set_stop(duration);
+            segment.set_position(duration);
+        }
+        let position = if reverse {
+            segment.stop()
+        } else {
+            segment.position().or(segment.start())
+        }
+        .unwrap_or(ClockTime::ZERO);
+        gst::debug!(
+            self.cat,
+            obj = obj,
+            "seek to {position} at rate {}",
+            segment.rate()
+        );
+        // The segment kept for ts-offset updates is the one before the seek: the base class sends
+        // the new one before the next buffer.
+        self.segment_offsetter.forget();
+        let mut stream = lock(&self.stream);
+        stream.reverse = reverse;
+        stream.pending_position = Some(position);
+        stream.segment_start = segment.start().unwrap_or(ClockTime::ZERO);
+        stream.segment_stop = segment.stop();
+        true
+    }
+
+    pub fn unlock(&self) {
+        let mut wait = lock(&self.clock_wait);
+        wait.flushing = true;
+        if let Some(id) = wait.clock_id.take() {
+            id.unschedule();
+        }
+    }
+
+    pub fn unlock_stop(&self) {
+        lock(&self.clock_wait).flushing = false;
+    }
+
+    /// Produces the next buffer: decides which units it holds (waiting on the clock and losing
+    /// overwritten data when live, following the segment when not), lets `produce` make a
+    /// buffer with their content, and stamps it (PTS, duration, offsets in units, DISCONT).
+    pub fn create(
+        &self,
+        obj: &gst_base::BaseSrc,
+        produce: impl FnOnce(&Span) -> Result<gst::Buffer, gst::FlowError>,
+    ) -> Result<gst::Buffer, gst::FlowError> {
+        let span = if self.timing().is_live() {
+            self.next_live_span(obj)?
+        } else {
+            self.next_seekable_span()?
+        };
+        let mut buffer = produce(&span)?;
+        {
+            let buffer = buffer.make_mut();
+            buffer.set_pts(span.pts);
+            buffer.set_duration(span.duration);
+            buffer.set_offset(span.first);
+            buffer.set_offset_end(span.first + span.units);
+            let mut stream = lock(&self.stream);
+            if std::mem::take(&mut stream.discont) {
+                buffer.set_flags(gst::BufferFlags::DISCONT);
+            } else {
+                buffer.unset_flags(gst::BufferFlags::DISCONT);
+            }
+            stream.processed_units += span.units;
+        }
+        gst::trace!(
+            self.cat,
+            obj = obj,
+            "buffer at unit {} ({} units), pts {}",
+            span.first,
+            span.units,
+            span.pts
+        );
+        // After any clock wait, so that an offset set meanwhile applies to this buffer.
+        self.push_offset_update(obj);
+        Ok(buffer)
+    }
+
+    fn timing_changes(&self) -> u64 {
+        lock(&self.clock_wait).timing_changes
+    }
+
+    /// Waits on the clock until `target` (a clock time), computed from the settings as they were
+    /// at `timing_changes`. `unlock` interrupts it at once (FLUSHING); a timing change interrupts
+    /// it too, and the caller computes the wait again.
+    fn wait_until(
+        &self,
+        obj: &gst_base::BaseSrc,
+        clock: &gst::Clock,
+        target: ClockTime,
+        timing_changes: u64,
+    ) -> Result<(), gst::FlowError> {
+        let id = clock.new_single_shot_id(target);
+        {
+            let mut wait = lock(&self.clock_wait);
+            if wait.flushing {
+                return Err(gst::FlowError::Flushing);
+            }
+            if wait.timing_changes != timing_changes {
+                return Ok(());
+            }
+            wait.clock_id = Some(id.clone());
+        }
+        let (result, jitter) = id.wait();
+        lock(&self.clock_wait).clock_id = None;
+        gst::log!(
+            self.cat,
+            obj = obj,
+            "waited for {target}: {result:?}, jitter {jitter}"
+        );
+        match result {
+            Ok(_) | Err(gst::ClockError::Early) => Ok(()),
+            // Only `unlock` flushes; a timing change unschedules to have the wait recomputed.
+            Err(gst::ClockError::Unscheduled) if lock(&self.clock_wait).flushing => {
+                Err(gst::FlowError::Flushing)
+            }
+            Err(gst::ClockError::Unscheduled) => Ok(()),
+            Err(error) => {
+                gst::element_error!(obj, gst::CoreError::Clock, ("Clock wait failed: {error:?}"));
+                Err(gst::FlowError::Error)
+            }
+        }
+    }
+
+    /// Decides, at running time `now`, what happens to the next live buffer.
+    fn next_capture(&self, timing: &Timing, now: ClockTime) -> Result<Capture, gst::FlowError> {
+        let mut stream = lock(&self.stream);
+        let rate = stream.rate()?;
+        let per_buffer = timing.units_per_buffer as u64;
+        let start = *stream.capture_start.get_or_insert(now);
+        let first = stream.next_unit;
+        let units = match timing.end_unit() {
+            Some(end) if first >= end => return Err(gst::FlowError::Eos),
+            Some(end) => per_buffer.min(end - first),
+            None => per_buffer,
+        };
+        let pts = time::saturating_add(start, rate.units_to_time(first));
+        let end = time::saturating_add(start, rate.units_to_time(first + units));
+
+        let push_at = time::saturating_add(pts, timing.requested_latency).max(end);
+        if now < push_at {
+            return Ok(Capture::Wait(push_at));
+        }
+
+        // The modelled device buffer holds `latency + max-offset` of capture: anything captured
+        // before `now - capacity` has been overwritten. Like a device's ring buffer it works in
+        // whole buffers (periods): a buffer is lost once all of it has been overwritten, so the
+        // wake-up jitter of a source with no slack (max-offset 0) loses nothing.
+        let capacity = time::saturating_add(timing.effective_latency(rate), timing.max_offset);
+        let oldest_kept = now.saturating_sub(capacity).saturating_sub(start);
+        let oldest_kept_unit = rate.time_to_units_ceil(oldest_kept);
+        let lost_buffers = oldest_kept_unit.saturating_sub(first) / per_buffer;
+        if lost_buffers > 0 {
+            let next = first.saturating_add(lost_buffers.saturating_mul(per_buffer));
+            let next = timing.end_unit().map_or(next, |end| next.min(end));
+            let dropped = next - first;
+            stream.next_unit = next;
+            stream.dropped_units += dropped;
+            stream.discont = true;
+            return Ok(Capture::Lost { dropped, at: pts });
+        }
+        stream.next_unit = first + units;
+        Ok(Capture::Ready(Span {
+            first,
+            units,
+            pts,
+            duration: end - pts,
+        }))
+    }
+
+    fn next_live_span(&self, obj: &gst_base::BaseSrc) -> Result<Span, gst::FlowError> {
+        let (Some(clock), Some(base_time)) = (obj.clock(), obj.base_time()) else {
+            gst::element_error!(obj, gst::CoreError::Clock, ("A live source needs a clock"));
+            return Err(gst::FlowError::Error);
+        };
+        loop {
+            let timing_changes = self.timing_changes();
+            let timing = self.timing();
+            let now = clock.time().saturating_sub(base_time);
+            match self.next_capture(&timing, now)? {
+                Capture::Wait(push_at) => {
+                    self.wait_until(
+                        obj,
+                        &clock,
+                        time::saturating_add(base_time, push_at),
+                        timing_changes,
+                    )?;
+                }
+                Capture::Lost { dropped, at } => self.post_lost(obj, &timing, dropped, at, now),
+                Capture::Ready(span) => return Ok(span),
+            }
+        }
+    }
+
+    fn post_lost(
+        &self,
+        obj: &gst_base::BaseSrc,
+        timing: &Timing,
+        dropped: u64,
+        at: ClockTime,
+        now: ClockTime,
+    ) {
+        let (processed, total_dropped) = {
+            let stream = lock(&self.stream);
+            (stream.processed_units, stream.dropped_units)
+        };
+        let rate = self.rate();
+        let running_time = time::add_offset(at, timing.ts_offset).unwrap_or(ClockTime::ZERO);
+        gst::warning!(
+            self.cat,
+            obj = obj,
+            "blocked downstream beyond latency + max-offset ({} + {}): lost {dropped} units from {at}",
+            timing.effective_latency(rate),
+            timing.max_offset
+        );
+        let jitter = now.nseconds() as i64 - at.nseconds() as i64;
+        let counted = |units: u64| match self.config.qos_units {
+            QosUnits::Default => {
+                gst::GenericFormattedValue::Default(Some(gst::format::Default::from_u64(units)))
+            }
+            QosUnits::Buffers => {
+                gst::GenericFormattedValue::Buffers(Some(gst::format::Buffers::from_u64(units)))
+            }
+        };
+        let message = gst::message::Qos::builder(true)
+            .running_time(running_time)
+            .stream_time(at)
+            .timestamp(at)
+            .duration(rate.units_to_time(dropped))
+            .values(jitter, 1.0, 1_000_000)
+            .stats(counted(processed), counted(total_dropped))
+            .src(obj)
+            .build();
+        let _ = obj.post_message(message);
+    }
+
+    fn next_seekable_span(&self) -> Result<Span, gst::FlowError> {
+        let timing = self.timing();
+        let mut stream = lock(&self.stream);
+        let rate = stream.rate()?;
+        let per_buffer = timing.units_per_buffer as u64;
+        let end = timing.end_unit().unwrap_or(u64::MAX);
+        if let Some(position) = stream.pending_position.take() {
+            stream.next_unit = if stream.reverse {
+                rate.time_to_units_floor(position).min(end)
+            } else {
+                rate.time_to_units_ceil(position)
+            };
+            stream.discont = true;
+        }
+        let first_allowed = rate.time_to_units_ceil(stream.segment_start);
+        let stop = stream
+            .segment_stop
+            .map_or(end, |stop| rate.time_to_units_ceil(stop).min(end));
+        let next = stream.next_unit;
+        let (first, units) = if stream.reverse {
+            if next <= first_allowed {
+                return Err(gst::FlowError::Eos);
+            }
+            let units = per_buffer.min(next - first_allowed);
+            stream.next_unit = next - units;
+            (next - units, units)
+        } else {
+            if next >= stop {
+                return Err(gst::FlowError::Eos);
+            }
+            let units = per_buffer.min(stop - next);
+            stream.next_unit = next + units;
+            (next, units)
+        };
+        let pts = rate.units_to_time(first);
+        Ok(Span {
+            first,
+            units,
+            pts,
+            duration: rate.units_to_time(first + units) - pts,
+        })
+    }
+}
+
+/// The `GstBaseSrc` virtual methods a push test source forwards to its [`LiveSource`] (the
+/// field named by the argument): start, stop, is_seekable, query, event, negotiate (a clear
+/// ERROR when downstream accepts none of the source's formats), do_seek, unlock and unlock_stop. To expand inside `impl BaseSrcImpl for …`.
+#[macro_export]
+macro_rules! base_src_timing_methods {
+    ($engine:ident) => {
+        fn start(&self) -> Result<(), gst::ErrorMessage> {
+            self.$engine.start();
+            Ok(())
+        }
+
+        fn stop(&self) -> Result<(), gst::ErrorMessage> {
+            self.$engine.stop();
+            Ok(())
+        }
+
+        fn is_seekable(&self) -> bool {
+            self.$engine.is_seekable()
+        }
+
+        fn query(&self, query: &mut gst::QueryRef) -> bool {
+            match self.$engine.query(self.obj().upcast_ref(), query) {
+                Some(handled) => handled,
+                None => BaseSrcImplExt::parent_query(self, query),
+            }
+        }
+
+        fn event(&self, event: &gst::Event) -> bool {
+            match self.$engine.refuse_seek(self.obj().upcast_ref(), event) {
+                Some(handled) => handled,
+                None => self.parent_event(event),
+            }
+        }
+
+        fn negotiate(&self) -> Result<(), gst::LoggableError> {
+            self.$engine
+                .check_downstream_caps(self.obj().upcast_ref())?;
+            self.parent_negotiate()
+        }
+
+        fn do_seek(&self, segment: &mut gst::Segment) -> bool {
+            self.$engine.do_seek(self.obj().upcast_ref(), segment)
+        }
+
+        fn unlock(&self) -> Result<(), gst::ErrorMessage> {
+            self.$engine.unlock();
+            Ok(())
+        }
+
+        fn unlock_stop(&self) -> Result<(), gst::ErrorMessage> {
+            self.$engine.unlock_stop();
+            Ok(())
+        }
+    };
+}
+
+/// `impl PushSourceImpl for $type`, forwarding to its [`LiveSource`] field `$engine`.
+#[macro_export]
+macro_rules! push_source_timing_impl {
+    ($type:ty, $engine:ident) => {
+        impl $crate::push_source::PushSourceImpl for $type {
+            fn latency(&self) -> Option<gst::ClockTime> {
+                Some(self.$engine.effective_latency())
+            }
+
+            fn stream_offset(&self) -> i64 {
+                self.$engine.timing().ts_offset
+            }
+
+            fn set_stream_offset(&self, offset: i64) -> $crate::push_source::StreamOffsetResult {
+                let result = self
+                    .$engine
+                    .apply_ts_offset(self.obj().upcast_ref(), offset);
+                self.obj().notify("ts-offset");
+                result
+            }
+
+            fn max_stream_offset(&self) -> gst::ClockTime {
+                self.$engine.timing().max_offset
+            }
+
+            fn set_max_stream_offset(&self, max_offset: gst::ClockTime) {
+                self.$engine
+                    .apply_max_offset(self.obj().upcast_ref(), max_offset);
+                self.obj().notify("max-offset");
+            }
+
+            fn push_source_flags(&self) -> $crate::push_source::PushSourceFlags {
+                self.$engine.timing().flags
+            }
+
+            fn set_push_source_flags(&self, flags: $crate::push_source::PushSourceFlags) {
+                self.$engine.set_flags(self.obj().upcast_ref(), flags);
+                self.obj().notify("push-source-flags");
+                self.obj().notify("is-live");
+            }
+        }
+    };
+}
+
+/// The `GstElement` virtual methods a push test source forwards to its [`LiveSource`]:
+/// change_state (the offset WARNING deferred from NULL) and send_event (seeks it refuses before
+/// the base class flushes). To expand inside `impl ElementImpl for …`.
+#[macro_export]
+macro_rules! element_timing_methods {
+    ($engine:ident) => {
+        fn change_state(
+            &self,
+            transition: gst::StateChange,
+        ) -> Result<gst::StateChangeSuccess, gst::StateChangeError> {
+            self.$engine
+                .change_state(self.obj().upcast_ref(), transition);
+            self.parent_change_state(transition)
+        }
+
+        fn send_event(&self, event: gst::Event) -> bool {
+            match self.$engine.refuse_seek(self.obj().upcast_ref(), &event) {
+                Some(handled) => handled,
+                None => self.parent_send_event(event),
+            }
+        }
+    };
+}
