@@ -74,6 +74,21 @@ struct Stream {
     loss: Option<Loss>,
 }
 
+impl Stream {
+    fn report(&self, loss: Loss, now: ClockTime) -> LossReport {
+        LossReport {
+            loss,
+            processed_buffers: self.processed_buffers,
+            dropped_buffers: self.dropped_buffers,
+            stream_time: self
+                .segment
+                .as_ref()
+                .and_then(|segment| segment.to_stream_time(loss.first_pts)),
+            now,
+        }
+    }
+}
+
 /// A loss to report once the streaming lock is released.
 struct LossReport {
     loss: Loss,
@@ -601,29 +616,20 @@ impl PushSrcBin {
                 stream.loss = None;
             }
             gst::EventView::Eos(_) => {
-                // Data lost at the very end is reported too.
-                let report = self.take_loss_report(None);
+                // Data lost at the very end is reported too, as of the end of the loss.
+                let report = {
+                    let mut stream = lock(&self.stream);
+                    stream
+                        .loss
+                        .take()
+                        .map(|loss| stream.report(loss, loss.end_running_time))
+                };
                 if let Some(report) = report {
                     self.post_loss(report);
                 }
             }
             _ => {}
         }
-    }
-
-    fn take_loss_report(&self, now: Option<ClockTime>) -> Option<LossReport> {
-        let mut stream = lock(&self.stream);
-        let loss = stream.loss.take()?;
-        Some(LossReport {
-            loss,
-            processed_buffers: stream.processed_buffers,
-            dropped_buffers: stream.dropped_buffers,
-            stream_time: stream
-                .segment
-                .as_ref()
-                .and_then(|segment| segment.to_stream_time(loss.first_pts)),
-            now: now.unwrap_or(loss.end_running_time),
-        })
     }
 
     /// The running time on the clock, when the wrapped source is live and a clock is running.
@@ -687,16 +693,7 @@ impl PushSrcBin {
             return Admission::Lost;
         }
         let admission = match stream.loss.take() {
-            Some(loss) => Admission::PassAfterLoss(LossReport {
-                loss,
-                processed_buffers: stream.processed_buffers,
-                dropped_buffers: stream.dropped_buffers,
-                stream_time: stream
-                    .segment
-                    .as_ref()
-                    .and_then(|segment| segment.to_stream_time(loss.first_pts)),
-                now,
-            }),
+            Some(loss) => Admission::PassAfterLoss(stream.report(loss, now)),
             None => Admission::Pass,
         };
         stream.processed_buffers += 1;
