@@ -536,53 +536,6 @@ fn before_a_source_is_known_nothing_is_made_up() {
 }
 
 #[test]
-fn readme_property_table_lists_every_property_with_its_default() {
-    let readme =
-        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/README.md")).unwrap();
-    let rows: Vec<Vec<String>> = readme
-        .lines()
-        .skip_while(|line| *line != "### `pushsrcbin`")
-        .skip_while(|line| !line.starts_with("| property |"))
-        .skip(2)
-        .take_while(|line| line.starts_with('|'))
-        .map(|line| {
-            line.split('|')
-                .map(|cell| cell.trim().trim_matches('`').to_string())
-                .collect()
-        })
-        .collect();
-    let element = srcbin();
-    let inherited = ["name", "parent", "async-handling", "message-forward"];
-    let mut own: Vec<String> = element
-        .list_properties()
-        .iter()
-        .map(|pspec| pspec.name().to_string())
-        .filter(|name| !inherited.contains(&name.as_str()))
-        .collect();
-    own.sort();
-    let mut documented: Vec<String> = rows.iter().map(|row| row[1].clone()).collect();
-    documented.sort();
-    assert_eq!(
-        documented, own,
-        "the table documents exactly the bin's own properties"
-    );
-    for row in &rows {
-        let (name, default) = (&row[1], &row[3]);
-        let value = element.property_value(name);
-        let shown = if let Ok(flags) = value.get::<PushSourceFlags>() {
-            flags.bits().to_string()
-        } else if let Ok(None) = value.get::<Option<gst::Element>>() {
-            "none".to_string()
-        } else if let Ok(None) = value.get::<Option<String>>() {
-            "none".to_string()
-        } else {
-            value.serialize().unwrap().to_string()
-        };
-        assert_eq!(&shown, default, "default of {name}");
-    }
-}
-
-#[test]
 fn ts_offset_applies_to_a_source_that_is_not_live_too() {
     let element = srcbin_with_description(&format!("appsrc format=time caps={CAPS_48K_MONO}"));
     element.set_property("ts-offset", ms(30).nseconds() as i64);

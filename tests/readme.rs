@@ -89,7 +89,7 @@ fn gst_inspect_lists_the_plugin_and_documents_the_element() {
 }
 
 /// The elements whose README section has a property table.
-const DOCUMENTED_ELEMENTS: &[&str] = &["pushaudiotestsrc", "pushvideotestsrc"];
+const DOCUMENTED_ELEMENTS: &[&str] = &["pushaudiotestsrc", "pushvideotestsrc", "pushsrcbin"];
 
 /// Properties of GstBaseSrc and GstBin that the README leaves to GStreamer's documentation.
 const INHERITED: &[&str] = &[
@@ -127,6 +127,10 @@ fn shown_default(value: &glib::Value) -> String {
         double.to_string()
     } else if let Some(enum_value) = glib::EnumValue::from_value(value) {
         enum_value.1.nick().to_string()
+    } else if matches!(value.get::<Option<glib::Object>>(), Ok(None))
+        || matches!(value.get::<Option<String>>(), Ok(None))
+    {
+        "none".to_string()
     } else {
         value.serialize().unwrap().to_string()
     }
