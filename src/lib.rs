@@ -7,6 +7,7 @@
 use gst::glib;
 use gst::prelude::*;
 
+pub mod graphbin;
 pub mod push_source;
 pub mod pushaudiotestsrc;
 pub mod time;
@@ -20,6 +21,7 @@ fn plugin_init(plugin: &gst::Plugin) -> Result<(), glib::BoolError> {
     StreamOffsetResult::static_type().mark_as_plugin_api(gst::PluginAPIFlags::empty());
     PushSource::static_type().mark_as_plugin_api(gst::PluginAPIFlags::empty());
     pushaudiotestsrc::register(plugin)?;
+    graphbin::register(plugin)?;
     Ok(())
 }
 
