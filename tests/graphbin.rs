@@ -695,3 +695,65 @@ fn sources_added_and_removed_while_playing_are_equalized_again() {
     assert_eq!(message.get::<u64>("latency").unwrap(), ms(100).nseconds());
     pipeline.set_state(gst::State::Null).unwrap();
 }
+
+#[test]
+fn gst_launch_bin_syntax_equalizes_and_prints_the_message() {
+    let output = gst_launch(&[
+        "-m",
+        "graphbin.(",
+        "sync-using-stream-offset=true",
+        "max-graph-latency=500000000",
+        "pushaudiotestsrc",
+        "name=fast",
+        "latency=33000000",
+        "num-buffers=10",
+        "!",
+        "fakesink",
+        "sync=true",
+        "pushaudiotestsrc",
+        "name=slow",
+        "latency=500000000",
+        "num-buffers=10",
+        "!",
+        "fakesink",
+        "sync=true",
+        ")",
+    ]);
+    let text = String::from_utf8_lossy(&output.stdout).into_owned()
+        + &String::from_utf8_lossy(&output.stderr);
+    assert!(output.status.success(), "{text}");
+    assert!(text.contains("Got EOS"), "{text}");
+    let message = text
+        .lines()
+        .find(|line| line.contains("graph-latency, latency=(guint64)500000000"))
+        .unwrap_or_else(|| panic!("a graph-latency message\n{text}"));
+    assert!(
+        message.contains(r"name\=\(string\)fast\,\ latency\=\(guint64\)33000000\,\ ts-offset\=\(gint64\)467000000"),
+        "{message}"
+    );
+    assert!(
+        !text.contains("WARNING") && !text.contains("ERROR"),
+        "{text}"
+    );
+}
+
+#[test]
+fn gst_inspect_documents_graphbin() {
+    let output = std::process::Command::new("gst-inspect-1.0")
+        .arg("graphbin")
+        .env("GST_PLUGIN_PATH", plugin_dir())
+        .output()
+        .unwrap();
+    let text = String::from_utf8(output.stdout).unwrap();
+    assert!(output.status.success());
+    for expected in [
+        "Long-name                Filter graph manager bin",
+        "Klass                    Generic/Bin",
+        "sync-using-stream-offset: Equalize the latencies",
+        "Boolean. Default: false",
+        "Range: 0 - 9223372036854775807 Default: 0",
+        "graph-latency       : The latency of the slowest live push source",
+    ] {
+        assert!(text.contains(expected), "{expected:?}\n{text}");
+    }
+}
