@@ -21,6 +21,9 @@ pub struct Source {
     pub flags: PushSourceFlags,
     /// `None` when the source cannot tell (it is then left out of the equalization).
     pub latency: Option<ClockTime>,
+    /// Its stream offset, kept up to date by the bin when it sets one.
+    pub offset: i64,
+    pub max_offset: ClockTime,
 }
 
 impl Source {
@@ -73,11 +76,8 @@ pub struct Survey {
 
 impl Survey {
     pub fn of(bin: &gst::Bin) -> Self {
-        let mut found = collect(bin.iterate_all_by_interface(PushSource::static_type()));
-        // A bin lists its newest child first.
-        found.reverse();
         let (mut live, mut not_live) = (Vec::new(), Vec::new());
-        for element in found {
+        for element in Contents::of(bin).sources {
             let Some(source) = element.dynamic_cast_ref::<PushSource>() else {
                 continue;
             };
@@ -85,6 +85,8 @@ impl Survey {
             let is_live = !flags.contains(PushSourceFlags::NOT_LIVE);
             let source = Source {
                 name: element.name().to_string(),
+                offset: source.stream_offset(),
+                max_offset: source.max_stream_offset(),
                 flags,
                 latency: if is_live {
                     source.source_latency()
@@ -181,15 +183,45 @@ where
     }
 }
 
-/// The sink elements inside `bin`, however deeply nested (bins flagged as sinks are only
-/// containers: the sinks inside them are listed instead).
-pub fn sinks_inside(bin: &gst::Bin) -> Vec<gst::Element> {
-    collect(bin.iterate_recurse())
-        .into_iter()
-        .filter(|element| {
-            element.element_flags().contains(gst::ElementFlags::SINK) && !element.is::<gst::Bin>()
-        })
-        .collect()
+/// The push sources and the sinks inside a bin, however deeply nested, in the order they were
+/// added. Bins flagged as sinks are only containers: the sinks inside them are listed instead.
+///
+/// One walk over the children lists, without the GValue traffic of `gst_bin_iterate_recurse()`
+/// and `gst_bin_iterate_all_by_interface()`: it runs at every latency computation.
+#[derive(Default)]
+pub struct Contents {
+    pub sources: Vec<gst::Element>,
+    pub sinks: Vec<gst::Element>,
+}
+
+impl Contents {
+    pub fn of(bin: &gst::Bin) -> Self {
+        let mut contents = Self::default();
+        contents.add_children_of(bin);
+        contents
+    }
+
+    fn add_children_of(&mut self, bin: &gst::Bin) {
+        // A bin lists its newest child first.
+        for element in bin.children().into_iter().rev() {
+            if let Some(inner) = element.downcast_ref::<gst::Bin>() {
+                self.add_children_of(inner);
+            } else if element.element_flags().contains(gst::ElementFlags::SINK) {
+                self.sinks.push(element.clone());
+            }
+            if element.is::<PushSource>() {
+                self.sources.push(element);
+            }
+        }
+    }
+}
+
+/// Whether an audio renderer is anywhere inside `bin`.
+pub fn has_audio_sink(bin: &gst::Bin) -> bool {
+    Contents::of(bin)
+        .sinks
+        .iter()
+        .any(|sink| sink.is::<gst_audio::AudioBaseSink>())
 }
 
 struct Walk<'a> {

@@ -122,40 +122,38 @@ impl GraphBin {
         if !sync {
             self.restore_offsets();
         }
-        let survey = self.survey();
+        let mut survey = self.survey();
         let max_latency = survey.max_latency();
         let group_offsets = survey.group_offsets(max_latency);
         self.apply_rate_matching(&survey);
 
         let mut sink_offsets = HashMap::new();
         if sync {
-            let equalized = survey
-                .live
-                .iter()
-                .enumerate()
-                .filter(|(_, source)| source.latency.is_some());
-            let originals: Vec<(gst::Element, i64)> = equalized
-                .clone()
-                .map(|(_, source)| (source.element.clone(), source.push_source().stream_offset()))
-                .collect();
             {
                 let mut state = lock(&self.state);
-                for (element, offset) in originals {
-                    state.taken_over.entry(element).or_insert(offset);
+                for source in survey.live.iter().filter(|source| source.latency.is_some()) {
+                    state
+                        .taken_over
+                        .entry(source.element.clone())
+                        .or_insert(source.offset);
                 }
             }
-            for (index, source) in equalized {
-                let offset = group_offsets[survey.group_of[index]].nseconds() as i64;
-                let push_source = source.push_source();
-                if push_source.stream_offset() != offset {
+            for (index, source) in survey.live.iter_mut().enumerate() {
+                if source.latency.is_none() {
+                    continue;
+                }
+                let group = survey.group_of[index];
+                let offset = group_offsets[group].nseconds() as i64;
+                if source.offset != offset {
                     gst::debug!(
                         CAT,
                         imp = self,
                         "{}: ts-offset {offset} ns (group latency {}, Lmax {max_latency})",
                         source.name,
-                        survey.groups[survey.group_of[index]].latency
+                        survey.groups[group].latency
                     );
-                    push_source.set_stream_offset(offset);
+                    source.push_source().set_stream_offset(offset);
+                    source.offset = offset;
                 }
             }
             for (group, offset) in survey.groups.iter().zip(&group_offsets) {
@@ -305,9 +303,7 @@ impl GraphBin {
         let mut sources = Vec::new();
         let mut excluded = Vec::new();
         for (index, source) in survey.live.iter().enumerate() {
-            let push_source = source.push_source();
-            let offset = push_source.stream_offset();
-            let max_offset = push_source.max_stream_offset();
+            let (offset, max_offset) = (source.offset, source.max_offset);
             let group = survey.group_of[index];
             let rate_matching = Self::rate_matching_of(survey, group);
             match source.latency {
@@ -334,13 +330,12 @@ impl GraphBin {
             }
         }
         for source in &survey.not_live {
-            let push_source = source.push_source();
             excluded.push(
                 gst::Structure::builder("source")
                     .field("name", &source.name)
                     .field("reason", "not-live")
-                    .field("ts-offset", push_source.stream_offset())
-                    .field("max-offset", push_source.max_stream_offset().nseconds())
+                    .field("ts-offset", source.offset)
+                    .field("max-offset", source.max_offset.nseconds())
                     .field("rate-matching", rate_matching::NOT_LIVE)
                     .build(),
             );
@@ -427,10 +422,7 @@ impl GraphBin {
     }
 
     fn all_push_sources(&self) -> Vec<gst::Element> {
-        graph::collect(
-            self.obj()
-                .iterate_all_by_interface(PushSource::static_type()),
-        )
+        graph::Contents::of(self.obj().upcast_ref()).sources
     }
 
     /// Hands each sink inside `PL − offset of its group` (`PL` for sinks no equalized source
@@ -438,7 +430,7 @@ impl GraphBin {
     fn distribute_latency(&self, event: &gst::Event, pipeline_latency: ClockTime) -> bool {
         let sink_offsets = lock(&self.state).sink_offsets.clone();
         let mut handled = true;
-        for sink in graph::sinks_inside(self.obj().upcast_ref()) {
+        for sink in graph::Contents::of(self.obj().upcast_ref()).sinks {
             let offset = sink_offsets.get(&sink).copied().unwrap_or(ClockTime::ZERO);
             let latency = pipeline_latency.saturating_sub(offset);
             gst::debug!(CAT, imp = self, "{}: latency {latency}", sink.name());
@@ -473,7 +465,9 @@ impl GraphBin {
     fn with_descendants(element: &gst::Element) -> Vec<gst::Element> {
         let mut elements = vec![element.clone()];
         if let Some(bin) = element.downcast_ref::<gst::Bin>() {
-            elements.extend(graph::collect(bin.iterate_recurse()));
+            let contents = graph::Contents::of(bin);
+            elements.extend(contents.sources);
+            elements.extend(contents.sinks);
         }
         elements
     }
@@ -648,7 +642,11 @@ impl ElementImpl for GraphBin {
         match transition {
             gst::StateChange::ReadyToPaused => {
                 self.hand_max_graph_latency(&self.all_push_sources());
-                self.apply_rate_matching(&self.survey());
+                // Only audio renderers have a rate to match: no need to walk the graph
+                // without one.
+                if graph::has_audio_sink(self.obj().upcast_ref()) {
+                    self.apply_rate_matching(&self.survey());
+                }
                 let mut state = lock(&self.state);
                 state.equalized_since_paused = false;
                 state.reported = Reported::default();
