@@ -602,7 +602,7 @@ fn a_stream_leaving_through_a_ghost_pad_warns_and_keeps_offset_0() {
         0,
         "its sink outside gets the full PL: an offset would desynchronize it"
     );
-    assert!(graph_latency_messages(&messages).len() >= 1);
+    assert!(!graph_latency_messages(&messages).is_empty());
     assert!(pipeline.query(&mut gst::query::Latency::new()));
     assert!(
         warnings(&drain_messages(&bus)).is_empty(),
@@ -756,4 +756,93 @@ fn gst_inspect_documents_graphbin() {
     ] {
         assert!(text.contains(expected), "{expected:?}\n{text}");
     }
+}
+
+#[test]
+fn a_latency_change_while_playing_leads_to_a_new_equalization() {
+    let (pipeline, _clock) = graph_pipeline(
+        "sync-using-stream-offset=true max-graph-latency=1000000000",
+        &(branch("fast", FAST, "") + &branch("slow", SLOW, "")),
+    );
+    let bus = play(&pipeline);
+    drain_messages(&bus);
+    assert_eq!(ts_offset(&pipeline, "fast"), 467_000_000);
+
+    element(&pipeline, "fast").set_property("latency", ms(100).nseconds());
+    let messages = drain_messages(&bus);
+    assert!(
+        messages
+            .iter()
+            .any(|m| matches!(m.view(), gst::MessageView::Latency(_))),
+        "the source's LATENCY message reaches the application through the bin"
+    );
+    // What applications (and gst-launch) do with it.
+    pipeline.recalculate_latency().unwrap();
+    assert_eq!(ts_offset(&pipeline, "fast"), 400_000_000);
+    let message = last_graph_latency(&bus);
+    assert_eq!(
+        entries(&message, "sources")["fast"]
+            .get::<u64>("latency")
+            .unwrap(),
+        ms(100).nseconds()
+    );
+
+    // The slowest source gets faster: Lmax changes for everyone.
+    element(&pipeline, "slow").set_property("latency", ms(200).nseconds());
+    pipeline.recalculate_latency().unwrap();
+    assert_eq!(ts_offset(&pipeline, "fast"), 100_000_000);
+    assert_eq!(ts_offset(&pipeline, "slow"), 0);
+    assert_eq!(
+        element(&pipeline, "graph").property::<u64>("graph-latency"),
+        ms(200).nseconds()
+    );
+    pipeline.set_state(gst::State::Null).unwrap();
+}
+
+#[test]
+fn a_bin_without_sinks_equalizes_by_itself() {
+    init();
+    let pipeline = gst::Pipeline::new();
+    let graph = gst::ElementFactory::make("graphbin")
+        .property("sync-using-stream-offset", true)
+        .build()
+        .unwrap()
+        .downcast::<gst::Bin>()
+        .unwrap();
+    let source = gst::ElementFactory::make("pushaudiotestsrc")
+        .name("only")
+        .property("latency", FAST.nseconds())
+        .build()
+        .unwrap();
+    graph.add(&source).unwrap();
+    let ghost = gst::GhostPad::builder_with_target(&source.static_pad("src").unwrap())
+        .unwrap()
+        .name("out")
+        .build();
+    graph.add_pad(&ghost).unwrap();
+    let sink = gst::ElementFactory::make("fakesink")
+        .property("sync", true)
+        .property("async", false)
+        .build()
+        .unwrap();
+    pipeline.add_many([graph.upcast_ref(), &sink]).unwrap();
+    graph.link(&sink).unwrap();
+    pipeline.use_clock(Some(&gst_check::TestClock::new()));
+
+    let bus = play(&pipeline);
+    let messages = drain_messages(&bus);
+    let message = graph_latency_messages(&messages)
+        .pop()
+        .expect("equalized when going to PLAYING, though no latency query reached the bin");
+    assert_eq!(message.get::<u64>("latency").unwrap(), FAST.nseconds());
+    assert_eq!(
+        warnings_with_details(&messages, "pushsource/stream-leaves-bin").len(),
+        1
+    );
+
+    source.set_property("latency", ms(70).nseconds());
+    let message = last_graph_latency(&bus);
+    assert_eq!(message.get::<u64>("latency").unwrap(), ms(70).nseconds());
+    assert_eq!(source.property::<i64>("ts-offset"), 0);
+    pipeline.set_state(gst::State::Null).unwrap();
 }

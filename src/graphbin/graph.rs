@@ -104,7 +104,7 @@ impl Survey {
 
         let mut walk = Walk::new(bin.upcast_ref(), live.len());
         for (index, source) in live.iter().enumerate() {
-            walk.from_source(index, &source.element);
+            walk.follow_source(index, &source.element);
         }
 
         let mut group_of_root: Vec<Option<usize>> = vec![None; live.len()];
@@ -263,7 +263,7 @@ impl<'a> Walk<'a> {
     }
 
     /// Follows the streams of source `index` downstream from its src pads.
-    fn from_source(&mut self, index: usize, element: &gst::Element) {
+    fn follow_source(&mut self, index: usize, element: &gst::Element) {
         let mut pending = element.src_pads();
         while let Some(pad) = pending.pop() {
             if let Some(&owner) = self.visited.get(&pad) {

@@ -651,13 +651,15 @@ impl ElementImpl for GraphBin {
                 state.equalized_since_paused = false;
                 state.reported = Reported::default();
             }
-            gst::StateChange::PausedToPlaying => {
-                // The pipeline's latency query reaches the bin only through sinks inside it.
-                if !lock(&self.state).equalized_since_paused {
-                    self.equalize();
-                }
+            // The pipeline's latency query reaches the bin only through sinks inside it; the
+            // sources must have their offsets before their first buffer all the same.
+            gst::StateChange::PausedToPlaying if !lock(&self.state).equalized_since_paused => {
+                self.equalize();
             }
             _ => {}
+        }
+        if transition == gst::StateChange::PlayingToPaused {
+            lock(&self.state).equalized_since_paused = false;
         }
         let result = self.parent_change_state(transition);
         if transition == gst::StateChange::PausedToReady {
@@ -693,6 +695,11 @@ impl ElementImpl for GraphBin {
 
 impl BinImpl for GraphBin {
     fn handle_message(&self, message: gst::Message) {
+        // Without a sink inside, the pipeline's latency computation never reaches the bin: a
+        // source's new latency, or a source joining, is equalized here instead.
+        let seen_by_pipeline = self.obj().element_flags().contains(gst::ElementFlags::SINK);
+        let mut latency_changed = matches!(message.view(), gst::MessageView::Latency(_))
+            && self.obj().current_state() >= gst::State::Paused;
         if let gst::MessageView::StateChanged(changed) = message.view()
             && changed.current() == gst::State::Playing
             && let Some(element) = message
@@ -706,8 +713,15 @@ impl BinImpl for GraphBin {
                 "{} joined while running: asking for a new latency computation",
                 element.name()
             );
-            self.post_latency_message();
+            if seen_by_pipeline {
+                self.post_latency_message();
+            } else {
+                latency_changed = true;
+            }
         }
-        self.parent_handle_message(message)
+        self.parent_handle_message(message);
+        if latency_changed && !seen_by_pipeline {
+            self.equalize();
+        }
     }
 }
