@@ -70,7 +70,15 @@ fn time_to_playing(pipeline: &gst::Pipeline) -> Duration {
     pipeline.set_state(gst::State::Playing).unwrap();
     let (result, state, _) = pipeline.state(gst::ClockTime::from_seconds(60));
     let elapsed = start.elapsed();
-    assert!(result.is_ok() && state == gst::State::Playing, "PLAYING");
+    if result.is_err() || state != gst::State::Playing {
+        let errors: Vec<String> = drain(pipeline).iter().map(|m| format!("{m:?}")).collect();
+        panic!(
+            "{} not PLAYING after {:?}: {result:?} {state:?} {} messages",
+            pipeline.children()[0].type_().name(),
+            start.elapsed(),
+            errors.len()
+        );
+    }
     elapsed
 }
 

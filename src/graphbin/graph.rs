@@ -216,14 +216,6 @@ impl Contents {
     }
 }
 
-/// Whether an audio renderer is anywhere inside `bin`.
-pub fn has_audio_sink(bin: &gst::Bin) -> bool {
-    Contents::of(bin)
-        .sinks
-        .iter()
-        .any(|sink| sink.is::<gst_audio::AudioBaseSink>())
-}
-
 struct Walk<'a> {
     bin: &'a gst::Object,
     /// Union-find over the live sources; a root is the first source of its group.

@@ -641,10 +641,15 @@ impl ElementImpl for GraphBin {
     ) -> Result<gst::StateChangeSuccess, gst::StateChangeError> {
         match transition {
             gst::StateChange::ReadyToPaused => {
-                self.hand_max_graph_latency(&self.all_push_sources());
+                let contents = graph::Contents::of(self.obj().upcast_ref());
+                self.hand_max_graph_latency(&contents.sources);
                 // Only audio renderers have a rate to match: no need to walk the graph
                 // without one.
-                if graph::has_audio_sink(self.obj().upcast_ref()) {
+                if contents
+                    .sinks
+                    .iter()
+                    .any(|sink| sink.is::<gst_audio::AudioBaseSink>())
+                {
                     self.apply_rate_matching(&self.survey());
                 }
                 let mut state = lock(&self.state);
