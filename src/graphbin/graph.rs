@@ -17,7 +17,7 @@ use crate::push_source::{PushSource, PushSourceExt, PushSourceFlags};
 /// One push source found inside the bin.
 pub struct Source {
     pub element: gst::Element,
-    pub name: String,
+    pub name: glib::GString,
     pub flags: PushSourceFlags,
     /// `None` when the source cannot tell (it is then left out of the equalization).
     pub latency: Option<ClockTime>,
@@ -72,19 +72,22 @@ pub struct Survey {
     /// Group index of each live source.
     pub group_of: Vec<usize>,
     pub groups: Vec<Group>,
+    /// Every sink inside, whether a push source feeds it or not.
+    pub sinks: Vec<gst::Element>,
 }
 
 impl Survey {
     pub fn of(bin: &gst::Bin) -> Self {
         let (mut live, mut not_live) = (Vec::new(), Vec::new());
-        for element in Contents::of(bin).sources {
+        let contents = Contents::of(bin);
+        for element in contents.sources {
             let Some(source) = element.dynamic_cast_ref::<PushSource>() else {
                 continue;
             };
             let flags = source.push_source_flags();
             let is_live = !flags.contains(PushSourceFlags::NOT_LIVE);
             let source = Source {
-                name: element.name().to_string(),
+                name: element.name(),
                 offset: source.stream_offset(),
                 max_offset: source.max_stream_offset(),
                 flags,
@@ -136,6 +139,7 @@ impl Survey {
             not_live,
             group_of,
             groups,
+            sinks: contents.sinks,
         }
     }
 

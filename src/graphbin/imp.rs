@@ -64,8 +64,9 @@ struct Reported {
 struct State {
     /// Sources whose offset the bin took over, with the offset they had before.
     taken_over: HashMap<gst::Element, i64>,
-    /// The offset of the group feeding each sink, from the last equalization with sync on.
-    sink_offsets: HashMap<gst::Element, ClockTime>,
+    /// Every sink inside with the offset of the group feeding it (0 when none is, or without
+    /// sync), from the last equalization: what the next LATENCY event is distributed by.
+    sink_offsets: Vec<(gst::Element, ClockTime)>,
     /// The pipeline latency of the last LATENCY event.
     pipeline_latency: Option<ClockTime>,
     /// Lmax of the last equalization.
@@ -127,7 +128,7 @@ impl GraphBin {
         let group_offsets = survey.group_offsets(max_latency);
         self.apply_rate_matching(&survey);
 
-        let mut sink_offsets = HashMap::new();
+        let mut group_sink_offsets = HashMap::new();
         if sync {
             {
                 let mut state = lock(&self.state);
@@ -158,7 +159,7 @@ impl GraphBin {
             }
             for (group, offset) in survey.groups.iter().zip(&group_offsets) {
                 for sink in &group.sinks {
-                    sink_offsets.insert(sink.clone(), *offset);
+                    group_sink_offsets.insert(sink, *offset);
                 }
             }
         }
@@ -173,7 +174,10 @@ impl GraphBin {
                     .iter()
                     .flat_map(|group| &group.exits)
                     .map(|(source, pad)| {
-                        (survey.live[*source].name.clone(), pad.name().to_string())
+                        (
+                            survey.live[*source].name.to_string(),
+                            pad.name().to_string(),
+                        )
                     })
                     .collect()
             } else {
@@ -183,7 +187,7 @@ impl GraphBin {
                 .live
                 .iter()
                 .filter(|source| source.latency.is_none())
-                .map(|source| source.name.clone())
+                .map(|source| source.name.to_string())
                 .collect(),
         };
         for name in &findings.unknown_latency {
@@ -196,7 +200,14 @@ impl GraphBin {
 
         let (new_findings, latency_changed) = {
             let mut state = lock(&self.state);
-            state.sink_offsets = sink_offsets;
+            state.sink_offsets = survey
+                .sinks
+                .iter()
+                .map(|sink| {
+                    let offset = group_sink_offsets.get(sink).copied();
+                    (sink.clone(), offset.unwrap_or(ClockTime::ZERO))
+                })
+                .collect();
             state.equalized_since_paused = true;
             let latency_changed = state.graph_latency != max_latency;
             state.graph_latency = max_latency;
@@ -429,9 +440,18 @@ impl GraphBin {
     /// feeds), so that no stream is compensated twice.
     fn distribute_latency(&self, event: &gst::Event, pipeline_latency: ClockTime) -> bool {
         let sink_offsets = lock(&self.state).sink_offsets.clone();
+        let sink_offsets = if sink_offsets.is_empty() {
+            // Not equalized yet: every sink gets PL, as GstBin would give it.
+            graph::Contents::of(self.obj().upcast_ref())
+                .sinks
+                .into_iter()
+                .map(|sink| (sink, ClockTime::ZERO))
+                .collect()
+        } else {
+            sink_offsets
+        };
         let mut handled = true;
-        for sink in graph::Contents::of(self.obj().upcast_ref()).sinks {
-            let offset = sink_offsets.get(&sink).copied().unwrap_or(ClockTime::ZERO);
+        for (sink, offset) in sink_offsets {
             let latency = pipeline_latency.saturating_sub(offset);
             gst::debug!(CAT, imp = self, "{}: latency {latency}", sink.name());
             handled &= sink.send_event(
@@ -490,7 +510,7 @@ impl GraphBin {
             let (original, slave_method) = {
                 let mut state = lock(&self.state);
                 state.joining.remove(&element);
-                state.sink_offsets.remove(&element);
+                state.sink_offsets.retain(|(sink, _)| *sink != element);
                 (
                     state.taken_over.remove(&element),
                     state.slave_methods.remove(&element),
@@ -516,6 +536,26 @@ impl GraphBin {
             );
             self.post_latency_message();
         }
+    }
+
+    /// Whether `message` (a state change to PLAYING) comes from a source added while running.
+    fn source_joined(&self, message: &gst::Message) -> bool {
+        let Some(element) = message
+            .src()
+            .and_then(|src| src.downcast_ref::<gst::Element>())
+        else {
+            return false;
+        };
+        let joined = lock(&self.state).joining.remove(element);
+        if joined {
+            gst::debug!(
+                CAT,
+                imp = self,
+                "{} joined while running: equalizing again",
+                element.name()
+            );
+        }
+        joined
     }
 
     fn post_latency_message(&self) {
@@ -700,32 +740,23 @@ impl ElementImpl for GraphBin {
 
 impl BinImpl for GraphBin {
     fn handle_message(&self, message: gst::Message) {
+        let mut latency_changed = match message.view() {
+            gst::MessageView::Latency(_) => self.obj().current_state() >= gst::State::Paused,
+            gst::MessageView::StateChanged(changed) => {
+                changed.current() == gst::State::Playing && self.source_joined(&message)
+            }
+            _ => false,
+        };
         // Without a sink inside, the pipeline's latency computation never reaches the bin: a
         // source's new latency, or a source joining, is equalized here instead.
-        let seen_by_pipeline = self.obj().element_flags().contains(gst::ElementFlags::SINK);
-        let mut latency_changed = matches!(message.view(), gst::MessageView::Latency(_))
-            && self.obj().current_state() >= gst::State::Paused;
-        if let gst::MessageView::StateChanged(changed) = message.view()
-            && changed.current() == gst::State::Playing
-            && let Some(element) = message
-                .src()
-                .and_then(|src| src.downcast_ref::<gst::Element>())
-            && lock(&self.state).joining.remove(element)
-        {
-            gst::debug!(
-                CAT,
-                imp = self,
-                "{} joined while running: asking for a new latency computation",
-                element.name()
-            );
-            if seen_by_pipeline {
+        if latency_changed && self.obj().element_flags().contains(gst::ElementFlags::SINK) {
+            if matches!(message.view(), gst::MessageView::StateChanged(_)) {
                 self.post_latency_message();
-            } else {
-                latency_changed = true;
             }
+            latency_changed = false;
         }
         self.parent_handle_message(message);
-        if latency_changed && !seen_by_pipeline {
+        if latency_changed {
             self.equalize();
         }
     }
