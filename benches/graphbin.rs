@@ -7,7 +7,7 @@
 //! default `async=true`, where PLAYING also waits for the first buffers (what a user sees).
 //!
 //! `cargo bench --bench graphbin` (see BENCHMARKS.md). Environment: `PUSHSOURCE_BENCH_SOURCES`
-//! (comma-separated N, default `1,16,256`), `PUSHSOURCE_BENCH_ROUNDS` (default 15, async=false),
+//! (comma-separated N, default `1,16,256`), `PUSHSOURCE_BENCH_ROUNDS` (default 31, async=false),
 //! `PUSHSOURCE_BENCH_ASYNC_ROUNDS` (default 5, async=true), `PUSHSOURCE_BENCH_QUERIES` (latency
 //! queries per measurement, default 50).
 
@@ -197,7 +197,7 @@ fn main() {
         .split(',')
         .filter_map(|n| n.trim().parse().ok())
         .collect();
-    let rounds: usize = env_or("PUSHSOURCE_BENCH_ROUNDS", 15);
+    let rounds: usize = env_or("PUSHSOURCE_BENCH_ROUNDS", 31);
     let async_rounds: usize = env_or("PUSHSOURCE_BENCH_ASYNC_ROUNDS", 5);
     let queries: usize = env_or("PUSHSOURCE_BENCH_QUERIES", 50);
     println!(
