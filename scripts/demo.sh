@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Quick start: install dependencies, build the plugin in release mode and run
-# a short demo with pushaudiotestsrc.
+# a short demo of graphbin with two pushaudiotestsrc.
 set -euo pipefail
 
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
@@ -13,8 +13,8 @@ cargo build --release --locked
 
 export GST_PLUGIN_PATH="${CARGO_TARGET_DIR:-$repo/target}/release"
 
-# NOTE: a later issue replaces this demo with a graphbin one; keep the demo
-# self-contained in this function so it can be swapped out.
+# The demo: graphbin equalizing a 33 ms and a 500 ms live source with stream
+# offsets, with both streams' render times side by side (examples/demo.rs).
 run_demo() {
     echo "==> gst-inspect-1.0 pushsource"
     gst-inspect-1.0 pushsource

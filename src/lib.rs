@@ -7,6 +7,7 @@
 use gst::glib;
 use gst::prelude::*;
 
+pub mod graphbin;
 pub mod live_source;
 pub mod push_source;
 pub mod pushaudiotestsrc;
@@ -24,8 +25,9 @@ fn plugin_init(plugin: &gst::Plugin) -> Result<(), glib::BoolError> {
     StreamOffsetResult::static_type().mark_as_plugin_api(gst::PluginAPIFlags::empty());
     PushSource::static_type().mark_as_plugin_api(gst::PluginAPIFlags::empty());
     pushaudiotestsrc::register(plugin)?;
-    pushsrcbin::register(plugin)?;
     pushvideotestsrc::register(plugin)?;
+    pushsrcbin::register(plugin)?;
+    graphbin::register(plugin)?;
     Ok(())
 }
 

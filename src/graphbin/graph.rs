@@ -1,0 +1,317 @@
+//! The survey behind every equalization: the push sources inside a bin, the sinks their streams
+//! reach, and the groups they form (sources that reach a common sink must share one offset).
+//!
+//! The walk follows links downstream from each source, through filters, tees, mixers and the
+//! ghost pads of nested bins, and visits every pad once: a stream that meets a pad another source
+//! already walked joins that source's group (union-find) instead of walking on. The cost is
+//! O(sources + links).
+
+use std::collections::HashMap;
+
+use gst::ClockTime;
+use gst::glib;
+use gst::prelude::*;
+
+use crate::push_source::{PushSource, PushSourceExt, PushSourceFlags};
+
+/// One push source found inside the bin.
+pub struct Source {
+    pub element: gst::Element,
+    pub name: glib::GString,
+    pub flags: PushSourceFlags,
+    /// `None` when the source cannot tell (it is then left out of the equalization).
+    pub latency: Option<ClockTime>,
+    /// Its stream offset, kept up to date by the bin when it sets one.
+    pub offset: i64,
+    pub max_offset: ClockTime,
+}
+
+impl Source {
+    pub fn push_source(&self) -> &PushSource {
+        self.element
+            .dynamic_cast_ref::<PushSource>()
+            .expect("found by its interface")
+    }
+}
+
+/// Sources whose streams reach a common sink.
+#[derive(Default)]
+pub struct Group {
+    /// The largest latency of its members, `ZERO` when none could tell.
+    pub latency: ClockTime,
+    /// A member could not tell its latency.
+    pub has_unknown_latency: bool,
+    /// Where its streams leave the bin: (index of the source, the bin's src ghost pad).
+    pub exits: Vec<(usize, gst::Pad)>,
+    /// The sink elements its streams reach inside the bin.
+    pub sinks: Vec<gst::Element>,
+    /// A member does its own rate matching (`internal-rm`).
+    pub internal_rm: bool,
+}
+
+impl Group {
+    pub fn audio_sinks(&self) -> impl Iterator<Item = &gst::Element> {
+        self.sinks
+            .iter()
+            .filter(|sink| sink.is::<gst_audio::AudioBaseSink>())
+    }
+
+    /// Its offset cannot be compensated at every sink it reaches, or could misalign a member
+    /// whose latency is unknown: such a group keeps offset 0 and GStreamer's own sink-side
+    /// compensation.
+    pub fn is_pinned(&self) -> bool {
+        self.has_unknown_latency || !self.exits.is_empty()
+    }
+}
+
+pub struct Survey {
+    /// Live sources (not flagged `not-live`), in the order they were added.
+    pub live: Vec<Source>,
+    /// Sources flagged `not-live`: no part in equalization or rate matching.
+    pub not_live: Vec<Source>,
+    /// Group index of each live source.
+    pub group_of: Vec<usize>,
+    pub groups: Vec<Group>,
+    /// Every sink inside, whether a push source feeds it or not.
+    pub sinks: Vec<gst::Element>,
+}
+
+impl Survey {
+    pub fn of(bin: &gst::Bin) -> Self {
+        let (mut live, mut not_live) = (Vec::new(), Vec::new());
+        let contents = Contents::of(bin);
+        for element in contents.sources {
+            let Some(source) = element.dynamic_cast_ref::<PushSource>() else {
+                continue;
+            };
+            let flags = source.push_source_flags();
+            let is_live = !flags.contains(PushSourceFlags::NOT_LIVE);
+            let source = Source {
+                name: element.name(),
+                offset: source.stream_offset(),
+                max_offset: source.max_stream_offset(),
+                flags,
+                latency: if is_live {
+                    source.source_latency()
+                } else {
+                    None
+                },
+                element,
+            };
+            if is_live {
+                live.push(source);
+            } else {
+                not_live.push(source);
+            }
+        }
+
+        let mut walk = Walk::new(bin.upcast_ref(), live.len());
+        for (index, source) in live.iter().enumerate() {
+            walk.follow_source(index, &source.element);
+        }
+
+        let mut group_of_root: Vec<Option<usize>> = vec![None; live.len()];
+        let mut groups: Vec<Group> = Vec::new();
+        let mut group_of = Vec::with_capacity(live.len());
+        for (index, source) in live.iter().enumerate() {
+            let root = walk.find(index);
+            let group = *group_of_root[root].get_or_insert_with(|| {
+                groups.push(Group::default());
+                groups.len() - 1
+            });
+            group_of.push(group);
+            let group = &mut groups[group];
+            match source.latency {
+                Some(latency) => group.latency = group.latency.max(latency),
+                None => group.has_unknown_latency = true,
+            }
+            group.internal_rm |= source.flags.contains(PushSourceFlags::INTERNAL_RM);
+        }
+        for (sink, owner) in std::mem::take(&mut walk.sinks) {
+            groups[group_of[owner]].sinks.push(sink);
+        }
+        for (source, pad) in std::mem::take(&mut walk.exits) {
+            groups[group_of[source]].exits.push((source, pad));
+        }
+
+        Self {
+            live,
+            not_live,
+            group_of,
+            groups,
+            sinks: contents.sinks,
+        }
+    }
+
+    /// Lmax: the largest latency of the live sources that could tell.
+    pub fn max_latency(&self) -> ClockTime {
+        self.live
+            .iter()
+            .filter_map(|source| source.latency)
+            .max()
+            .unwrap_or(ClockTime::ZERO)
+    }
+
+    /// The offset of each group when equalizing with stream offsets: `Lmax − L(group)`, or 0
+    /// for a pinned group.
+    pub fn group_offsets(&self, max_latency: ClockTime) -> Vec<ClockTime> {
+        self.groups
+            .iter()
+            .map(|group| {
+                if group.is_pinned() {
+                    ClockTime::ZERO
+                } else {
+                    max_latency.saturating_sub(group.latency)
+                }
+            })
+            .collect()
+    }
+}
+
+/// Collects everything an iterator yields, starting over when the bin changes under it.
+pub fn collect<T>(mut iter: gst::Iterator<T>) -> Vec<T>
+where
+    for<'a> T: glib::value::FromValue<'a> + StaticType + 'static,
+{
+    let mut items = Vec::new();
+    loop {
+        match iter.next() {
+            Ok(Some(item)) => items.push(item),
+            Ok(None) => return items,
+            Err(gst::IteratorError::Resync) => {
+                items.clear();
+                iter.resync();
+            }
+            Err(gst::IteratorError::Error) => return items,
+        }
+    }
+}
+
+/// The push sources and the sinks inside a bin, however deeply nested, in the order they were
+/// added. Bins flagged as sinks are only containers: the sinks inside them are listed instead.
+///
+/// One walk over the children lists, without the GValue traffic of `gst_bin_iterate_recurse()`
+/// and `gst_bin_iterate_all_by_interface()`: it runs at every latency computation.
+#[derive(Default)]
+pub struct Contents {
+    pub sources: Vec<gst::Element>,
+    pub sinks: Vec<gst::Element>,
+}
+
+impl Contents {
+    pub fn of(bin: &gst::Bin) -> Self {
+        let mut contents = Self::default();
+        contents.add_children_of(bin);
+        contents
+    }
+
+    fn add_children_of(&mut self, bin: &gst::Bin) {
+        // A bin lists its newest child first.
+        for element in bin.children().into_iter().rev() {
+            if let Some(inner) = element.downcast_ref::<gst::Bin>() {
+                self.add_children_of(inner);
+            } else if element.element_flags().contains(gst::ElementFlags::SINK) {
+                self.sinks.push(element.clone());
+            }
+            if element.is::<PushSource>() {
+                self.sources.push(element);
+            }
+        }
+    }
+}
+
+struct Walk<'a> {
+    bin: &'a gst::Object,
+    /// Union-find over the live sources; a root is the first source of its group.
+    parent: Vec<usize>,
+    /// Every pad already followed downstream, with the source that got there first.
+    visited: HashMap<gst::Pad, usize>,
+    sink_owner: HashMap<gst::Element, usize>,
+    sinks: Vec<(gst::Element, usize)>,
+    exits: Vec<(usize, gst::Pad)>,
+}
+
+impl<'a> Walk<'a> {
+    fn new(bin: &'a gst::Object, sources: usize) -> Self {
+        Self {
+            bin,
+            parent: (0..sources).collect(),
+            visited: HashMap::new(),
+            sink_owner: HashMap::new(),
+            sinks: Vec::new(),
+            exits: Vec::new(),
+        }
+    }
+
+    fn find(&mut self, mut index: usize) -> usize {
+        while self.parent[index] != index {
+            self.parent[index] = self.parent[self.parent[index]];
+            index = self.parent[index];
+        }
+        index
+    }
+
+    fn union(&mut self, a: usize, b: usize) {
+        let (a, b) = (self.find(a), self.find(b));
+        // The smaller index stays the root, so groups are numbered in source order.
+        let (root, child) = if a < b { (a, b) } else { (b, a) };
+        self.parent[child] = root;
+    }
+
+    /// Follows the streams of source `index` downstream from its src pads.
+    fn follow_source(&mut self, index: usize, element: &gst::Element) {
+        let mut pending = element.src_pads();
+        while let Some(pad) = pending.pop() {
+            if let Some(&owner) = self.visited.get(&pad) {
+                self.union(index, owner);
+                continue;
+            }
+            self.visited.insert(pad.clone(), index);
+            if let Some(peer) = pad.peer() {
+                self.enter(index, &peer, &mut pending);
+            }
+        }
+    }
+
+    /// Enters the element (or bin) behind `pad`, a pad that receives data.
+    fn enter(&mut self, index: usize, pad: &gst::Pad, pending: &mut Vec<gst::Pad>) {
+        if let Some(ghost) = pad.downcast_ref::<gst::GhostPad>() {
+            // A nested bin's sink ghost pad: the stream goes on inside that bin.
+            if let Some(inside) = ghost.internal() {
+                pending.push(inside.upcast());
+            }
+            return;
+        }
+        if let Some(proxy) = pad.downcast_ref::<gst::ProxyPad>() {
+            // The inner side of a src ghost pad: the stream leaves a bin.
+            let Some(ghost) = proxy.internal() else {
+                return;
+            };
+            if ghost.parent().as_ref() == Some(self.bin) {
+                self.exits.push((index, ghost.upcast()));
+            } else {
+                pending.push(ghost.upcast());
+            }
+            return;
+        }
+        let Some(element) = pad.parent_element() else {
+            return;
+        };
+        if element.element_flags().contains(gst::ElementFlags::SINK) {
+            match self.sink_owner.get(&element) {
+                Some(&owner) => self.union(index, owner),
+                None => {
+                    self.sink_owner.insert(element.clone(), index);
+                    self.sinks.push((element, index));
+                }
+            }
+            return;
+        }
+        let linked = collect(pad.iterate_internal_links());
+        if linked.is_empty() {
+            pending.extend(element.src_pads());
+        } else {
+            pending.extend(linked);
+        }
+    }
+}

@@ -1,0 +1,763 @@
+use std::collections::{HashMap, HashSet};
+use std::sync::{LazyLock, Mutex, MutexGuard};
+
+use gst::ClockTime;
+use gst::glib;
+use gst::prelude::*;
+use gst::subclass::prelude::*;
+
+use super::graph::{self, Survey};
+use crate::push_source::{PushSource, PushSourceExt, StreamOffsetResult};
+
+static CAT: LazyLock<gst::DebugCategory> = LazyLock::new(|| {
+    gst::DebugCategory::new(
+        "graphbin",
+        gst::DebugColorFlags::empty(),
+        Some("Filter graph manager: latency equalization with stream offsets"),
+    )
+});
+
+const DEFAULT_SYNC_USING_STREAM_OFFSET: bool = false;
+/// 0: no maximum graph latency.
+const DEFAULT_MAX_GRAPH_LATENCY: ClockTime = ClockTime::ZERO;
+/// Durations stay within GstClockTimeDiff's range, as the sources' own properties do.
+const MAX_DURATION_NS: u64 = i64::MAX as u64;
+
+/// Values of the `rate-matching` field of each source in the `graph-latency` message.
+mod rate_matching {
+    /// The source does its own rate matching (`internal-rm`, itself or a source sharing its
+    /// sinks): the audio sinks it feeds have `slave-method=none`.
+    pub const SOURCE: &str = "source";
+    /// The audio sinks it feeds match rates, GStreamer's default (their `slave-method` as set).
+    pub const SINK: &str = "sink";
+    /// It feeds no audio sink inside the bin: there is no rate to match.
+    pub const NO_AUDIO_SINK: &str = "no-audio-sink";
+    /// Flagged `not-live`: no part in rate matching.
+    pub const NOT_LIVE: &str = "not-live";
+}
+
+#[derive(Debug, Clone, Copy)]
+struct Settings {
+    sync_using_stream_offset: bool,
+    max_graph_latency: ClockTime,
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Self {
+            sync_using_stream_offset: DEFAULT_SYNC_USING_STREAM_OFFSET,
+            max_graph_latency: DEFAULT_MAX_GRAPH_LATENCY,
+        }
+    }
+}
+
+/// The problems the last equalizations reported, so that a WARNING is posted when a problem
+/// appears or changes, not at every latency computation.
+#[derive(Debug, Default, PartialEq)]
+struct Reported {
+    exceeds_max: Option<(ClockTime, ClockTime)>,
+    exits: Vec<(String, String)>,
+    unknown_latency: Vec<String>,
+}
+
+#[derive(Debug, Default)]
+struct State {
+    /// Sources whose offset the bin took over, with the offset they had before.
+    taken_over: HashMap<gst::Element, i64>,
+    /// Every sink inside with the offset of the group feeding it (0 when none is, or without
+    /// sync), from the last equalization: what the next LATENCY event is distributed by.
+    sink_offsets: Vec<(gst::Element, ClockTime)>,
+    /// The pipeline latency of the last LATENCY event.
+    pipeline_latency: Option<ClockTime>,
+    /// Lmax of the last equalization.
+    graph_latency: ClockTime,
+    equalized_since_paused: bool,
+    reported: Reported,
+    /// Audio sinks whose `slave-method` the bin set to `none`, with their own value.
+    slave_methods: HashMap<gst::Element, String>,
+    /// Push sources added while running, until they reach PLAYING.
+    joining: HashSet<gst::Element>,
+}
+
+#[derive(Default)]
+pub struct GraphBin {
+    settings: Mutex<Settings>,
+    state: Mutex<State>,
+    /// Serializes equalizations: the pipeline's latency query, property changes.
+    equalizing: Mutex<()>,
+}
+
+/// A lock that survives a panic elsewhere: the data is plain values, always consistent.
+fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
+    mutex
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner())
+}
+
+fn slave_method(sink: &gst::Element) -> Option<String> {
+    let value = sink.property_value("slave-method");
+    glib::EnumValue::from_value(&value).map(|(_, value)| value.nick().to_string())
+}
+
+fn exceeds(offset: i64, max_offset: ClockTime) -> bool {
+    StreamOffsetResult::for_offset(offset, max_offset) == StreamOffsetResult::ExceedsMaximum
+}
+
+/// What one equalization found, for its WARNINGs and its message.
+struct Findings {
+    exceeds_max: Option<(ClockTime, ClockTime)>,
+    exits: Vec<(String, String)>,
+    unknown_latency: Vec<String>,
+}
+
+impl GraphBin {
+    fn survey(&self) -> Survey {
+        Survey::of(self.obj().upcast_ref())
+    }
+
+    /// SPEC section 3, latency items 1–5: runs whenever the pipeline computes latency.
+    fn equalize(&self) {
+        let _serial = lock(&self.equalizing);
+        let settings = *lock(&self.settings);
+        let sync = settings.sync_using_stream_offset;
+        if !sync {
+            self.restore_offsets();
+        }
+        let mut survey = self.survey();
+        let max_latency = survey.max_latency();
+        let group_offsets = survey.group_offsets(max_latency);
+        self.apply_rate_matching(&survey);
+
+        let mut group_sink_offsets = HashMap::new();
+        if sync {
+            {
+                let mut state = lock(&self.state);
+                for source in survey.live.iter().filter(|source| source.latency.is_some()) {
+                    state
+                        .taken_over
+                        .entry(source.element.clone())
+                        .or_insert(source.offset);
+                }
+            }
+            for (index, source) in survey.live.iter_mut().enumerate() {
+                if source.latency.is_none() {
+                    continue;
+                }
+                let group = survey.group_of[index];
+                let offset = group_offsets[group].nseconds() as i64;
+                if source.offset != offset {
+                    gst::debug!(
+                        CAT,
+                        imp = self,
+                        "{}: ts-offset {offset} ns (group latency {}, Lmax {max_latency})",
+                        source.name,
+                        survey.groups[group].latency
+                    );
+                    source.push_source().set_stream_offset(offset);
+                    source.offset = offset;
+                }
+            }
+            for (group, offset) in survey.groups.iter().zip(&group_offsets) {
+                for sink in &group.sinks {
+                    group_sink_offsets.insert(sink, *offset);
+                }
+            }
+        }
+
+        let findings = Findings {
+            exceeds_max: (!settings.max_graph_latency.is_zero()
+                && max_latency > settings.max_graph_latency)
+                .then_some((max_latency, settings.max_graph_latency)),
+            exits: if sync {
+                survey
+                    .groups
+                    .iter()
+                    .flat_map(|group| &group.exits)
+                    .map(|(source, pad)| {
+                        (
+                            survey.live[*source].name.to_string(),
+                            pad.name().to_string(),
+                        )
+                    })
+                    .collect()
+            } else {
+                Vec::new()
+            },
+            unknown_latency: survey
+                .live
+                .iter()
+                .filter(|source| source.latency.is_none())
+                .map(|source| source.name.to_string())
+                .collect(),
+        };
+        for name in &findings.unknown_latency {
+            gst::warning!(
+                CAT,
+                imp = self,
+                "{name} cannot tell its latency: left out of the equalization"
+            );
+        }
+
+        let (new_findings, latency_changed) = {
+            let mut state = lock(&self.state);
+            state.sink_offsets = survey
+                .sinks
+                .iter()
+                .map(|sink| {
+                    let offset = group_sink_offsets.get(sink).copied();
+                    (sink.clone(), offset.unwrap_or(ClockTime::ZERO))
+                })
+                .collect();
+            state.equalized_since_paused = true;
+            let latency_changed = state.graph_latency != max_latency;
+            state.graph_latency = max_latency;
+            let reported = Reported {
+                exceeds_max: findings.exceeds_max,
+                exits: findings.exits.clone(),
+                unknown_latency: findings.unknown_latency.clone(),
+            };
+            let previous = std::mem::replace(&mut state.reported, reported);
+            (
+                Findings {
+                    exceeds_max: findings
+                        .exceeds_max
+                        .filter(|_| previous.exceeds_max != findings.exceeds_max),
+                    exits: findings
+                        .exits
+                        .iter()
+                        .filter(|exit| !previous.exits.contains(exit))
+                        .cloned()
+                        .collect(),
+                    unknown_latency: findings
+                        .unknown_latency
+                        .iter()
+                        .filter(|name| !previous.unknown_latency.contains(name))
+                        .cloned()
+                        .collect(),
+                },
+                latency_changed,
+            )
+        };
+        self.post_warnings(&new_findings);
+        self.post_graph_latency(&survey, max_latency, sync);
+        if latency_changed {
+            self.obj().notify("graph-latency");
+        }
+    }
+
+    fn post_warnings(&self, findings: &Findings) {
+        if let Some((latency, max)) = findings.exceeds_max {
+            let details = gst::Structure::builder("pushsource/graph-latency-exceeds-max")
+                .field("latency", latency.nseconds())
+                .field("max-graph-latency", max.nseconds())
+                .build();
+            gst::element_imp_warning!(
+                self,
+                gst::CoreError::Clock,
+                (
+                    "Graph latency exceeds max-graph-latency: the sources may not buffer enough \
+                     to be equalized"
+                ),
+                [
+                    "graph latency {} ns > max-graph-latency {} ns",
+                    latency.nseconds(),
+                    max.nseconds()
+                ],
+                details: details
+            );
+        }
+        for (source, pad) in &findings.exits {
+            let details = gst::Structure::builder("pushsource/stream-leaves-bin")
+                .field("source", source)
+                .field("pad", pad)
+                .build();
+            gst::element_imp_warning!(
+                self,
+                gst::CoreError::Pad,
+                (
+                    "The stream of {source} leaves the graph bin through {pad}: its sink outside \
+                     cannot be compensated, so its group keeps ts-offset 0"
+                ),
+                ["source {source}, pad {pad}"],
+                details: details
+            );
+        }
+        for source in &findings.unknown_latency {
+            let details = gst::Structure::builder("pushsource/latency-unknown")
+                .field("source", source)
+                .build();
+            gst::element_imp_warning!(
+                self,
+                gst::CoreError::Clock,
+                (
+                    "{source} cannot tell its latency: it is left out of the equalization, and \
+                     the sources sharing its sinks keep ts-offset 0"
+                ),
+                ["get_latency of {source} failed"],
+                details: details
+            );
+        }
+    }
+
+    fn rate_matching_of(survey: &Survey, group: usize) -> &'static str {
+        let group = &survey.groups[group];
+        if group.audio_sinks().next().is_none() {
+            rate_matching::NO_AUDIO_SINK
+        } else if group.internal_rm {
+            rate_matching::SOURCE
+        } else {
+            rate_matching::SINK
+        }
+    }
+
+    fn post_graph_latency(&self, survey: &Survey, max_latency: ClockTime, sync: bool) {
+        let mut sources = Vec::new();
+        let mut excluded = Vec::new();
+        for (index, source) in survey.live.iter().enumerate() {
+            let (offset, max_offset) = (source.offset, source.max_offset);
+            let group = survey.group_of[index];
+            let rate_matching = Self::rate_matching_of(survey, group);
+            match source.latency {
+                Some(latency) => sources.push(
+                    gst::Structure::builder("source")
+                        .field("name", &source.name)
+                        .field("latency", latency.nseconds())
+                        .field("ts-offset", offset)
+                        .field("max-offset", max_offset.nseconds())
+                        .field("group", group as u32)
+                        .field("exceeds-max", exceeds(offset, max_offset))
+                        .field("rate-matching", rate_matching)
+                        .build(),
+                ),
+                None => excluded.push(
+                    gst::Structure::builder("source")
+                        .field("name", &source.name)
+                        .field("reason", "latency-unknown")
+                        .field("ts-offset", offset)
+                        .field("max-offset", max_offset.nseconds())
+                        .field("rate-matching", rate_matching)
+                        .build(),
+                ),
+            }
+        }
+        for source in &survey.not_live {
+            excluded.push(
+                gst::Structure::builder("source")
+                    .field("name", &source.name)
+                    .field("reason", "not-live")
+                    .field("ts-offset", source.offset)
+                    .field("max-offset", source.max_offset.nseconds())
+                    .field("rate-matching", rate_matching::NOT_LIVE)
+                    .build(),
+            );
+        }
+        let structure = gst::Structure::builder("graph-latency")
+            .field("latency", max_latency.nseconds())
+            .field("sync-using-stream-offset", sync)
+            .field("sources", gst::List::new(sources))
+            .field("excluded", gst::List::new(excluded))
+            .build();
+        gst::info!(CAT, imp = self, "{structure}");
+        let obj = self.obj();
+        let _ = obj.post_message(gst::message::Element::builder(structure).src(&*obj).build());
+    }
+
+    /// Gives back the offsets the sources had before the bin took them over.
+    fn restore_offsets(&self) {
+        let taken_over = std::mem::take(&mut lock(&self.state).taken_over);
+        for (element, offset) in taken_over {
+            if let Some(source) = element.dynamic_cast_ref::<PushSource>()
+                && source.stream_offset() != offset
+            {
+                gst::debug!(
+                    CAT,
+                    imp = self,
+                    "{}: ts-offset restored to {offset}",
+                    element.name()
+                );
+                source.set_stream_offset(offset);
+            }
+        }
+    }
+
+    /// SPEC section 3, rate matching: `slave-method=none` on the audio sinks fed by a live
+    /// source with `internal-rm`; the sinks' own value back when that is no longer so.
+    fn apply_rate_matching(&self, survey: &Survey) {
+        let mut changes = Vec::new();
+        {
+            let mut state = lock(&self.state);
+            for group in &survey.groups {
+                for sink in group.audio_sinks() {
+                    if group.internal_rm {
+                        if state.slave_methods.contains_key(sink) {
+                            continue;
+                        }
+                        let Some(current) = slave_method(sink) else {
+                            continue;
+                        };
+                        if current != "none" {
+                            state.slave_methods.insert(sink.clone(), current);
+                            changes.push((sink.clone(), "none".to_string()));
+                        }
+                    } else if let Some(original) = state.slave_methods.remove(sink) {
+                        changes.push((sink.clone(), original));
+                    }
+                }
+            }
+        }
+        for (sink, method) in changes {
+            gst::debug!(CAT, imp = self, "{}: slave-method {method}", sink.name());
+            sink.set_property_from_str("slave-method", &method);
+        }
+    }
+
+    fn restore_rate_matching(&self) {
+        let changed = std::mem::take(&mut lock(&self.state).slave_methods);
+        for (sink, method) in changed {
+            sink.set_property_from_str("slave-method", &method);
+        }
+    }
+
+    fn hand_max_graph_latency(&self, sources: &[gst::Element]) {
+        let max = lock(&self.settings).max_graph_latency;
+        if max.is_zero() {
+            return;
+        }
+        for element in sources {
+            if let Some(source) = element.dynamic_cast_ref::<PushSource>()
+                && source.max_stream_offset() != max
+            {
+                source.set_max_stream_offset(max);
+            }
+        }
+    }
+
+    fn all_push_sources(&self) -> Vec<gst::Element> {
+        graph::Contents::of(self.obj().upcast_ref()).sources
+    }
+
+    /// Hands each sink inside `PL − offset of its group` (`PL` for sinks no equalized source
+    /// feeds), so that no stream is compensated twice.
+    fn distribute_latency(&self, event: &gst::Event, pipeline_latency: ClockTime) -> bool {
+        let sink_offsets = lock(&self.state).sink_offsets.clone();
+        let sink_offsets = if sink_offsets.is_empty() {
+            // Not equalized yet: every sink gets PL, as GstBin would give it.
+            graph::Contents::of(self.obj().upcast_ref())
+                .sinks
+                .into_iter()
+                .map(|sink| (sink, ClockTime::ZERO))
+                .collect()
+        } else {
+            sink_offsets
+        };
+        let mut handled = true;
+        for (sink, offset) in sink_offsets {
+            let latency = pipeline_latency.saturating_sub(offset);
+            gst::debug!(CAT, imp = self, "{}: latency {latency}", sink.name());
+            handled &= sink.send_event(
+                gst::event::Latency::builder(latency)
+                    .seqnum(event.seqnum())
+                    .build(),
+            );
+        }
+        // As GstBin does: upstream events also go out through the bin's src pads.
+        for pad in self.obj().src_pads() {
+            handled &= pad.send_event(event.clone());
+        }
+        handled
+    }
+
+    fn sync_changed(&self) {
+        if self.obj().current_state() >= gst::State::Paused {
+            self.equalize();
+            let pipeline_latency = lock(&self.state).pipeline_latency;
+            if let Some(pipeline_latency) = pipeline_latency {
+                let event = gst::event::Latency::new(pipeline_latency);
+                self.distribute_latency(&event, pipeline_latency);
+            }
+        } else if !lock(&self.settings).sync_using_stream_offset {
+            self.restore_offsets();
+        }
+    }
+
+    /// The element and, for a bin, everything inside it: a bin added or removed whole
+    /// signals only itself.
+    fn with_descendants(element: &gst::Element) -> Vec<gst::Element> {
+        let mut elements = vec![element.clone()];
+        if let Some(bin) = element.downcast_ref::<gst::Bin>() {
+            let contents = graph::Contents::of(bin);
+            elements.extend(contents.sources);
+            elements.extend(contents.sinks);
+        }
+        elements
+    }
+
+    fn element_added(&self, element: &gst::Element) {
+        if self.obj().current_state() < gst::State::Paused {
+            return;
+        }
+        let sources: Vec<gst::Element> = Self::with_descendants(element)
+            .into_iter()
+            .filter(|element| element.is::<PushSource>())
+            .collect();
+        self.hand_max_graph_latency(&sources);
+        lock(&self.state).joining.extend(sources);
+    }
+
+    fn element_removed(&self, element: &gst::Element) {
+        let mut matters = false;
+        for element in Self::with_descendants(element) {
+            let (original, slave_method) = {
+                let mut state = lock(&self.state);
+                state.joining.remove(&element);
+                state.sink_offsets.retain(|(sink, _)| *sink != element);
+                (
+                    state.taken_over.remove(&element),
+                    state.slave_methods.remove(&element),
+                )
+            };
+            if let (Some(offset), Some(source)) =
+                (original, element.dynamic_cast_ref::<PushSource>())
+            {
+                source.set_stream_offset(offset);
+            }
+            if let Some(method) = slave_method {
+                element.set_property_from_str("slave-method", &method);
+            }
+            matters |= element.is::<PushSource>()
+                || element.element_flags().contains(gst::ElementFlags::SINK);
+        }
+        if matters && self.obj().current_state() >= gst::State::Paused {
+            gst::debug!(
+                CAT,
+                imp = self,
+                "{} removed: asking for a new latency computation",
+                element.name()
+            );
+            self.post_latency_message();
+        }
+    }
+
+    /// Whether `message` (a state change to PLAYING) comes from a source added while running.
+    fn source_joined(&self, message: &gst::Message) -> bool {
+        let Some(element) = message
+            .src()
+            .and_then(|src| src.downcast_ref::<gst::Element>())
+        else {
+            return false;
+        };
+        let joined = lock(&self.state).joining.remove(element);
+        if joined {
+            gst::debug!(
+                CAT,
+                imp = self,
+                "{} joined while running: equalizing again",
+                element.name()
+            );
+        }
+        joined
+    }
+
+    fn post_latency_message(&self) {
+        let obj = self.obj();
+        let _ = obj.post_message(gst::message::Latency::builder().src(&*obj).build());
+    }
+}
+
+#[glib::object_subclass]
+impl ObjectSubclass for GraphBin {
+    const NAME: &'static str = "GstGraphBin";
+    type Type = super::GraphBin;
+    type ParentType = gst::Bin;
+}
+
+impl ObjectImpl for GraphBin {
+    fn properties() -> &'static [glib::ParamSpec] {
+        static PROPERTIES: LazyLock<Vec<glib::ParamSpec>> = LazyLock::new(|| {
+            vec![
+                glib::ParamSpecBoolean::builder("sync-using-stream-offset")
+                    .nick("Sync using stream offset")
+                    .blurb(
+                        "Equalize the latencies of the live push sources inside with stream \
+                         offsets (IAMGraphStreams::SyncUsingStreamOffset): each group of sources \
+                         gets ts-offset = Lmax - its latency and its sinks PL - that offset; off, \
+                         the sources get their own offsets back",
+                    )
+                    .default_value(DEFAULT_SYNC_USING_STREAM_OFFSET)
+                    .mutable_playing()
+                    .build(),
+                glib::ParamSpecUInt64::builder("max-graph-latency")
+                    .nick("Maximum graph latency")
+                    .blurb(
+                        "Largest latency the graph should equalize to, in ns, handed to every \
+                         push source as max-offset before the bin leaves READY; a larger Lmax \
+                         posts a WARNING (IAMGraphStreams::SetMaxGraphLatency). 0: unset",
+                    )
+                    .maximum(MAX_DURATION_NS)
+                    .default_value(DEFAULT_MAX_GRAPH_LATENCY.nseconds())
+                    .mutable_playing()
+                    .build(),
+                glib::ParamSpecUInt64::builder("graph-latency")
+                    .nick("Graph latency")
+                    .blurb(
+                        "The latency of the slowest live push source inside (Lmax, ns) at the \
+                         last equalization",
+                    )
+                    .maximum(u64::MAX)
+                    .read_only()
+                    .build(),
+            ]
+        });
+        PROPERTIES.as_ref()
+    }
+
+    fn set_property(&self, _id: usize, value: &glib::Value, pspec: &glib::ParamSpec) {
+        match pspec.name() {
+            "sync-using-stream-offset" => {
+                let sync = value.get().expect("type checked upstream");
+                let previous =
+                    std::mem::replace(&mut lock(&self.settings).sync_using_stream_offset, sync);
+                gst::debug!(CAT, imp = self, "sync-using-stream-offset {sync}");
+                if previous != sync {
+                    self.sync_changed();
+                }
+            }
+            "max-graph-latency" => {
+                let max = ClockTime::from_nseconds(value.get().expect("type checked upstream"));
+                lock(&self.settings).max_graph_latency = max;
+                gst::debug!(CAT, imp = self, "max-graph-latency {max}");
+                if self.obj().current_state() >= gst::State::Paused {
+                    self.hand_max_graph_latency(&self.all_push_sources());
+                }
+            }
+            name => unreachable!("unknown property {name}"),
+        }
+    }
+
+    fn property(&self, _id: usize, pspec: &glib::ParamSpec) -> glib::Value {
+        match pspec.name() {
+            "sync-using-stream-offset" => lock(&self.settings).sync_using_stream_offset.to_value(),
+            "max-graph-latency" => lock(&self.settings).max_graph_latency.nseconds().to_value(),
+            "graph-latency" => lock(&self.state).graph_latency.nseconds().to_value(),
+            name => unreachable!("unknown property {name}"),
+        }
+    }
+
+    fn constructed(&self) {
+        self.parent_constructed();
+        let obj = self.obj();
+        obj.connect_deep_element_added(|bin, _sub_bin, element| {
+            bin.imp().element_added(element);
+        });
+        obj.connect_deep_element_removed(|bin, _sub_bin, element| {
+            bin.imp().element_removed(element);
+        });
+    }
+}
+
+impl GstObjectImpl for GraphBin {}
+
+impl ElementImpl for GraphBin {
+    fn metadata() -> Option<&'static gst::subclass::ElementMetadata> {
+        static METADATA: LazyLock<gst::subclass::ElementMetadata> = LazyLock::new(|| {
+            gst::subclass::ElementMetadata::new(
+                "Filter graph manager bin",
+                "Generic/Bin",
+                "A bin that manages the live push sources inside as DirectShow's Filter Graph \
+                 Manager does: it equalizes their latencies with stream offsets (each group of \
+                 sources reaching a common sink gets Lmax - its latency, its sinks the pipeline \
+                 latency minus that offset), hands max-graph-latency on as max-offset, sets the \
+                 audio sinks' rate matching from the push-source flags and reports every \
+                 equalization in a graph-latency message. Meant to be a child of a pipeline",
+                "pushsource developers",
+            )
+        });
+        Some(&*METADATA)
+    }
+
+    fn change_state(
+        &self,
+        transition: gst::StateChange,
+    ) -> Result<gst::StateChangeSuccess, gst::StateChangeError> {
+        match transition {
+            gst::StateChange::ReadyToPaused => {
+                let contents = graph::Contents::of(self.obj().upcast_ref());
+                self.hand_max_graph_latency(&contents.sources);
+                // Only audio renderers have a rate to match: no need to walk the graph
+                // without one.
+                if contents
+                    .sinks
+                    .iter()
+                    .any(|sink| sink.is::<gst_audio::AudioBaseSink>())
+                {
+                    self.apply_rate_matching(&self.survey());
+                }
+                let mut state = lock(&self.state);
+                state.equalized_since_paused = false;
+                state.reported = Reported::default();
+            }
+            // The pipeline's latency query reaches the bin only through sinks inside it; the
+            // sources must have their offsets before their first buffer all the same.
+            gst::StateChange::PausedToPlaying if !lock(&self.state).equalized_since_paused => {
+                self.equalize();
+            }
+            _ => {}
+        }
+        if transition == gst::StateChange::PlayingToPaused {
+            lock(&self.state).equalized_since_paused = false;
+        }
+        let result = self.parent_change_state(transition);
+        if transition == gst::StateChange::PausedToReady {
+            self.restore_rate_matching();
+            let mut state = lock(&self.state);
+            state.pipeline_latency = None;
+            state.sink_offsets.clear();
+            state.joining.clear();
+        }
+        result
+    }
+
+    fn query(&self, query: &mut gst::QueryRef) -> bool {
+        if query.type_() == gst::QueryType::Latency {
+            // Offsets first, so that the sinks' answers (and so PL) come from the graph as
+            // equalized; the sources' answers do not include their offsets.
+            self.equalize();
+        }
+        ElementImplExt::parent_query(self, query)
+    }
+
+    fn send_event(&self, event: gst::Event) -> bool {
+        if let gst::EventView::Latency(latency) = event.view() {
+            let pipeline_latency = latency.latency();
+            lock(&self.state).pipeline_latency = Some(pipeline_latency);
+            if lock(&self.settings).sync_using_stream_offset {
+                return self.distribute_latency(&event, pipeline_latency);
+            }
+        }
+        self.parent_send_event(event)
+    }
+}
+
+impl BinImpl for GraphBin {
+    fn handle_message(&self, message: gst::Message) {
+        let mut latency_changed = match message.view() {
+            gst::MessageView::Latency(_) => self.obj().current_state() >= gst::State::Paused,
+            gst::MessageView::StateChanged(changed) => {
+                changed.current() == gst::State::Playing && self.source_joined(&message)
+            }
+            _ => false,
+        };
+        // Without a sink inside, the pipeline's latency computation never reaches the bin: a
+        // source's new latency, or a source joining, is equalized here instead.
+        if latency_changed && self.obj().element_flags().contains(gst::ElementFlags::SINK) {
+            if matches!(message.view(), gst::MessageView::StateChanged(_)) {
+                self.post_latency_message();
+            }
+            latency_changed = false;
+        }
+        self.parent_handle_message(message);
+        if latency_changed {
+            self.equalize();
+        }
+    }
+}
