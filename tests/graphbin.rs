@@ -846,3 +846,38 @@ fn a_bin_without_sinks_equalizes_by_itself() {
     assert_eq!(source.property::<i64>("ts-offset"), 0);
     pipeline.set_state(gst::State::Null).unwrap();
 }
+
+#[test]
+fn a_push_source_wrapped_in_pushsrcbin_is_equalized_through_the_bin_only() {
+    // pushsrcbin reports the latency of what it wraps: the push source inside must not get an
+    // offset of its own on top of the bin's, or its stream would be shifted twice.
+    let wrapped = format!(
+        "pushsrcbin name=wrapper source-description=\"pushaudiotestsrc name=inner \
+         samplesperbuffer=480 latency={}\" ! {CAPS_48K_MONO} ! fakesink name=wrapper_sink \
+         sync=true async=false ",
+        FAST.nseconds()
+    );
+    let (pipeline, _clock) = graph_pipeline(
+        "sync-using-stream-offset=true",
+        &(wrapped + &branch("slow", SLOW, "")),
+    );
+    let bus = play(&pipeline);
+    let message = last_graph_latency(&bus);
+    let sources = entries(&message, "sources");
+    assert_eq!(
+        sources
+            .keys()
+            .map(String::as_str)
+            .collect::<std::collections::BTreeSet<_>>(),
+        ["slow", "wrapper"].into(),
+        "the bin, not the source inside it"
+    );
+    assert_eq!(
+        sources["wrapper"].get::<u64>("latency").unwrap(),
+        FAST.nseconds()
+    );
+    let offset = (SLOW - FAST).nseconds() as i64;
+    assert_eq!(ts_offset(&pipeline, "wrapper"), offset);
+    assert_eq!(ts_offset(&pipeline, "inner"), 0, "no second offset inside");
+    pipeline.set_state(gst::State::Null).unwrap();
+}

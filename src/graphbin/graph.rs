@@ -208,13 +208,14 @@ impl Contents {
     fn add_children_of(&mut self, bin: &gst::Bin) {
         // A bin lists its newest child first.
         for element in bin.children().into_iter().rev() {
-            if let Some(inner) = element.downcast_ref::<gst::Bin>() {
+            if element.is::<PushSource>() {
+                // A push source that is a bin (pushsrcbin) speaks for what it wraps: a push
+                // source inside it must not get an offset of its own on top of the bin's.
+                self.sources.push(element);
+            } else if let Some(inner) = element.downcast_ref::<gst::Bin>() {
                 self.add_children_of(inner);
             } else if element.element_flags().contains(gst::ElementFlags::SINK) {
                 self.sinks.push(element.clone());
-            }
-            if element.is::<PushSource>() {
-                self.sources.push(element);
             }
         }
     }
