@@ -167,28 +167,53 @@ fn every_element_section_documents_its_properties_with_their_defaults() {
     }
 }
 
-#[test]
-fn gst_inspect_documents_pushvideotestsrc() {
+/// `gst-inspect-1.0 element` succeeds and shows every line of `expected`.
+fn assert_gst_inspect_shows(element: &str, expected: &[&str]) {
     let output = Command::new("gst-inspect-1.0")
-        .arg("pushvideotestsrc")
+        .arg(element)
         .env("GST_PLUGIN_PATH", plugin_dir())
         .output()
         .unwrap();
-    assert!(output.status.success());
+    assert!(output.status.success(), "gst-inspect-1.0 {element}");
     let text = String::from_utf8(output.stdout).unwrap();
-    for expected in [
-        "Long-name                Push video test source",
-        "Klass                    Source/Video",
-        "GstPushSource",
-        "format: { (string)I420",
-        "width: [ 16, 4096 ]",
-        "height: [ 16, 2160 ]",
-        "Range: 0 - 9223372036854775807 Default: 33333334",
-        "Range: 0 - 9223372036854775807 Default: 200000000",
-    ] {
+    for expected in expected {
         assert!(
             text.contains(expected),
-            "gst-inspect shows {expected:?}\n{text}"
+            "gst-inspect {element} shows {expected:?}\n{text}"
         );
     }
+}
+
+#[test]
+fn gst_inspect_documents_pushvideotestsrc() {
+    assert_gst_inspect_shows(
+        "pushvideotestsrc",
+        &[
+            "Long-name                Push video test source",
+            "Klass                    Source/Video",
+            "GstPushSource",
+            "format: { (string)I420",
+            "width: [ 16, 4096 ]",
+            "height: [ 16, 2160 ]",
+            "Range: 0 - 9223372036854775807 Default: 33333334",
+            "Range: 0 - 9223372036854775807 Default: 200000000",
+        ],
+    );
+}
+
+#[test]
+fn gst_inspect_documents_pushsrcbin() {
+    assert_gst_inspect_shows(
+        "pushsrcbin",
+        &[
+            "Long-name                Push source bin",
+            "Klass                    Generic/Bin/Source",
+            "GstPushSource",
+            "SRC template: 'src'",
+            "Availability: Always",
+            "extra-latency       : Latency in ns added to what the wrapped source reports",
+            "source-description  : The source as a gst-launch description",
+            "Flags \"GstPushSourceFlags\" Default: 0x00000000",
+        ],
+    );
 }
