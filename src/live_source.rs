@@ -22,17 +22,14 @@ use gst::prelude::*;
 use gst_base::prelude::*;
 
 use crate::push_source::{PushSourceFlags, StreamOffsetResult};
-use crate::stream_offset::{OffsetWarning, SegmentOffsetter};
+use crate::stream_offset::{
+    DEFAULT_MAX_OFFSET, DEFAULT_TS_OFFSET, OffsetWarning, SegmentOffsetter, ts_offset_param_spec,
+};
 use crate::time::{self, Rate};
 
-const DEFAULT_TS_OFFSET: i64 = 0;
-const DEFAULT_MAX_OFFSET: ClockTime = ClockTime::from_mseconds(200);
 /// 0 asks for the smallest latency there is: one buffer's duration.
 const DEFAULT_REQUESTED_LATENCY: ClockTime = ClockTime::ZERO;
 const DEFAULT_NUM_BUFFERS: i32 = -1;
-/// Durations stay within GstClockTimeDiff's range, so that a negative number (which GLib's
-/// parser turns into a huge guint64) is refused instead of becoming a wait of centuries.
-const MAX_DURATION_NS: u64 = i64::MAX as u64;
 
 /// The format in which a QOS message counts processed and dropped data.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -201,26 +198,18 @@ pub fn properties(config: &Config) -> Vec<glib::ParamSpec> {
                  pushed at c + latency. Never less than one buffer's duration, which is \
                  what reading it returns when less (or 0) was asked for",
             )
-            .maximum(MAX_DURATION_NS)
+            .maximum(time::MAX_DURATION_NS)
             .default_value(config.default_latency().nseconds())
             .mutable_playing()
             .build(),
-        glib::ParamSpecInt64::builder("ts-offset")
-            .nick("Stream offset")
-            .blurb(
-                "Stream offset in ns added to the running time of all output \
-                 (IAMPushSource::SetStreamOffset); effective from the next buffer",
-            )
-            .default_value(DEFAULT_TS_OFFSET)
-            .mutable_playing()
-            .build(),
+        ts_offset_param_spec(),
         glib::ParamSpecUInt64::builder("max-offset")
             .nick("Maximum stream offset")
             .blurb(
                 "Largest stream offset in ns the source can buffer: the capture buffer \
                  holds latency + max-offset (IAMPushSource::SetMaxStreamOffset)",
             )
-            .maximum(MAX_DURATION_NS)
+            .maximum(time::MAX_DURATION_NS)
             .default_value(DEFAULT_MAX_OFFSET.nseconds())
             .mutable_playing()
             .build(),
@@ -361,27 +350,17 @@ impl LiveSource {
             timing.max_offset
         };
         gst::debug!(self.cat, obj = obj, "ts-offset set to {offset} ns");
-        let result = StreamOffsetResult::for_offset(offset, max_offset);
-        if result == StreamOffsetResult::ExceedsMaximum {
-            self.offset_warning.warn(obj, offset, max_offset);
-        }
-        result
+        self.offset_warning.offset_set(obj, offset, max_offset)
     }
 
     pub fn apply_max_offset(&self, obj: &gst_base::BaseSrc, max_offset: ClockTime) {
-        let mut offset = 0;
-        let mut was_exceeding = false;
+        let (mut offset, mut before) = (0, max_offset);
         self.change_timing(obj, |timing| {
             offset = timing.ts_offset;
-            was_exceeding = StreamOffsetResult::for_offset(offset, timing.max_offset)
-                == StreamOffsetResult::ExceedsMaximum;
-            timing.max_offset = max_offset;
+            before = std::mem::replace(&mut timing.max_offset, max_offset);
         });
-        let exceeds = StreamOffsetResult::for_offset(offset, max_offset)
-            == StreamOffsetResult::ExceedsMaximum;
-        if exceeds && !was_exceeding {
-            self.offset_warning.warn(obj, offset, max_offset);
-        }
+        self.offset_warning
+            .max_offset_changed(obj, offset, before, max_offset);
     }
 
     /// Sets the flags; `not-live` and the base class's live flag are one fact, and both only

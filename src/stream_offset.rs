@@ -6,10 +6,28 @@ use std::sync::Mutex;
 use std::sync::atomic::{AtomicBool, Ordering};
 
 use gst::ClockTime;
+use gst::glib;
 use gst::prelude::*;
 
 use crate::push_source::StreamOffsetResult;
 use crate::time;
+
+pub const DEFAULT_TS_OFFSET: i64 = 0;
+/// SPEC section 2: the default maximum stream offset.
+pub const DEFAULT_MAX_OFFSET: ClockTime = ClockTime::from_mseconds(200);
+
+/// The `ts-offset` property every push source has.
+pub fn ts_offset_param_spec() -> glib::ParamSpec {
+    glib::ParamSpecInt64::builder("ts-offset")
+        .nick("Stream offset")
+        .blurb(
+            "Stream offset in ns added to the running time of all output \
+             (IAMPushSource::SetStreamOffset); effective from the next buffer",
+        )
+        .default_value(DEFAULT_TS_OFFSET)
+        .mutable_playing()
+        .build()
+}
 
 /// Name of the structure in the `details` of the offset WARNING.
 pub const OFFSET_WARNING_DETAILS: &str = "pushsource/offset-exceeds-max";
@@ -97,6 +115,36 @@ impl OffsetWarning {
             return;
         }
         post_offset_warning(element, offset, max_offset);
+    }
+
+    /// A new `ts-offset`: what the interface's setter returns (S_OK or S_FALSE), with the
+    /// WARNING when it exceeds `max_offset`.
+    pub fn offset_set(
+        &self,
+        element: &impl IsA<gst::Element>,
+        offset: i64,
+        max_offset: ClockTime,
+    ) -> StreamOffsetResult {
+        let result = StreamOffsetResult::for_offset(offset, max_offset);
+        if result == StreamOffsetResult::ExceedsMaximum {
+            self.warn(element, offset, max_offset);
+        }
+        result
+    }
+
+    /// A new `max-offset`: warns when `offset` exceeds it but did not exceed the one `before`.
+    pub fn max_offset_changed(
+        &self,
+        element: &impl IsA<gst::Element>,
+        offset: i64,
+        before: ClockTime,
+        after: ClockTime,
+    ) {
+        let exceeds =
+            |max| StreamOffsetResult::for_offset(offset, max) == StreamOffsetResult::ExceedsMaximum;
+        if exceeds(after) && !exceeds(before) {
+            self.warn(element, offset, after);
+        }
     }
 
     /// To call at NULL→READY with the current values: posts a warning deferred in NULL if the

@@ -8,6 +8,11 @@ use gst::ClockTime;
 
 const NSECS_PER_SEC: u128 = 1_000_000_000;
 
+/// Largest duration a property takes, in ns: GstClockTimeDiff's range, so that a negative number
+/// (which GLib's parser turns into a huge guint64) is refused instead of becoming a latency or
+/// a wait of centuries.
+pub const MAX_DURATION_NS: u64 = i64::MAX as u64;
+
 fn clamp_nsecs(nsecs: u128) -> ClockTime {
     ClockTime::from_nseconds(nsecs.min(ClockTime::MAX.nseconds() as u128) as u64)
 }

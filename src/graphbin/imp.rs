@@ -8,6 +8,7 @@ use gst::subclass::prelude::*;
 
 use super::graph::{self, Survey};
 use crate::push_source::{PushSource, PushSourceExt, StreamOffsetResult};
+use crate::time;
 
 static CAT: LazyLock<gst::DebugCategory> = LazyLock::new(|| {
     gst::DebugCategory::new(
@@ -20,8 +21,6 @@ static CAT: LazyLock<gst::DebugCategory> = LazyLock::new(|| {
 const DEFAULT_SYNC_USING_STREAM_OFFSET: bool = false;
 /// 0: no maximum graph latency.
 const DEFAULT_MAX_GRAPH_LATENCY: ClockTime = ClockTime::ZERO;
-/// Durations stay within GstClockTimeDiff's range, as the sources' own properties do.
-const MAX_DURATION_NS: u64 = i64::MAX as u64;
 
 /// Values of the `rate-matching` field of each source in the `graph-latency` message.
 mod rate_matching {
@@ -593,7 +592,7 @@ impl ObjectImpl for GraphBin {
                          push source as max-offset before the bin leaves READY; a larger Lmax \
                          posts a WARNING (IAMGraphStreams::SetMaxGraphLatency). 0: unset",
                     )
-                    .maximum(MAX_DURATION_NS)
+                    .maximum(time::MAX_DURATION_NS)
                     .default_value(DEFAULT_MAX_GRAPH_LATENCY.nseconds())
                     .mutable_playing()
                     .build(),

@@ -8,7 +8,9 @@ use gst::subclass::prelude::*;
 use gst_base::prelude::*;
 
 use crate::push_source::{PushSource, PushSourceFlags, PushSourceImpl, StreamOffsetResult};
-use crate::stream_offset::{OffsetWarning, SegmentOffsetter};
+use crate::stream_offset::{
+    DEFAULT_MAX_OFFSET, DEFAULT_TS_OFFSET, OffsetWarning, SegmentOffsetter, ts_offset_param_spec,
+};
 use crate::time;
 
 static CAT: LazyLock<gst::DebugCategory> = LazyLock::new(|| {
@@ -20,13 +22,6 @@ static CAT: LazyLock<gst::DebugCategory> = LazyLock::new(|| {
 });
 
 const DEFAULT_EXTRA_LATENCY: ClockTime = ClockTime::ZERO;
-const DEFAULT_TS_OFFSET: i64 = 0;
-/// SPEC section 2's default, used while the wrapped source's LATENCY `max` is unknown or
-/// unlimited.
-const DEFAULT_MAX_OFFSET: ClockTime = ClockTime::from_mseconds(200);
-/// Durations stay within GstClockTimeDiff's range, so that a negative number (which GLib's
-/// parser turns into a huge guint64) is refused instead of becoming a latency of centuries.
-const MAX_DURATION_NS: u64 = i64::MAX as u64;
 /// Marks an atomic nanosecond value as not known yet (no ClockTime reaches u64::MAX).
 const UNKNOWN_NS: u64 = u64::MAX;
 
@@ -266,11 +261,8 @@ impl PushSrcBin {
         self.offset_changed.store(true, Ordering::Release);
         self.schedule_offset_update();
         gst::debug!(CAT, imp = self, "ts-offset set to {offset} ns");
-        let result = StreamOffsetResult::for_offset(offset, max_offset);
-        if result == StreamOffsetResult::ExceedsMaximum {
-            self.offset_warning.warn(&*self.obj(), offset, max_offset);
-        }
-        result
+        self.offset_warning
+            .offset_set(&*self.obj(), offset, max_offset)
     }
 
     fn apply_max_offset(&self, max_offset: ClockTime) {
@@ -283,11 +275,8 @@ impl PushSrcBin {
         if before == max_offset {
             return;
         }
-        let exceeds =
-            |max| StreamOffsetResult::for_offset(offset, max) == StreamOffsetResult::ExceedsMaximum;
-        if exceeds(max_offset) && !exceeds(before) {
-            self.offset_warning.warn(&*self.obj(), offset, max_offset);
-        }
+        self.offset_warning
+            .max_offset_changed(&*self.obj(), offset, before, max_offset);
         self.post_latency_if_running();
     }
 
@@ -891,7 +880,7 @@ impl ObjectImpl for PushSrcBin {
                          whose driver does not report all of its delay; a change while \
                          playing posts a LATENCY message",
                     )
-                    .maximum(MAX_DURATION_NS)
+                    .maximum(time::MAX_DURATION_NS)
                     .default_value(DEFAULT_EXTRA_LATENCY.nseconds())
                     .mutable_playing()
                     .build(),
@@ -905,15 +894,7 @@ impl ObjectImpl for PushSrcBin {
                     .maximum(u64::MAX - 1)
                     .read_only()
                     .build(),
-                glib::ParamSpecInt64::builder("ts-offset")
-                    .nick("Stream offset")
-                    .blurb(
-                        "Stream offset in ns added to the running time of all output \
-                         (IAMPushSource::SetStreamOffset); effective from the next buffer",
-                    )
-                    .default_value(DEFAULT_TS_OFFSET)
-                    .mutable_playing()
-                    .build(),
+                ts_offset_param_spec(),
                 glib::ParamSpecUInt64::builder("max-offset")
                     .nick("Maximum stream offset")
                     .blurb(
@@ -922,7 +903,7 @@ impl ObjectImpl for PushSrcBin {
                          Until set it follows the wrapped source: its LATENCY max - min when \
                          that is finite, else 200 ms",
                     )
-                    .maximum(MAX_DURATION_NS)
+                    .maximum(time::MAX_DURATION_NS)
                     .default_value(DEFAULT_MAX_OFFSET.nseconds())
                     .mutable_playing()
                     .build(),
