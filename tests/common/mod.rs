@@ -316,3 +316,30 @@ pub fn decode_frame_number(buffer: &gst::BufferRef, caps: &gst::CapsRef) -> Opti
     }
     Some(number.iter().fold(0, |value, &bit| value << 1 | bit as u32))
 }
+
+/// Everything a command printed, stderr first.
+pub fn output_text(output: &Output) -> String {
+    String::from_utf8_lossy(&output.stderr).into_owned() + &String::from_utf8_lossy(&output.stdout)
+}
+
+/// Plays `<source> ! capsfilter ! fakesink` with `caps` set on the filter after linking, so that
+/// the link succeeds and negotiation fails; returns the ERROR message's error and debug text.
+pub fn negotiation_failure(source: &str, caps: &str) -> (glib::Error, String) {
+    let pipeline = pipeline(&format!("{source} ! capsfilter name=filter ! fakesink"));
+    let caps = caps.parse::<gst::Caps>().unwrap();
+    pipeline
+        .by_name("filter")
+        .unwrap()
+        .set_property("caps", caps);
+    pipeline.set_state(gst::State::Playing).unwrap();
+    let message = pipeline
+        .bus()
+        .unwrap()
+        .timed_pop_filtered(gst::ClockTime::from_seconds(60), &[gst::MessageType::Error])
+        .expect("an ERROR message");
+    pipeline.set_state(gst::State::Null).unwrap();
+    let gst::MessageView::Error(error) = message.view() else {
+        unreachable!()
+    };
+    (error.error(), error.debug().unwrap_or_default().to_string())
+}
