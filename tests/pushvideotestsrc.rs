@@ -385,19 +385,9 @@ fn live_source_refuses_rates_other_than_1() {
     harness.play();
     crank_and_pull(&mut harness);
     let element = harness.element().unwrap();
-    let seek = |rate: f64| {
-        gst::event::Seek::new(
-            rate,
-            gst::SeekFlags::FLUSH,
-            gst::SeekType::Set,
-            gst::ClockTime::ZERO,
-            gst::SeekType::None,
-            gst::ClockTime::NONE,
-        )
-    };
-    assert!(!element.send_event(seek(2.0)));
-    assert!(!element.send_event(seek(-1.0)));
-    assert!(element.send_event(seek(1.0)), "rate 1.0 is a no-op");
+    assert!(!element.send_event(rate_seek(2.0)));
+    assert!(!element.send_event(rate_seek(-1.0)));
+    assert!(element.send_event(rate_seek(1.0)), "rate 1.0 is a no-op");
     let buffer = crank_and_pull(&mut harness);
     assert_eq!(
         (buffer.pts(), buffer.offset()),

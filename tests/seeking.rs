@@ -245,16 +245,6 @@ fn live_source_refuses_rates_other_than_1() {
     let (mut harness, _bus) = source_harness(&[]);
     harness.play();
     crank_and_pull(&mut harness);
-    let rate_seek = |rate: f64| {
-        gst::event::Seek::new(
-            rate,
-            gst::SeekFlags::FLUSH,
-            gst::SeekType::Set,
-            gst::ClockTime::ZERO,
-            gst::SeekType::None,
-            gst::ClockTime::NONE,
-        )
-    };
     assert!(!harness.push_upstream_event(rate_seek(2.0)));
     assert!(!harness.push_upstream_event(rate_seek(-1.0)));
     assert!(

@@ -343,3 +343,16 @@ pub fn negotiation_failure(source: &str, caps: &str) -> (glib::Error, String) {
     };
     (error.error(), error.debug().unwrap_or_default().to_string())
 }
+
+/// A flushing seek from 0 to the end at `rate`: the rate change a live source refuses unless it
+/// is 1.0.
+pub fn rate_seek(rate: f64) -> gst::Event {
+    gst::event::Seek::new(
+        rate,
+        gst::SeekFlags::FLUSH,
+        gst::SeekType::Set,
+        gst::ClockTime::ZERO,
+        gst::SeekType::None,
+        gst::ClockTime::NONE,
+    )
+}
