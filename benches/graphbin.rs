@@ -13,13 +13,14 @@
 
 use std::time::{Duration, Instant};
 
+mod common;
+
+use common::{median, ms};
 use gst::prelude::*;
 
-fn env_or<T: std::str::FromStr>(name: &str, default: T) -> T {
-    std::env::var(name)
-        .ok()
-        .and_then(|value| value.parse().ok())
-        .unwrap_or(default)
+/// The setting `name` from the environment, `default` when unset; an invalid value stops the run.
+fn setting<T: std::str::FromStr>(name: &str, default: T) -> T {
+    common::env_or(name, default).unwrap_or_else(|e| panic!("{e}"))
 }
 
 /// N branches of different latency (30–100 ms), so that the graph bin has offsets to set.
@@ -116,15 +117,6 @@ fn check_equalized(pipeline: &gst::Pipeline, sources: usize) {
     );
 }
 
-fn median(values: &mut [Duration]) -> Duration {
-    values.sort();
-    values[values.len() / 2]
-}
-
-fn ms(d: Duration) -> f64 {
-    d.as_secs_f64() * 1e3
-}
-
 fn us(d: Duration) -> f64 {
     d.as_secs_f64() * 1e6
 }
@@ -182,10 +174,10 @@ fn measure(sources: usize, sink_async: bool, rounds: usize, queries: usize) -> M
     }
     Measured {
         sources,
-        graph: median(&mut graph_times),
-        plain: median(&mut plain_times),
-        graph_query: median(&mut graph_queries),
-        plain_query: median(&mut plain_queries),
+        graph: median(&graph_times),
+        plain: median(&plain_times),
+        graph_query: median(&graph_queries),
+        plain_query: median(&plain_queries),
     }
 }
 
@@ -197,9 +189,9 @@ fn main() {
         .split(',')
         .filter_map(|n| n.trim().parse().ok())
         .collect();
-    let rounds: usize = env_or("PUSHSOURCE_BENCH_ROUNDS", 31);
-    let async_rounds: usize = env_or("PUSHSOURCE_BENCH_ASYNC_ROUNDS", 5);
-    let queries: usize = env_or("PUSHSOURCE_BENCH_QUERIES", 50);
+    let rounds: usize = setting("PUSHSOURCE_BENCH_ROUNDS", 31);
+    let async_rounds: usize = setting("PUSHSOURCE_BENCH_ASYNC_ROUNDS", 5);
+    let queries: usize = setting("PUSHSOURCE_BENCH_QUERIES", 50);
     println!(
         "graphbin: N x (pushaudiotestsrc latency=30..100ms ! fakesink sync=true async=…) inside \
          graphbin sync-using-stream-offset=true max-graph-latency=1s vs inside bin, in a \

@@ -16,11 +16,11 @@
 //! `PUSHSOURCE_BENCH_ROUNDS` override N and R. A benchmark, not a test: it exits non-zero only
 //! when a pipeline fails, never because the target is missed.
 
-use gst::prelude::*;
+mod common;
+
+use common::{count_delivered, env_or, ms, run_once};
 use std::process::ExitCode;
-use std::sync::Arc;
-use std::sync::atomic::{AtomicU64, Ordering};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 const DEFAULT_BUFFERS: u64 = 100_000;
 const DEFAULT_ROUNDS: usize = 11;
@@ -37,97 +37,13 @@ struct Candidate {
 }
 
 impl Candidate {
-    fn sorted(&self) -> Vec<Duration> {
-        let mut sorted = self.times.clone();
-        sorted.sort();
-        sorted
-    }
-
     fn median(&self) -> Duration {
-        let sorted = self.sorted();
-        let n = sorted.len();
-        if n % 2 == 1 {
-            sorted[n / 2]
-        } else {
-            (sorted[n / 2 - 1] + sorted[n / 2]) / 2
-        }
+        common::median(&self.times)
     }
 
     fn min(&self) -> Duration {
-        self.sorted()[0]
+        common::minimum(&self.times)
     }
-}
-
-fn env_or<T: std::str::FromStr>(name: &str, default: T) -> Result<T, String> {
-    match std::env::var(name) {
-        Ok(value) => value
-            .trim()
-            .parse()
-            .map_err(|_| format!("{name}={value:?} is not a valid number")),
-        Err(_) => Ok(default),
-    }
-}
-
-fn error_text(line: &str, bus: &gst::Bus, what: &str) -> String {
-    match bus.pop_filtered(&[gst::MessageType::Error]) {
-        Some(message) => match message.view() {
-            gst::MessageView::Error(err) => format!("{line}: {} ({:?})", err.error(), err.debug()),
-            _ => unreachable!("filtered on errors"),
-        },
-        None => format!("{line}: {what}"),
-    }
-}
-
-/// Prerolls `line`, plays it to EOS and returns the wall time from `set_state(Playing)` to the
-/// EOS message; with `counter`, counts the buffers and bytes reaching the sink named `sink`.
-fn run(line: &str, counter: Option<&Arc<(AtomicU64, AtomicU64)>>) -> Result<Duration, String> {
-    let pipeline = gst::parse::launch(line).map_err(|e| format!("{line}: {e}"))?;
-    if let Some(counter) = counter {
-        let bin = pipeline.downcast_ref::<gst::Bin>().expect("a pipeline");
-        let pad = bin
-            .by_name("sink")
-            .and_then(|sink| sink.static_pad("sink"))
-            .ok_or_else(|| format!("{line}: no sink"))?;
-        let counter = counter.clone();
-        pad.add_probe(gst::PadProbeType::BUFFER, move |_, info| {
-            if let Some(buffer) = info.buffer() {
-                counter.0.fetch_add(1, Ordering::Relaxed);
-                counter.1.fetch_add(buffer.size() as u64, Ordering::Relaxed);
-            }
-            gst::PadProbeReturn::Ok
-        });
-    }
-    let bus = pipeline.bus().expect("a pipeline has a bus");
-    let result = (|| {
-        pipeline
-            .set_state(gst::State::Paused)
-            .map_err(|_| error_text(line, &bus, "cannot pause"))?;
-        if let (Err(_), ..) = pipeline.state(gst::ClockTime::NONE) {
-            return Err(error_text(line, &bus, "cannot preroll"));
-        }
-        let start = Instant::now();
-        pipeline
-            .set_state(gst::State::Playing)
-            .map_err(|_| error_text(line, &bus, "cannot play"))?;
-        let message = bus.timed_pop_filtered(
-            gst::ClockTime::NONE,
-            &[gst::MessageType::Eos, gst::MessageType::Error],
-        );
-        let elapsed = start.elapsed();
-        match message.as_ref().map(|m| m.view()) {
-            Some(gst::MessageView::Eos(..)) => Ok(elapsed),
-            Some(gst::MessageView::Error(err)) => {
-                Err(format!("{line}: {} ({:?})", err.error(), err.debug()))
-            }
-            _ => Err(format!("{line}: bus closed before EOS")),
-        }
-    })();
-    let _ = pipeline.set_state(gst::State::Null);
-    result
-}
-
-fn ms(duration: Duration) -> f64 {
-    duration.as_secs_f64() * 1e3
 }
 
 fn bench() -> Result<(), String> {
@@ -164,12 +80,7 @@ fn bench() -> Result<(), String> {
 
     let expected = (buffers, buffers * SAMPLES_PER_BUFFER * BYTES_PER_FRAME);
     for candidate in &candidates {
-        let counter = Arc::new((AtomicU64::new(0), AtomicU64::new(0)));
-        run(&candidate.line, Some(&counter))?;
-        let delivered = (
-            counter.0.load(Ordering::Relaxed),
-            counter.1.load(Ordering::Relaxed),
-        );
+        let delivered = count_delivered(&candidate.line)?;
         if delivered != expected {
             return Err(format!(
                 "{}: delivered {delivered:?} (buffers, bytes), expected {expected:?}",
@@ -179,7 +90,7 @@ fn bench() -> Result<(), String> {
     }
     for _ in 0..rounds {
         for candidate in &mut candidates {
-            let elapsed = run(&candidate.line, None)?;
+            let elapsed = run_once(&candidate.line)?;
             candidate.times.push(elapsed);
         }
     }

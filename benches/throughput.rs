@@ -18,10 +18,11 @@
 //! This is a benchmark, not a test: it exits non-zero only when a pipeline fails, never because
 //! the ratio misses its target.
 
-use gst::prelude::*;
+mod common;
+
+use common::{count_delivered, env_or, ms, run_once};
 use std::process::ExitCode;
-use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 const DEFAULT_BUFFERS: u64 = 100_000;
 const DEFAULT_FRAMES: u64 = 3_000;
@@ -56,127 +57,13 @@ impl Candidate {
         format!("{} ! {} ! fakesink sync=false", self.source, self.caps)
     }
 
-    fn sorted(&self) -> Vec<Duration> {
-        let mut sorted = self.times.clone();
-        sorted.sort();
-        sorted
-    }
-
     fn median(&self) -> Duration {
-        let sorted = self.sorted();
-        let n = sorted.len();
-        if n % 2 == 1 {
-            sorted[n / 2]
-        } else {
-            (sorted[n / 2 - 1] + sorted[n / 2]) / 2
-        }
+        common::median(&self.times)
     }
 
     fn min(&self) -> Duration {
-        self.sorted()[0]
+        common::minimum(&self.times)
     }
-}
-
-fn env_or<T: std::str::FromStr>(name: &str, default: T) -> Result<T, String> {
-    match std::env::var(name) {
-        Ok(value) => value
-            .trim()
-            .parse()
-            .map_err(|_| format!("{name}={value:?} is not a valid number")),
-        Err(_) => Ok(default),
-    }
-}
-
-/// Runs `line` once to EOS and returns the wall time from `set_state(Playing)` to EOS.
-fn run_once(line: &str) -> Result<Duration, String> {
-    let pipeline = gst::parse::launch(line).map_err(|e| format!("{line}: {e}"))?;
-    finish(pipeline, line)
-}
-
-/// Prerolls `pipeline`, plays it to EOS and returns the wall time from `set_state(Playing)` to
-/// the EOS message; the pipeline is shut down in every case.
-fn finish(pipeline: gst::Element, line: &str) -> Result<Duration, String> {
-    let bus = pipeline.bus().expect("a pipeline has a bus");
-    let result = (|| {
-        pipeline
-            .set_state(gst::State::Paused)
-            .map_err(|_| bus_error(&bus, line, "cannot pause"))?;
-        // Preroll outside the timed region, so both elements pay for caps negotiation and
-        // allocation queries the same way and the timing covers streaming only.
-        if let (Err(_), ..) = pipeline.state(gst::ClockTime::NONE) {
-            return Err(bus_error(&bus, line, "cannot preroll"));
-        }
-        let start = Instant::now();
-        pipeline
-            .set_state(gst::State::Playing)
-            .map_err(|_| bus_error(&bus, line, "cannot play"))?;
-        let message = bus.timed_pop_filtered(
-            gst::ClockTime::NONE,
-            &[gst::MessageType::Eos, gst::MessageType::Error],
-        );
-        let elapsed = start.elapsed();
-        match message.as_ref().map(|m| m.view()) {
-            Some(gst::MessageView::Eos(..)) => Ok(elapsed),
-            Some(gst::MessageView::Error(err)) => Err(describe(line, err)),
-            _ => Err(format!("{line}: bus closed before EOS")),
-        }
-    })();
-    let _ = pipeline.set_state(gst::State::Null);
-    result
-}
-
-fn describe(line: &str, err: &gst::message::Error) -> String {
-    format!(
-        "{line}: error from {}: {} ({:?})",
-        err.src().map(|s| s.path_string()).unwrap_or_default(),
-        err.error(),
-        err.debug()
-    )
-}
-
-/// The error posted on `bus`, if any, for a failed state change.
-fn bus_error(bus: &gst::Bus, line: &str, what: &str) -> String {
-    match bus.pop_filtered(&[gst::MessageType::Error]) {
-        Some(message) => match message.view() {
-            gst::MessageView::Error(err) => describe(line, err),
-            _ => unreachable!("filtered on errors"),
-        },
-        None => format!("{line}: {what}"),
-    }
-}
-
-/// Runs `line` once to EOS, untimed, and counts the buffers and bytes that reach the sink.
-fn count_delivered(line: &str) -> Result<(u64, u64), String> {
-    let pipeline = gst::parse::launch(line).map_err(|e| format!("{line}: {e}"))?;
-    let bin = pipeline
-        .downcast_ref::<gst::Bin>()
-        .ok_or_else(|| format!("{line}: not a bin"))?;
-    let sink = bin
-        .iterate_sinks()
-        .next()
-        .ok()
-        .flatten()
-        .ok_or_else(|| format!("{line}: no sink"))?;
-    let pad = sink.static_pad("sink").expect("fakesink has a sink pad");
-    let counts = Arc::new(Mutex::new((0u64, 0u64)));
-    let probe_counts = counts.clone();
-    pad.add_probe(gst::PadProbeType::BUFFER, move |_, info| {
-        if let Some(buffer) = info.buffer() {
-            let mut counts = probe_counts.lock().unwrap();
-            counts.0 += 1;
-            counts.1 += buffer.size() as u64;
-        }
-        gst::PadProbeReturn::Ok
-    });
-    drop(pad);
-    drop(sink);
-    finish(pipeline, line)?;
-    let counts = *counts.lock().unwrap();
-    Ok(counts)
-}
-
-fn ms(duration: Duration) -> f64 {
-    duration.as_secs_f64() * 1e3
 }
 
 /// One comparison: a push source and the GStreamer element it is measured against.
