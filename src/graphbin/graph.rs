@@ -77,9 +77,9 @@ pub struct Survey {
 }
 
 impl Survey {
-    pub fn of(bin: &gst::Bin) -> Self {
+    /// The survey of `bin`, whose `contents` the caller has already listed.
+    pub fn of(bin: &gst::Bin, contents: Contents) -> Self {
         let (mut live, mut not_live) = (Vec::new(), Vec::new());
-        let contents = Contents::of(bin);
         for element in contents.sources {
             let Some(source) = element.dynamic_cast_ref::<PushSource>() else {
                 continue;

@@ -111,7 +111,8 @@ struct Findings {
 
 impl GraphBin {
     fn survey(&self) -> Survey {
-        Survey::of(self.obj().upcast_ref())
+        let bin = self.obj();
+        Survey::of(bin.upcast_ref(), graph::Contents::of(bin.upcast_ref()))
     }
 
     /// SPEC section 3, latency items 1–5: runs whenever the pipeline computes latency.
@@ -689,7 +690,7 @@ impl ElementImpl for GraphBin {
                     .iter()
                     .any(|sink| sink.is::<gst_audio::AudioBaseSink>())
                 {
-                    self.apply_rate_matching(&self.survey());
+                    self.apply_rate_matching(&Survey::of(self.obj().upcast_ref(), contents));
                 }
                 let mut state = lock(&self.state);
                 state.equalized_since_paused = false;
