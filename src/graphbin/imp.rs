@@ -7,6 +7,8 @@ use gst::prelude::*;
 use gst::subclass::prelude::*;
 
 use super::graph::{self, Survey};
+use super::pitch::PitchKeepers;
+use super::rate::{self, Refusal, Request};
 use crate::push_source::{PushSource, PushSourceExt, StreamOffsetResult};
 use crate::time;
 
@@ -14,13 +16,14 @@ static CAT: LazyLock<gst::DebugCategory> = LazyLock::new(|| {
     gst::DebugCategory::new(
         "graphbin",
         gst::DebugColorFlags::empty(),
-        Some("Filter graph manager: latency equalization with stream offsets"),
+        Some("Filter graph manager: latency equalization with stream offsets, rate changes"),
     )
 });
 
 const DEFAULT_SYNC_USING_STREAM_OFFSET: bool = false;
 /// 0: no maximum graph latency.
 const DEFAULT_MAX_GRAPH_LATENCY: ClockTime = ClockTime::ZERO;
+const DEFAULT_PRESERVE_PITCH: bool = false;
 
 /// Values of the `rate-matching` field of each source in the `graph-latency` message.
 mod rate_matching {
@@ -39,6 +42,7 @@ mod rate_matching {
 struct Settings {
     sync_using_stream_offset: bool,
     max_graph_latency: ClockTime,
+    preserve_pitch: bool,
 }
 
 impl Default for Settings {
@@ -46,7 +50,34 @@ impl Default for Settings {
         Self {
             sync_using_stream_offset: DEFAULT_SYNC_USING_STREAM_OFFSET,
             max_graph_latency: DEFAULT_MAX_GRAPH_LATENCY,
+            preserve_pitch: DEFAULT_PRESERVE_PITCH,
         }
+    }
+}
+
+/// The graph's playback rate.
+#[derive(Debug)]
+struct Rates {
+    /// The rate the streams play at.
+    applied: f64,
+    /// A rate set before the graph prerolled (or the rate it played at before it stopped),
+    /// applied once it has.
+    pending: Option<f64>,
+}
+
+impl Default for Rates {
+    fn default() -> Self {
+        Self {
+            applied: rate::DEFAULT_RATE,
+            pending: None,
+        }
+    }
+}
+
+impl Rates {
+    /// What `rate` reads: the rate the graph plays, or will play once prerolled, at.
+    fn current(&self) -> f64 {
+        self.pending.unwrap_or(self.applied)
     }
 }
 
@@ -84,6 +115,11 @@ pub struct GraphBin {
     state: Mutex<State>,
     /// Serializes equalizations: the pipeline's latency query, property changes.
     equalizing: Mutex<()>,
+    rates: Mutex<Rates>,
+    /// Serializes rate changes: each reads the position the one before it seeked to.
+    changing_rate: Mutex<()>,
+    /// The `scaletempo` elements put in front of the audio sinks while PAUSED or PLAYING.
+    pitch_keepers: Mutex<Option<PitchKeepers>>,
 }
 
 /// A lock that survives a panic elsewhere: the data is plain values, always consistent.
@@ -562,6 +598,214 @@ impl GraphBin {
         let obj = self.obj();
         let _ = obj.post_message(gst::message::Latency::builder().src(&*obj).build());
     }
+
+    /// SPEC section 3, rates: the one procedure behind `set-rate`, a write of `rate`, a rate set
+    /// before PAUSED and a seek event with a new rate. Returns whether the graph now plays at
+    /// `rate`; a refusal is logged, and posted as a WARNING when nobody gets the answer.
+    fn change_rate(&self, rate: f64, request: Request) -> bool {
+        let _serial = lock(&self.changing_rate);
+        match self.try_change_rate(rate, &request) {
+            Ok(()) => true,
+            Err(refusal) => {
+                gst::warning!(CAT, imp = self, "rate {rate} refused: {refusal}");
+                if request.warns() {
+                    self.post_rate_refused(rate, &refusal);
+                }
+                false
+            }
+        }
+    }
+
+    fn try_change_rate(&self, rate: f64, request: &Request) -> Result<(), Refusal> {
+        if !rate::is_playback_rate(rate) {
+            return Err(Refusal::NotARate(rate));
+        }
+        let obj = self.obj();
+        if rate != 1.0
+            && let Some(live) = rate::live_source(obj.upcast_ref())
+        {
+            return Err(Refusal::Live(live.name().to_string()));
+        }
+        if obj.current_state() < gst::State::Paused {
+            if let Request::Seek(event) = request {
+                // Before PAUSED only sources take seeks (to start with): not a rate change of
+                // the graph, which rate= or set-rate would be.
+                return if self.parent_send_event(event.clone()) {
+                    Ok(())
+                } else {
+                    Err(Refusal::NotSeekable)
+                };
+            }
+            let changed = {
+                let mut rates = lock(&self.rates);
+                let changed = rates.current() != rate;
+                rates.pending = (rate != rates.applied).then_some(rate);
+                changed
+            };
+            gst::debug!(CAT, imp = self, "rate {rate} applies once prerolled");
+            if changed {
+                obj.notify("rate");
+            }
+            return Ok(());
+        }
+
+        let previous = lock(&self.rates).applied;
+        if rate == previous && !matches!(request, Request::Seek(_)) {
+            lock(&self.rates).pending = None;
+            return Ok(());
+        }
+        if !self.seekable() {
+            return Err(Refusal::NotSeekable);
+        }
+        let position = self.position().ok_or(Refusal::PositionUnknown)?;
+        let seek = match request {
+            Request::Seek(event) => event.clone(),
+            _ => rate::seek_to_rate(rate, position),
+        };
+        let resumes_at = rate::resume_position(&seek, position);
+        gst::debug!(
+            CAT,
+            imp = self,
+            "rate {previous} -> {rate} at position {position}"
+        );
+        if !self.parent_send_event(seek) {
+            // DirectShow: "If an error occurs, the Filter Graph Manager tries to restore the
+            // previous rate." Streams that took the new rate go back; the others never left it.
+            let restored = self.parent_send_event(rate::seek_to_rate(previous, position));
+            if !restored {
+                gst::error!(
+                    CAT,
+                    imp = self,
+                    "restoring rate {previous} at {position} failed too"
+                );
+            }
+            return Err(Refusal::SeekRefused {
+                rate,
+                restored: previous,
+                position,
+            });
+        }
+        {
+            let mut rates = lock(&self.rates);
+            rates.applied = rate;
+            rates.pending = None;
+        }
+        if rate != previous {
+            obj.notify("rate");
+        }
+        let message = gst::message::Element::builder(
+            gst::Structure::builder("rate-changed")
+                .field("rate", rate)
+                .field("position", resumes_at.nseconds())
+                .build(),
+        )
+        .src(&*obj)
+        .build();
+        let _ = obj.post_message(message);
+        Ok(())
+    }
+
+    /// Whether a stream inside can seek in time; an unanswered query is no reason to refuse,
+    /// the seek itself will tell.
+    fn seekable(&self) -> bool {
+        let mut query = gst::query::Seeking::new(gst::Format::Time);
+        if !ElementImplExt::parent_query(self, &mut query) {
+            return true;
+        }
+        let (seekable, _, _) = query.result();
+        seekable
+    }
+
+    /// The graph's current position in time: what its sinks say, or, when the streams leave
+    /// the bin, what the pipeline holding it says.
+    fn position(&self) -> Option<ClockTime> {
+        let obj = self.obj();
+        obj.query_position::<ClockTime>().or_else(|| {
+            let mut top: gst::Element = obj.clone().upcast();
+            while let Some(parent) = top.parent().and_then(|p| p.downcast::<gst::Element>().ok()) {
+                top = parent;
+            }
+            (top != *obj.upcast_ref::<gst::Element>())
+                .then(|| top.query_position::<ClockTime>())
+                .flatten()
+        })
+    }
+
+    fn post_rate_refused(&self, rate: f64, refusal: &Refusal) {
+        let applied = lock(&self.rates).current();
+        let details = gst::Structure::builder("pushsource/rate-refused")
+            .field("rate", rate)
+            .field("reason", refusal.nick())
+            .field("current-rate", applied)
+            .build();
+        gst::element_imp_warning!(
+            self,
+            gst::CoreError::Seek,
+            ("Playback rate {rate} refused: {refusal}; the graph plays on at rate {applied}"),
+            ["rate {rate}: {refusal}"],
+            details: details
+        );
+    }
+
+    /// SPEC section 3, rates item 7: the rate set before PAUSED, once the graph has prerolled.
+    fn apply_pending_rate(&self) {
+        if self.obj().current_state() < gst::State::Paused {
+            return;
+        }
+        let Some(rate) = lock(&self.rates).pending else {
+            return;
+        };
+        if !self.change_rate(rate, Request::Preroll) {
+            let mut rates = lock(&self.rates);
+            if rates.pending == Some(rate) {
+                rates.pending = None;
+            }
+            drop(rates);
+            self.obj().notify("rate");
+        }
+    }
+
+    /// The rate the streams played at is set again at the next preroll: a stopped source
+    /// starts over at rate 1.0.
+    fn keep_rate_for_next_preroll(&self) {
+        let mut rates = lock(&self.rates);
+        if rates.pending.is_none() && rates.applied != rate::DEFAULT_RATE {
+            rates.pending = Some(rates.applied);
+        }
+        rates.applied = rate::DEFAULT_RATE;
+    }
+
+    fn preserve_pitch_changed(&self) {
+        if self.obj().current_state() >= gst::State::Paused {
+            gst::info!(
+                CAT,
+                imp = self,
+                "preserve-pitch takes effect at the next READY to PAUSED"
+            );
+        }
+    }
+
+    fn insert_pitch_keepers(&self) {
+        if !lock(&self.settings).preserve_pitch {
+            return;
+        }
+        let bin = self.obj();
+        match PitchKeepers::insert(bin.upcast_ref()) {
+            Ok(keepers) => *lock(&self.pitch_keepers) = Some(keepers),
+            Err(error) => gst::element_imp_warning!(
+                self,
+                gst::CoreError::MissingPlugin,
+                ("preserve-pitch: {error}; audio changes pitch with the rate")
+            ),
+        }
+    }
+
+    fn remove_pitch_keepers(&self) {
+        let keepers = lock(&self.pitch_keepers).take();
+        if let Some(keepers) = keepers {
+            keepers.remove(self.obj().upcast_ref());
+        }
+    }
 }
 
 #[glib::object_subclass]
@@ -606,9 +850,52 @@ impl ObjectImpl for GraphBin {
                     .maximum(u64::MAX)
                     .read_only()
                     .build(),
+                glib::ParamSpecDouble::builder("rate")
+                    .nick("Rate")
+                    .blurb(
+                        "Playback rate of the graph (IMediaSeeking::SetRate): 1.0 normal, 2.0 \
+                         twice the speed, negative rates play in reverse. A write flushes every \
+                         stream and seeks it to the current position at the new rate; set before \
+                         PAUSED, it applies once the graph has prerolled. 0, NaN, infinities and \
+                         any rate but 1.0 on a live graph are refused with a WARNING",
+                    )
+                    .minimum(f64::MIN)
+                    .maximum(f64::MAX)
+                    .default_value(rate::DEFAULT_RATE)
+                    .mutable_playing()
+                    .build(),
+                glib::ParamSpecBoolean::builder("preserve-pitch")
+                    .nick("Preserve pitch")
+                    .blurb(
+                        "Keep the pitch of the audio at rates other than 1.0: the bin puts \
+                         scaletempo in front of each audio sink inside when it goes to PAUSED. \
+                         Off, audio sinks change speed and pitch together, as DirectShow's audio \
+                         renderer does",
+                    )
+                    .default_value(DEFAULT_PRESERVE_PITCH)
+                    .mutable_ready()
+                    .build(),
             ]
         });
         PROPERTIES.as_ref()
+    }
+
+    fn signals() -> &'static [glib::subclass::Signal] {
+        static SIGNALS: LazyLock<Vec<glib::subclass::Signal>> = LazyLock::new(|| {
+            vec![
+                glib::subclass::Signal::builder("set-rate")
+                    .param_types([f64::static_type()])
+                    .return_type::<bool>()
+                    .action()
+                    .class_handler(|args| {
+                        let bin = args[0].get::<super::GraphBin>().expect("signal emitter");
+                        let rate = args[1].get::<f64>().expect("signal argument");
+                        Some(bin.imp().change_rate(rate, Request::Signal).to_value())
+                    })
+                    .build(),
+            ]
+        });
+        SIGNALS.as_ref()
     }
 
     fn set_property(&self, _id: usize, value: &glib::Value, pspec: &glib::ParamSpec) {
@@ -630,6 +917,16 @@ impl ObjectImpl for GraphBin {
                     self.hand_max_graph_latency(&self.all_push_sources());
                 }
             }
+            "rate" => {
+                let rate = value.get().expect("type checked upstream");
+                self.change_rate(rate, Request::Property);
+            }
+            "preserve-pitch" => {
+                let preserve = value.get().expect("type checked upstream");
+                lock(&self.settings).preserve_pitch = preserve;
+                gst::debug!(CAT, imp = self, "preserve-pitch {preserve}");
+                self.preserve_pitch_changed();
+            }
             name => unreachable!("unknown property {name}"),
         }
     }
@@ -639,6 +936,8 @@ impl ObjectImpl for GraphBin {
             "sync-using-stream-offset" => lock(&self.settings).sync_using_stream_offset.to_value(),
             "max-graph-latency" => lock(&self.settings).max_graph_latency.nseconds().to_value(),
             "graph-latency" => lock(&self.state).graph_latency.nseconds().to_value(),
+            "rate" => lock(&self.rates).current().to_value(),
+            "preserve-pitch" => lock(&self.settings).preserve_pitch.to_value(),
             name => unreachable!("unknown property {name}"),
         }
     }
@@ -695,6 +994,8 @@ impl ElementImpl for GraphBin {
                 let mut state = lock(&self.state);
                 state.equalized_since_paused = false;
                 state.reported = Reported::default();
+                drop(state);
+                self.insert_pitch_keepers();
             }
             // The pipeline's latency query reaches the bin only through sinks inside it; the
             // sources must have their offsets before their first buffer all the same.
@@ -709,6 +1010,8 @@ impl ElementImpl for GraphBin {
         let result = self.parent_change_state(transition);
         if transition == gst::StateChange::PausedToReady {
             self.restore_rate_matching();
+            self.remove_pitch_keepers();
+            self.keep_rate_for_next_preroll();
             let mut state = lock(&self.state);
             state.pipeline_latency = None;
             state.sink_offsets.clear();
@@ -727,6 +1030,11 @@ impl ElementImpl for GraphBin {
     }
 
     fn send_event(&self, event: gst::Event) -> bool {
+        if let Some(rate) = rate::rate_of_seek(&event)
+            && rate != lock(&self.rates).current()
+        {
+            return self.change_rate(rate, Request::Seek(event));
+        }
         if let gst::EventView::Latency(latency) = event.view() {
             let pipeline_latency = latency.latency();
             lock(&self.state).pipeline_latency = Some(pipeline_latency);
@@ -735,6 +1043,24 @@ impl ElementImpl for GraphBin {
             }
         }
         self.parent_send_event(event)
+    }
+
+    fn post_message(&self, message: gst::Message) -> bool {
+        let prerolled = match message.view() {
+            gst::MessageView::StateChanged(changed) => {
+                message.src() == Some(self.obj().upcast_ref())
+                    && changed.old() == gst::State::Ready
+                    && changed.current() == gst::State::Paused
+            }
+            _ => false,
+        };
+        let posted = self.parent_post_message(message);
+        if prerolled && lock(&self.rates).pending.is_some() {
+            // Seeking from here could be seeking from a streaming thread (the one whose
+            // preroll completed the state change).
+            self.obj().call_async(|bin| bin.imp().apply_pending_rate());
+        }
+        posted
     }
 }
 

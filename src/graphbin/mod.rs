@@ -18,6 +18,8 @@ use gst::prelude::*;
 
 mod graph;
 mod imp;
+mod pitch;
+mod rate;
 
 glib::wrapper! {
     /// The `graphbin` element.
