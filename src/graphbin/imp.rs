@@ -63,6 +63,9 @@ struct Rates {
     /// A rate set before the graph prerolled (or the rate it played at before it stopped),
     /// applied once it has.
     pending: Option<f64>,
+    /// Where the last seek through the bin resumed playback: the position while the sinks,
+    /// flushed, wait for the segment that will tell it.
+    last_seek: Option<ClockTime>,
 }
 
 impl Default for Rates {
@@ -70,6 +73,7 @@ impl Default for Rates {
         Self {
             applied: rate::DEFAULT_RATE,
             pending: None,
+            last_seek: None,
         }
     }
 }
@@ -608,6 +612,10 @@ impl GraphBin {
             Ok(()) => true,
             Err(refusal) => {
                 gst::warning!(CAT, imp = self, "rate {rate} refused: {refusal}");
+                if matches!(request, Request::Preroll) {
+                    lock(&self.rates).pending = None;
+                    self.obj().notify("rate");
+                }
                 if request.warns() {
                     self.post_rate_refused(rate, &refusal);
                 }
@@ -657,7 +665,10 @@ impl GraphBin {
         if !self.seekable() {
             return Err(Refusal::NotSeekable);
         }
-        let position = self.position().ok_or(Refusal::PositionUnknown)?;
+        let position = self
+            .position()
+            .or(lock(&self.rates).last_seek)
+            .ok_or(Refusal::PositionUnknown)?;
         let seek = match request {
             Request::Seek(event) => event.clone(),
             _ => rate::seek_to_rate(rate, position),
@@ -689,6 +700,7 @@ impl GraphBin {
             let mut rates = lock(&self.rates);
             rates.applied = rate;
             rates.pending = None;
+            rates.last_seek = Some(resumes_at);
         }
         if rate != previous {
             obj.notify("rate");
@@ -755,14 +767,7 @@ impl GraphBin {
         let Some(rate) = lock(&self.rates).pending else {
             return;
         };
-        if !self.change_rate(rate, Request::Preroll) {
-            let mut rates = lock(&self.rates);
-            if rates.pending == Some(rate) {
-                rates.pending = None;
-            }
-            drop(rates);
-            self.obj().notify("rate");
-        }
+        self.change_rate(rate, Request::Preroll);
     }
 
     /// The rate the streams played at is set again at the next preroll: a stopped source
@@ -773,6 +778,7 @@ impl GraphBin {
             rates.pending = Some(rates.applied);
         }
         rates.applied = rate::DEFAULT_RATE;
+        rates.last_seek = None;
     }
 
     fn preserve_pitch_changed(&self) {
@@ -859,8 +865,10 @@ impl ObjectImpl for GraphBin {
                          PAUSED, it applies once the graph has prerolled. 0, NaN, infinities and \
                          any rate but 1.0 on a live graph are refused with a WARNING",
                     )
-                    .minimum(f64::MIN)
-                    .maximum(f64::MAX)
+                    // Infinities pass GLib's range check so that the bin refuses them itself,
+                    // with the WARNING a refused rate gets.
+                    .minimum(f64::NEG_INFINITY)
+                    .maximum(f64::INFINITY)
                     .default_value(rate::DEFAULT_RATE)
                     .mutable_playing()
                     .build(),
@@ -1034,6 +1042,10 @@ impl ElementImpl for GraphBin {
             && rate != lock(&self.rates).current()
         {
             return self.change_rate(rate, Request::Seek(event));
+        }
+        if let gst::EventView::Seek(_) = event.view() {
+            let mut rates = lock(&self.rates);
+            rates.last_seek = rate::seek_position(&event).or(rates.last_seek);
         }
         if let gst::EventView::Latency(latency) = event.view() {
             let pipeline_latency = latency.latency();

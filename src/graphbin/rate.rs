@@ -135,8 +135,13 @@ pub fn rate_of_seek(event: &gst::Event) -> Option<f64> {
 /// Where playback resumes after `seek`: its start (its stop when reverse) when it sets one in
 /// time, else `position`, where it was sent.
 pub fn resume_position(seek: &gst::Event, position: ClockTime) -> ClockTime {
+    seek_position(seek).unwrap_or(position)
+}
+
+/// The start (the stop when reverse) `seek` sets in time, if it sets one.
+pub fn seek_position(seek: &gst::Event) -> Option<ClockTime> {
     let gst::EventView::Seek(seek) = seek.view() else {
-        return position;
+        return None;
     };
     let (rate, _, start_type, start, stop_type, stop) = seek.get();
     let (seek_type, value) = if rate > 0.0 {
@@ -145,8 +150,8 @@ pub fn resume_position(seek: &gst::Event, position: ClockTime) -> ClockTime {
         (stop_type, stop)
     };
     match value.try_into() {
-        Ok(Some(value)) if seek_type == gst::SeekType::Set => value,
-        _ => position,
+        Ok(Some(value)) if seek_type == gst::SeekType::Set => Some(value),
+        _ => None,
     }
 }
 
