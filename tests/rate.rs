@@ -709,8 +709,7 @@ fn case_17_gst_launch_bin_syntax_plays_at_twice_the_speed() {
     );
     let last_segment = text
         .lines()
-        .filter(|line| line.contains("type: segment"))
-        .next_back()
+        .rfind(|line| line.contains("type: segment"))
         .unwrap_or_else(|| panic!("fakesink prints its segments: {text}"));
     assert!(last_segment.contains("rate=(double)2,"), "{last_segment}");
     assert!(text.contains("Got EOS"), "{text}");
