@@ -24,6 +24,8 @@ const DEFAULT_SYNC_USING_STREAM_OFFSET: bool = false;
 /// 0: no maximum graph latency.
 const DEFAULT_MAX_GRAPH_LATENCY: ClockTime = ClockTime::ZERO;
 const DEFAULT_PRESERVE_PITCH: bool = false;
+/// How long a rate change waits for the graph to be back in its state after the change before.
+const SETTLE_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(5);
 
 /// Values of the `rate-matching` field of each source in the `graph-latency` message.
 mod rate_matching {
@@ -657,6 +659,7 @@ impl GraphBin {
             return Ok(());
         }
 
+        self.await_settled();
         let previous = lock(&self.rates).applied;
         if rate == previous && !matches!(request, Request::Seek(_)) {
             lock(&self.rates).pending = None;
@@ -717,6 +720,39 @@ impl GraphBin {
         Ok(())
     }
 
+    /// Waits until the pipeline is back in the state it was in after the last flushing seek:
+    /// a flush while it is still on its way back to PLAYING can leave it PAUSED for good
+    /// (GStreamer 1.22 commits the bin's lost state while the pipeline believes it is PLAYING).
+    /// Gives up after [`SETTLE_TIMEOUT`] (a graph that cannot preroll), saying so in the log.
+    fn await_settled(&self) {
+        let obj = self.obj();
+        let mut top: gst::Element = obj.clone().upcast();
+        while let Some(parent) = top.parent().and_then(|p| p.downcast::<gst::Element>().ok()) {
+            top = parent;
+        }
+        let deadline = std::time::Instant::now() + SETTLE_TIMEOUT;
+        loop {
+            let left = deadline.saturating_duration_since(std::time::Instant::now());
+            let (result, current, pending) =
+                top.state(ClockTime::from_nseconds(left.as_nanos() as u64));
+            if pending == gst::State::VoidPending {
+                return;
+            }
+            if result == Ok(gst::StateChangeSuccess::Async) || left.is_zero() {
+                gst::warning!(
+                    CAT,
+                    imp = self,
+                    "{} still on its way from {current:?} to {pending:?}: changing the rate anyway",
+                    top.name()
+                );
+                return;
+            }
+            // The change is done, only the continuation to the target state (run by
+            // GstBin in a thread of its own) is still under way: a matter of microseconds.
+            std::thread::yield_now();
+        }
+    }
+
     /// Whether a stream inside can seek in time; an unanswered query is no reason to refuse,
     /// the seek itself will tell.
     fn seekable(&self) -> bool {
@@ -728,19 +764,19 @@ impl GraphBin {
         seekable
     }
 
-    /// The graph's current position in time: what its sinks say, or, when the streams leave
-    /// the bin, what the pipeline holding it says.
+    /// The graph's current position in time: what its sinks say or, when its streams leave
+    /// the bin, what the pipeline holding it says (GstBin would ask its sources, which are ahead
+    /// of what was rendered by whatever they have queued).
     fn position(&self) -> Option<ClockTime> {
         let obj = self.obj();
-        obj.query_position::<ClockTime>().or_else(|| {
-            let mut top: gst::Element = obj.clone().upcast();
-            while let Some(parent) = top.parent().and_then(|p| p.downcast::<gst::Element>().ok()) {
-                top = parent;
-            }
-            (top != *obj.upcast_ref::<gst::Element>())
-                .then(|| top.query_position::<ClockTime>())
-                .flatten()
-        })
+        if obj.element_flags().contains(gst::ElementFlags::SINK) {
+            return obj.query_position::<ClockTime>();
+        }
+        let mut top: gst::Element = obj.clone().upcast();
+        while let Some(parent) = top.parent().and_then(|p| p.downcast::<gst::Element>().ok()) {
+            top = parent;
+        }
+        top.query_position::<ClockTime>()
     }
 
     fn post_rate_refused(&self, rate: f64, refusal: &Refusal) {
