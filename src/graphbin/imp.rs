@@ -833,7 +833,11 @@ impl GraphBin {
         }
         let bin = self.obj();
         match PitchKeepers::insert(bin.upcast_ref()) {
-            Ok(keepers) => *lock(&self.pitch_keepers) = Some(keepers),
+            // Keepers still in from a READY to PAUSED that failed are kept track of, not lost.
+            Ok(keepers) => match &mut *lock(&self.pitch_keepers) {
+                Some(inserted) => inserted.merge(keepers),
+                slot => *slot = Some(keepers),
+            },
             Err(error) => gst::element_imp_warning!(
                 self,
                 gst::CoreError::MissingPlugin,
@@ -1052,6 +1056,11 @@ impl ElementImpl for GraphBin {
             lock(&self.state).equalized_since_paused = false;
         }
         let result = self.parent_change_state(transition);
+        // After a READY to PAUSED that failed, the bin goes back down without a PAUSED to
+        // READY: the keepers come out on the way to NULL then.
+        if transition == gst::StateChange::ReadyToNull {
+            self.remove_pitch_keepers();
+        }
         if transition == gst::StateChange::PausedToReady {
             self.restore_rate_matching();
             self.remove_pitch_keepers();
