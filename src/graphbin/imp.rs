@@ -113,6 +113,9 @@ struct State {
     slave_methods: HashMap<gst::Element, String>,
     /// Push sources added while running, until they reach PLAYING.
     joining: HashSet<gst::Element>,
+    /// Whether the bin's last change to PAUSED said it is live (NO_PREROLL); `None` once
+    /// elements came or went since.
+    live: Option<bool>,
 }
 
 #[derive(Default)]
@@ -535,6 +538,7 @@ impl GraphBin {
     }
 
     fn element_added(&self, element: &gst::Element) {
+        lock(&self.state).live = None;
         if self.obj().current_state() < gst::State::Paused {
             return;
         }
@@ -547,6 +551,7 @@ impl GraphBin {
     }
 
     fn element_removed(&self, element: &gst::Element) {
+        lock(&self.state).live = None;
         let mut matters = false;
         for element in Self::with_descendants(element) {
             let (original, slave_method) = {
@@ -632,9 +637,9 @@ impl GraphBin {
         }
         let obj = self.obj();
         if rate != 1.0
-            && let Some(live) = rate::live_source(obj.upcast_ref())
+            && let Some(live) = self.live_source()
         {
-            return Err(Refusal::Live(live.name().to_string()));
+            return Err(Refusal::Live(live));
         }
         if obj.current_state() < gst::State::Paused {
             if let Request::Seek(event) = request {
@@ -665,9 +670,6 @@ impl GraphBin {
             lock(&self.rates).pending = None;
             return Ok(());
         }
-        if !self.seekable() {
-            return Err(Refusal::NotSeekable);
-        }
         let position = self
             .position()
             .or(lock(&self.rates).last_seek)
@@ -684,19 +686,25 @@ impl GraphBin {
         );
         if !self.parent_send_event(seek) {
             // DirectShow: "If an error occurs, the Filter Graph Manager tries to restore the
-            // previous rate." Streams that took the new rate go back; the others never left it.
+            // previous rate." Streams that took the new rate go back; the others never left it
+            // (and a stream that cannot seek refuses this seek as well, without a flush).
+            let seekable = self.seekable();
             let restored = self.parent_send_event(rate::seek_to_rate(previous, position));
-            if !restored {
+            if !restored && seekable {
                 gst::error!(
                     CAT,
                     imp = self,
                     "restoring rate {previous} at {position} failed too"
                 );
             }
-            return Err(Refusal::SeekRefused {
-                rate,
-                restored: previous,
-                position,
+            return Err(if seekable {
+                Refusal::SeekRefused {
+                    rate,
+                    restored: previous,
+                    position,
+                }
+            } else {
+                Refusal::NotSeekable
             });
         }
         {
@@ -753,8 +761,22 @@ impl GraphBin {
         }
     }
 
-    /// Whether a stream inside can seek in time; an unanswered query is no reason to refuse,
-    /// the seek itself will tell.
+    /// The name of a live source inside, if there is one. Once PAUSED the bin's own state
+    /// change told (NO_PREROLL), and the walk is needed only to name the source.
+    fn live_source(&self) -> Option<String> {
+        let known = lock(&self.state).live;
+        if known == Some(false) && self.obj().current_state() >= gst::State::Paused {
+            return None;
+        }
+        match rate::live_source(self.obj().upcast_ref()) {
+            Some(source) => Some(source.name().to_string()),
+            None if known == Some(true) => Some("an element inside".to_string()),
+            None => None,
+        }
+    }
+
+    /// Whether a stream inside can seek in time, asked once a seek was refused, to tell why;
+    /// an unanswered query counts as seekable.
     fn seekable(&self) -> bool {
         let mut query = gst::query::Seeking::new(gst::Format::Time);
         if !ElementImplExt::parent_query(self, &mut query) {
@@ -1056,6 +1078,12 @@ impl ElementImpl for GraphBin {
             lock(&self.state).equalized_since_paused = false;
         }
         let result = self.parent_change_state(transition);
+        if matches!(
+            transition,
+            gst::StateChange::ReadyToPaused | gst::StateChange::PlayingToPaused
+        ) {
+            lock(&self.state).live = Some(result == Ok(gst::StateChangeSuccess::NoPreroll));
+        }
         // After a READY to PAUSED that failed, the bin goes back down without a PAUSED to
         // READY: the keepers come out on the way to NULL then.
         if transition == gst::StateChange::ReadyToNull {
@@ -1069,6 +1097,7 @@ impl ElementImpl for GraphBin {
             state.pipeline_latency = None;
             state.sink_offsets.clear();
             state.joining.clear();
+            state.live = None;
         }
         result
     }
