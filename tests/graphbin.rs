@@ -625,6 +625,52 @@ fn a_bin_without_live_sources_reports_latency_0_and_no_source() {
     pipeline.set_state(gst::State::Null).unwrap();
 }
 
+#[test]
+fn a_graph_without_live_sources_reports_each_computation_as_its_sources_are_then() {
+    let (pipeline, _clock) = graph_pipeline(
+        "sync-using-stream-offset=true",
+        "pushaudiotestsrc name=quiet is-live=false ! fakesink sync=false \
+         pushaudiotestsrc name=later is-live=false latency=20000000 ! fakesink sync=true",
+    );
+    pipeline.set_state(gst::State::Paused).unwrap();
+    pipeline.state(gst::ClockTime::from_seconds(60)).0.unwrap();
+    let bus = pipeline.bus().unwrap();
+    let excluded_offset = |message: &gst::Structure| {
+        entries(message, "excluded")["quiet"]
+            .get::<i64>("ts-offset")
+            .unwrap()
+    };
+    assert!(pipeline.recalculate_latency().is_ok());
+    let first = last_graph_latency(&bus);
+    assert_eq!(excluded_offset(&first), 0);
+
+    assert!(pipeline.recalculate_latency().is_ok());
+    assert_eq!(
+        last_graph_latency(&bus),
+        first,
+        "one message per computation"
+    );
+
+    element(&pipeline, "quiet").set_property("ts-offset", 5_000_000i64);
+    assert!(pipeline.recalculate_latency().is_ok());
+    assert_eq!(excluded_offset(&last_graph_latency(&bus)), 5_000_000);
+
+    // A source turned live (in READY: liveness changes only there) is equalized at the next
+    // computation.
+    pipeline.set_state(gst::State::Ready).unwrap();
+    element(&pipeline, "later").set_property("is-live", true);
+    pipeline.set_state(gst::State::Paused).unwrap();
+    drain_messages(&bus);
+    assert!(pipeline.recalculate_latency().is_ok());
+    let message = last_graph_latency(&bus);
+    assert!(
+        message.get::<u64>("latency").unwrap() >= 20_000_000,
+        "{message}"
+    );
+    assert!(entries(&message, "sources").contains_key("later"));
+    pipeline.set_state(gst::State::Null).unwrap();
+}
+
 /// Waits (within the hang guard) for a `graph-latency` message satisfying `accept`,
 /// recalculating the latency on LATENCY messages as applications (and gst-launch) do.
 fn await_graph_latency(

@@ -9,7 +9,7 @@ use gst::subclass::prelude::*;
 use super::graph::{self, Survey};
 use super::pitch::PitchKeepers;
 use super::rate::{self, Refusal, Request};
-use crate::push_source::{PushSource, PushSourceExt, StreamOffsetResult};
+use crate::push_source::{PushSource, PushSourceExt, PushSourceFlags, StreamOffsetResult};
 use crate::time;
 
 static CAT: LazyLock<gst::DebugCategory> = LazyLock::new(|| {
@@ -116,6 +116,18 @@ struct State {
     /// Whether the bin's last change to PAUSED said it is live (NO_PREROLL); `None` once
     /// elements came or went since.
     live: Option<bool>,
+    /// The last equalization found no live push source: what the next one, with no element
+    /// added or removed since, need not survey again.
+    quiet: Option<Quiet>,
+}
+
+/// A graph without live push sources as the last equalization found it: its `graph-latency`
+/// message, and its push sources with the values the message shows.
+#[derive(Debug)]
+struct Quiet {
+    sync: bool,
+    message: gst::Structure,
+    not_live: Vec<(gst::Element, i64, ClockTime)>,
 }
 
 #[derive(Default)]
@@ -167,6 +179,13 @@ impl GraphBin {
         let sync = settings.sync_using_stream_offset;
         if !sync {
             self.restore_offsets();
+        }
+        // The pipeline computes latency each time it goes to PLAYING, so twice per rate change
+        // and seek: a graph without live push sources is not surveyed again for nothing.
+        if let Some(message) = self.unchanged_quiet_message(sync) {
+            lock(&self.state).equalized_since_paused = true;
+            self.post_graph_latency_message(message);
+            return;
         }
         let mut survey = self.survey();
         let max_latency = survey.max_latency();
@@ -284,7 +303,17 @@ impl GraphBin {
             )
         };
         self.post_warnings(&new_findings);
-        self.post_graph_latency(&survey, max_latency, sync);
+        let message = self.graph_latency_message(&survey, max_latency, sync);
+        lock(&self.state).quiet = survey.live.is_empty().then(|| Quiet {
+            sync,
+            message: message.clone(),
+            not_live: survey
+                .not_live
+                .iter()
+                .map(|source| (source.element.clone(), source.offset, source.max_offset))
+                .collect(),
+        });
+        self.post_graph_latency_message(message);
         if latency_changed {
             self.obj().notify("graph-latency");
         }
@@ -355,7 +384,36 @@ impl GraphBin {
         }
     }
 
-    fn post_graph_latency(&self, survey: &Survey, max_latency: ClockTime, sync: bool) {
+    /// The message of the last equalization, when it found no live push source, no element
+    /// came or went since and its push sources are still not live with the same offsets.
+    fn unchanged_quiet_message(&self, sync: bool) -> Option<gst::Structure> {
+        let state = lock(&self.state);
+        let quiet = state.quiet.as_ref().filter(|quiet| quiet.sync == sync)?;
+        let unchanged = quiet.not_live.iter().all(|(element, offset, max_offset)| {
+            let source = element
+                .dynamic_cast_ref::<PushSource>()
+                .expect("found by its interface");
+            source
+                .push_source_flags()
+                .contains(PushSourceFlags::NOT_LIVE)
+                && source.stream_offset() == *offset
+                && source.max_stream_offset() == *max_offset
+        });
+        unchanged.then(|| quiet.message.clone())
+    }
+
+    fn post_graph_latency_message(&self, structure: gst::Structure) {
+        gst::info!(CAT, imp = self, "{structure}");
+        let obj = self.obj();
+        let _ = obj.post_message(gst::message::Element::builder(structure).src(&*obj).build());
+    }
+
+    fn graph_latency_message(
+        &self,
+        survey: &Survey,
+        max_latency: ClockTime,
+        sync: bool,
+    ) -> gst::Structure {
         let mut sources = Vec::new();
         let mut excluded = Vec::new();
         for (index, source) in survey.live.iter().enumerate() {
@@ -396,15 +454,12 @@ impl GraphBin {
                     .build(),
             );
         }
-        let structure = gst::Structure::builder("graph-latency")
+        gst::Structure::builder("graph-latency")
             .field("latency", max_latency.nseconds())
             .field("sync-using-stream-offset", sync)
             .field("sources", gst::List::new(sources))
             .field("excluded", gst::List::new(excluded))
-            .build();
-        gst::info!(CAT, imp = self, "{structure}");
-        let obj = self.obj();
-        let _ = obj.post_message(gst::message::Element::builder(structure).src(&*obj).build());
+            .build()
     }
 
     /// Gives back the offsets the sources had before the bin took them over.
@@ -538,7 +593,11 @@ impl GraphBin {
     }
 
     fn element_added(&self, element: &gst::Element) {
-        lock(&self.state).live = None;
+        {
+            let mut state = lock(&self.state);
+            state.live = None;
+            state.quiet = None;
+        }
         if self.obj().current_state() < gst::State::Paused {
             return;
         }
@@ -551,7 +610,11 @@ impl GraphBin {
     }
 
     fn element_removed(&self, element: &gst::Element) {
-        lock(&self.state).live = None;
+        {
+            let mut state = lock(&self.state);
+            state.live = None;
+            state.quiet = None;
+        }
         let mut matters = false;
         for element in Self::with_descendants(element) {
             let (original, slave_method) = {
@@ -1098,6 +1161,7 @@ impl ElementImpl for GraphBin {
             state.sink_offsets.clear();
             state.joining.clear();
             state.live = None;
+            state.quiet = None;
         }
         result
     }
