@@ -1100,7 +1100,11 @@ impl ElementImpl for GraphBin {
                  sources reaching a common sink gets Lmax - its latency, its sinks the pipeline \
                  latency minus that offset), hands max-graph-latency on as max-offset, sets the \
                  audio sinks' rate matching from the push-source flags and reports every \
-                 equalization in a graph-latency message. Meant to be a child of a pipeline",
+                 equalization in a graph-latency message. It changes the playback rate of the \
+                 whole graph (rate, set-rate, seeks with a new rate) as IMediaSeeking::SetRate \
+                 does: a flushing seek of every stream to the current position at the new rate, \
+                 the old rate restored when an element refuses. Meant to be a child of a \
+                 pipeline",
                 "pushsource developers",
             )
         });
