@@ -935,3 +935,35 @@ fn a_graph_whose_stream_leaves_through_a_ghost_pad_changes_rate_too() {
     assert_eq!(graph.property::<f64>("rate"), 2.0);
     pipeline.set_state(gst::State::Null).unwrap();
 }
+
+#[test]
+fn an_application_may_change_the_rate_again_as_the_rate_changed_message_is_posted() {
+    let graph = Graph::new("", VIDEO);
+    graph.set_state(gst::State::Paused);
+    let bin = graph.graph.clone();
+    graph.bus.set_sync_handler(move |_, message| {
+        if let gst::MessageView::Element(element) = message.view()
+            && let Some(structure) = element.structure()
+            && structure.name() == "rate-changed"
+            && structure.get::<f64>("rate") == Ok(2.0)
+        {
+            assert!(bin.emit_by_name::<bool>("set-rate", &[&0.5f64]));
+        }
+        gst::BusSyncReply::Pass
+    });
+    assert!(graph.set_rate(2.0));
+    assert_eq!(
+        graph.rate(),
+        0.5,
+        "the change made from the message came after"
+    );
+    graph.bus.unset_sync_handler();
+    let rates: Vec<f64> = graph
+        .element_messages("rate-changed")
+        .iter()
+        .map(|message| message.get::<f64>("rate").unwrap())
+        .collect();
+    // The sync handler ran before the first message was queued.
+    assert_eq!(rates, [0.5, 2.0]);
+    graph.await_state(gst::State::Paused);
+}

@@ -121,6 +121,16 @@ struct State {
     quiet: Option<Quiet>,
 }
 
+/// What a rate change that was not refused did.
+enum Changed {
+    /// The graph plays at that rate already.
+    Nothing,
+    /// Stored, to apply once the graph has prerolled.
+    Stored,
+    /// The streams play at the new rate from `position`.
+    Applied { notify: bool, position: ClockTime },
+}
+
 /// A graph without live push sources as the last equalization found it: its `graph-latency`
 /// message, and its push sources with the values the message shows.
 #[derive(Debug)]
@@ -677,9 +687,34 @@ impl GraphBin {
     /// before PAUSED and a seek event with a new rate. Returns whether the graph now plays at
     /// `rate`; a refusal is logged, and posted as a WARNING when nobody gets the answer.
     fn change_rate(&self, rate: f64, request: Request) -> bool {
-        let _serial = lock(&self.changing_rate);
-        match self.try_change_rate(rate, &request) {
-            Ok(()) => true,
+        // Serialized, but what it posts and notifies goes out after the lock is released: an
+        // application reacting to it may ask for the next change at once.
+        let outcome = {
+            let _serial = lock(&self.changing_rate);
+            self.try_change_rate(rate, &request)
+        };
+        match outcome {
+            Ok(Changed::Nothing) => true,
+            Ok(Changed::Stored) => {
+                self.obj().notify("rate");
+                true
+            }
+            Ok(Changed::Applied { notify, position }) => {
+                let obj = self.obj();
+                if notify {
+                    obj.notify("rate");
+                }
+                let message = gst::message::Element::builder(
+                    gst::Structure::builder("rate-changed")
+                        .field("rate", rate)
+                        .field("position", position.nseconds())
+                        .build(),
+                )
+                .src(&*obj)
+                .build();
+                let _ = obj.post_message(message);
+                true
+            }
             Err(refusal) => {
                 gst::warning!(CAT, imp = self, "rate {rate} refused: {refusal}");
                 if matches!(request, Request::Preroll) {
@@ -694,7 +729,7 @@ impl GraphBin {
         }
     }
 
-    fn try_change_rate(&self, rate: f64, request: &Request) -> Result<(), Refusal> {
+    fn try_change_rate(&self, rate: f64, request: &Request) -> Result<Changed, Refusal> {
         if !rate::is_playback_rate(rate) {
             return Err(Refusal::NotARate(rate));
         }
@@ -709,7 +744,7 @@ impl GraphBin {
                 // Before PAUSED only sources take seeks (to start with): not a rate change of
                 // the graph, which rate= or set-rate would be.
                 return if self.parent_send_event(event.clone()) {
-                    Ok(())
+                    Ok(Changed::Nothing)
                 } else {
                     Err(Refusal::NotSeekable)
                 };
@@ -721,17 +756,18 @@ impl GraphBin {
                 changed
             };
             gst::debug!(CAT, imp = self, "rate {rate} applies once prerolled");
-            if changed {
-                obj.notify("rate");
-            }
-            return Ok(());
+            return Ok(if changed {
+                Changed::Stored
+            } else {
+                Changed::Nothing
+            });
         }
 
         self.await_settled();
         let previous = lock(&self.rates).applied;
         if rate == previous && !matches!(request, Request::Seek(_)) {
             lock(&self.rates).pending = None;
-            return Ok(());
+            return Ok(Changed::Nothing);
         }
         let position = self
             .position()
@@ -776,19 +812,10 @@ impl GraphBin {
             rates.pending = None;
             rates.last_seek = Some(resumes_at);
         }
-        if rate != previous {
-            obj.notify("rate");
-        }
-        let message = gst::message::Element::builder(
-            gst::Structure::builder("rate-changed")
-                .field("rate", rate)
-                .field("position", resumes_at.nseconds())
-                .build(),
-        )
-        .src(&*obj)
-        .build();
-        let _ = obj.post_message(message);
-        Ok(())
+        Ok(Changed::Applied {
+            notify: rate != previous,
+            position: resumes_at,
+        })
     }
 
     /// Waits until the pipeline is back in the state it was in after the last flushing seek:
