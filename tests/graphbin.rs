@@ -802,6 +802,64 @@ fn gst_inspect_documents_graphbin() {
     ] {
         assert!(text.contains(expected), "{expected:?}\n{text}");
     }
+    for (property, expected) in [
+        (
+            "rate",
+            [
+                "rate : Playback rate of the graph (IMediaSeeking::SetRate)",
+                "changeable in NULL, READY, PAUSED or PLAYING state",
+                "Double. Range: -inf - inf Default: 1",
+            ],
+        ),
+        (
+            "preserve-pitch",
+            [
+                "preserve-pitch : Keep the pitch of the audio at rates other than 1.0",
+                "changeable only in NULL or READY state",
+                "Boolean. Default: false",
+            ],
+        ),
+    ] {
+        let shown = inspected_property(&text, property)
+            .unwrap_or_else(|| panic!("gst-inspect shows {property}\n{text}"));
+        for expected in expected {
+            assert!(shown.contains(expected), "{expected:?}\n{shown}");
+        }
+    }
+    let actions = collapse_whitespace(
+        text.split_once("Element Actions:")
+            .unwrap_or_else(|| panic!("gst-inspect shows action signals\n{text}"))
+            .1,
+    );
+    assert!(
+        actions.starts_with(
+            "\"set-rate\" : gboolean user_function (GstElement* object, gdouble arg0);"
+        ),
+        "{actions}"
+    );
+}
+
+/// `text` with every run of whitespace made one space: gst-inspect aligns its columns.
+fn collapse_whitespace(text: &str) -> String {
+    text.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
+/// What gst-inspect shows for `property`: its line and the indented lines under it, with
+/// whitespace collapsed.
+fn inspected_property(text: &str, property: &str) -> Option<String> {
+    let mut lines = text.lines().skip_while(|line| {
+        line.trim_start()
+            .strip_prefix(property)
+            .is_none_or(|rest| !rest.trim_start().starts_with(':'))
+    });
+    let first = lines.next()?;
+    let details = lines.take_while(|line| line.starts_with("   "));
+    Some(collapse_whitespace(
+        &std::iter::once(first)
+            .chain(details)
+            .collect::<Vec<_>>()
+            .join("\n"),
+    ))
 }
 
 #[test]

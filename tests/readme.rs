@@ -1,4 +1,4 @@
-//! The README's examples run, and its property table matches the element.
+//! The README's examples run, and its property and action-signal tables match the elements.
 
 mod common;
 
@@ -89,7 +89,12 @@ fn gst_inspect_lists_the_plugin_and_documents_the_element() {
 }
 
 /// The elements whose README section has a property table.
-const DOCUMENTED_ELEMENTS: &[&str] = &["pushaudiotestsrc", "pushvideotestsrc", "pushsrcbin"];
+const DOCUMENTED_ELEMENTS: &[&str] = &[
+    "pushaudiotestsrc",
+    "pushvideotestsrc",
+    "pushsrcbin",
+    "graphbin",
+];
 
 /// Properties of GstBaseSrc and GstBin that the README leaves to GStreamer's documentation.
 const INHERITED: &[&str] = &[
@@ -102,13 +107,24 @@ const INHERITED: &[&str] = &[
     "message-forward",
 ];
 
-/// The rows of the property table in the README section headed `### \`element\``.
-fn property_table_of(readme: &str, element: &str) -> Vec<Vec<String>> {
+/// The lines of the README section headed `### \`element\``, up to the next section.
+fn section_of<'a>(readme: &'a str, element: &str) -> Vec<&'a str> {
     let heading = format!("### `{element}`");
     readme
         .lines()
         .skip_while(|l| *l != heading)
-        .skip_while(|l| !l.starts_with("| property |"))
+        .enumerate()
+        .take_while(|(index, l)| *index == 0 || !(l.starts_with("## ") || l.starts_with("### ")))
+        .map(|(_, l)| l)
+        .collect()
+}
+
+/// The rows of the table whose header starts with `header` in the section of `element`, cells
+/// trimmed of spaces and backquotes.
+fn table_of(readme: &str, element: &str, header: &str) -> Vec<Vec<String>> {
+    section_of(readme, element)
+        .into_iter()
+        .skip_while(|l| !l.starts_with(header))
         .skip(2)
         .take_while(|l| l.starts_with('|'))
         .map(|l| {
@@ -117,6 +133,11 @@ fn property_table_of(readme: &str, element: &str) -> Vec<Vec<String>> {
                 .collect()
         })
         .collect()
+}
+
+/// The rows of the property table in the README section headed `### \`element\``.
+fn property_table_of(readme: &str, element: &str) -> Vec<Vec<String>> {
+    table_of(readme, element, "| property |")
 }
 
 /// How the README writes a property's default value.
@@ -134,6 +155,34 @@ fn shown_default(value: &glib::Value) -> String {
     } else {
         value.serialize().unwrap().to_string()
     }
+}
+
+/// Whether the README's default `word` is the element's `shown` default: the same text, or the
+/// same number (the README writes a gdouble's 1 as `1.0`).
+fn same_default(word: &str, shown: &str) -> bool {
+    word == shown
+        || matches!(
+            (word.parse::<f64>(), shown.parse::<f64>()),
+            (Ok(written), Ok(actual)) if written == actual
+        )
+}
+
+/// Whether the README's type column (`guint64 ns, read-only`, `enum`, `GstElement`) names the
+/// property's value type and says read-only exactly when the property cannot be written.
+fn documents_type(column: &str, pspec: &glib::ParamSpec) -> bool {
+    let value_type = pspec.value_type();
+    let written = column
+        .split([' ', ','])
+        .next()
+        .unwrap_or_default()
+        .trim_matches('`');
+    let type_matches = match written {
+        "string" => value_type == glib::Type::STRING,
+        "enum" => value_type.is_a(glib::Type::ENUM),
+        name => value_type.name() == name,
+    };
+    let read_only = !pspec.flags().contains(glib::ParamFlags::WRITABLE);
+    type_matches && column.contains("read-only") == read_only
 }
 
 #[test]
@@ -157,13 +206,99 @@ fn every_element_section_documents_its_properties_with_their_defaults() {
             "{element_name}: the table documents its own properties"
         );
         for row in &table {
-            let (name, default) = (&row[1], &row[3]);
+            let (name, type_column, default) = (&row[1], &row[2], &row[3]);
+            let pspec = element.find_property(name).unwrap();
+            assert!(
+                documents_type(type_column, &pspec),
+                "{element_name} {name}: README says {type_column}, element has {}{}",
+                pspec.value_type().name(),
+                if pspec.flags().contains(glib::ParamFlags::WRITABLE) {
+                    ""
+                } else {
+                    ", read-only"
+                }
+            );
             let shown = shown_default(&element.property_value(name));
             assert!(
-                default.split([' ', '(']).any(|word| word == shown),
+                default
+                    .split([' ', '('])
+                    .any(|word| same_default(word, &shown)),
                 "{element_name} {name}: README says {default}, element has {shown}"
             );
         }
+    }
+}
+
+/// The names of the action signals `gst-inspect-1.0 element` lists.
+fn inspected_action_signals(element: &str) -> Vec<String> {
+    let output = Command::new("gst-inspect-1.0")
+        .arg(element)
+        .env("GST_PLUGIN_PATH", plugin_dir())
+        .output()
+        .unwrap();
+    assert!(output.status.success(), "gst-inspect-1.0 {element}");
+    String::from_utf8(output.stdout)
+        .unwrap()
+        .lines()
+        .skip_while(|l| *l != "Element Actions:")
+        .skip(1)
+        .take_while(|l| l.is_empty() || l.starts_with(' '))
+        .filter_map(|l| l.trim_start().strip_prefix('"')?.split('"').next())
+        .map(str::to_string)
+        .collect()
+}
+
+/// A signature as the README writes it, `set-rate(gdouble rate) → gboolean`: the name, the
+/// parameter types and the return type.
+fn parse_signature(signature: &str) -> Option<(&str, Vec<&str>, &str)> {
+    let (name, rest) = signature.split_once('(')?;
+    let (params, result) = rest.split_once(')')?;
+    let params = params
+        .split(',')
+        .filter_map(|param| param.split_whitespace().next())
+        .collect();
+    let result = result.trim().strip_prefix('→')?.trim();
+    Some((name.trim(), params, result))
+}
+
+#[test]
+fn every_element_section_documents_its_action_signals() {
+    init();
+    let readme = readme();
+    for element_name in DOCUMENTED_ELEMENTS {
+        let table = table_of(&readme, element_name, "| action signal |");
+        let element = gst::ElementFactory::make(element_name).build().unwrap();
+        let mut documented = Vec::new();
+        for row in &table {
+            let signature = &row[1];
+            let (name, params, result) = parse_signature(signature)
+                .unwrap_or_else(|| panic!("{element_name}: cannot read {signature:?}"));
+            let query = glib::subclass::SignalId::lookup(name, element.type_())
+                .unwrap_or_else(|| panic!("{element_name} has no signal {name}"))
+                .query();
+            assert!(
+                query.flags().contains(glib::SignalFlags::ACTION),
+                "{element_name} {name} is an action signal"
+            );
+            let actual_params: Vec<&str> = query
+                .param_types()
+                .iter()
+                .map(|param| param.type_().name())
+                .collect();
+            assert_eq!(
+                (actual_params, query.return_type().type_().name()),
+                (params, result),
+                "{element_name}: README says {signature}"
+            );
+            documented.push(name.to_string());
+        }
+        let mut actions = inspected_action_signals(element_name);
+        actions.sort();
+        documented.sort();
+        assert_eq!(
+            documented, actions,
+            "{element_name}: the README documents its action signals"
+        );
     }
 }
 

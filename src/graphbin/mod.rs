@@ -12,6 +12,22 @@
 //!     pushaudiotestsrc latency=33000000 ! fakesink sync=true \
 //!     pushaudiotestsrc latency=500000000 ! fakesink sync=true \)
 //! ```
+//!
+//! It also changes the playback rate of everything inside at once (DirectShow's
+//! `IMediaSeeking::SetRate`), through the `set-rate` action signal, a write of `rate`, or a seek
+//! event with a new rate: the bin reads the position, sends every stream a flushing seek to it at
+//! the new rate, and the graph returns to the state it was in; the sinks scale time by `1/rate`.
+//! 0, NaN, infinities and any rate but 1.0 on a graph holding a live source are refused (the
+//! signal answers FALSE, a property write posts a WARNING with `pushsource/rate-refused`
+//! details); if an element refuses the seek, the old rate is restored at the same position. A
+//! success posts a `rate-changed` element message. A rate set before PAUSED is applied once the
+//! graph has prerolled, and `preserve-pitch` puts `scaletempo` in front of the audio sinks so
+//! that the pitch does not change with the speed.
+//!
+//! ```text
+//! gst-launch-1.0 graphbin.\( rate=2.0 \
+//!     pushaudiotestsrc is-live=false num-buffers=50 ! fakesink sync=true \)
+//! ```
 
 use gst::glib;
 use gst::prelude::*;
