@@ -717,17 +717,30 @@ fn case_17_gst_launch_bin_syntax_plays_at_twice_the_speed() {
     ]);
     let text = output_text(&output);
     assert!(output.status.success(), "{text}");
-    // gst-launch goes to PLAYING when the graph has prerolled, while the rate is applied: the
-    // position is where the first buffer got to by then.
     assert!(
-        text.contains("rate-changed, rate=(double)2, position="),
+        text.contains("rate-changed, rate=(double)2, position=(guint64)0;"),
         "{text}"
     );
-    let last_segment = text
-        .lines()
-        .rfind(|line| line.contains("type: segment"))
+    // The graph's preroll is held back until the rate is applied: the segment at rate 2.0
+    // reaches the sink before gst-launch goes to PLAYING, so that every buffer is rendered at
+    // twice the speed.
+    let lines: Vec<&str> = text.lines().collect();
+    let last_segment = lines
+        .iter()
+        .rposition(|line| line.contains("last-message = event") && line.contains("type: segment"))
         .unwrap_or_else(|| panic!("fakesink prints its segments: {text}"));
-    assert!(last_segment.contains("rate=(double)2,"), "{last_segment}");
+    assert!(lines[last_segment].contains("rate=(double)2,"), "{text}");
+    let playing = lines
+        .iter()
+        .position(|line| line.starts_with("Setting pipeline to PLAYING"))
+        .unwrap();
+    assert!(last_segment < playing, "{text}");
+    assert!(
+        !lines[..playing]
+            .iter()
+            .any(|line| line.contains("last-message = chain")),
+        "nothing rendered before PLAYING: {text}"
+    );
     assert!(text.contains("Got EOS"), "{text}");
 }
 
@@ -966,4 +979,30 @@ fn an_application_may_change_the_rate_again_as_the_rate_changed_message_is_poste
     // The sync handler ran before the first message was queued.
     assert_eq!(rates, [0.5, 2.0]);
     graph.await_state(gst::State::Paused);
+}
+
+#[test]
+fn a_rate_set_before_paused_and_refused_once_prerolled_leaves_the_graph_prerolled_at_1() {
+    register_no_reverse();
+    let graph = Graph::new("rate=-1.0", &format!("{VIDEO} ! testnoreverse"));
+    graph.pipeline.set_state(gst::State::Paused).unwrap();
+    graph.await_state(gst::State::Paused);
+    let refusal = loop {
+        let message = graph
+            .bus
+            .timed_pop_filtered(
+                gst::ClockTime::from_seconds(HANG_GUARD.as_secs()),
+                &[gst::MessageType::Warning],
+            )
+            .expect("a WARNING");
+        if let Some(refusal) = rate_refusals(&[message]).pop() {
+            break refusal;
+        }
+    };
+    assert_eq!(refusal.get::<&str>("reason").unwrap(), "seek-refused");
+    assert_eq!(graph.rate(), 1.0);
+    let segments = segments(&graph.recorder.take());
+    assert_eq!(segments.last().map(|s| s.rate()), Some(1.0));
+    graph.set_state(gst::State::Playing);
+    assert_rendered_at_rate(&graph.render(3), 1.0);
 }

@@ -68,6 +68,15 @@ struct Rates {
     /// Where the last seek through the bin resumed playback: the position while the sinks,
     /// flushed, wait for the segment that will tell it.
     last_seek: Option<ClockTime>,
+    /// The preroll under way will end with the bin's ASYNC_DONE to its parent, which is held
+    /// back until the pending rate is applied.
+    hold_preroll: bool,
+    /// The bin's ASYNC_DONE held back: the pipeline is not prerolled (and gst-launch does not
+    /// go to PLAYING) before the graph plays at its rate.
+    held_async_done: Option<gst::Message>,
+    /// The rate's flushing seek made the bin lose its preroll again: a new ASYNC_DONE will
+    /// follow, and the one held back is void.
+    preroll_lost: bool,
 }
 
 impl Default for Rates {
@@ -76,6 +85,9 @@ impl Default for Rates {
             applied: rate::DEFAULT_RATE,
             pending: None,
             last_seek: None,
+            hold_preroll: false,
+            held_async_done: None,
+            preroll_lost: false,
         }
     }
 }
@@ -763,7 +775,11 @@ impl GraphBin {
             });
         }
 
-        self.await_settled();
+        // With the preroll held back, the pipeline waits for this change, not the other way
+        // round.
+        if lock(&self.rates).held_async_done.is_none() {
+            self.await_settled();
+        }
         let previous = lock(&self.rates).applied;
         if rate == previous && !matches!(request, Request::Seek(_)) {
             lock(&self.rates).pending = None;
@@ -909,13 +925,28 @@ impl GraphBin {
 
     /// SPEC section 3, rates item 7: the rate set before PAUSED, once the graph has prerolled.
     fn apply_pending_rate(&self) {
-        if self.obj().current_state() < gst::State::Paused {
-            return;
+        let pending = lock(&self.rates).pending;
+        if let Some(rate) = pending
+            && self.obj().current_state() >= gst::State::Paused
+        {
+            self.change_rate(rate, Request::Preroll);
         }
-        let Some(rate) = lock(&self.rates).pending else {
-            return;
+        let held = {
+            let mut rates = lock(&self.rates);
+            let held = rates.held_async_done.take();
+            held.filter(|_| !std::mem::take(&mut rates.preroll_lost))
         };
-        self.change_rate(rate, Request::Preroll);
+        if let Some(async_done) = held {
+            // Nothing flushed (the rate was refused, or the bin left PAUSED meanwhile): the
+            // preroll held back is the graph's.
+            self.parent_post_message(async_done);
+        }
+    }
+
+    fn schedule_pending_rate(&self) {
+        // Seeking from here could be seeking from a streaming thread (the one whose preroll
+        // completed the state change).
+        self.obj().call_async(|bin| bin.imp().apply_pending_rate());
     }
 
     /// The rate the streams played at is set again at the next preroll: a stopped source
@@ -1145,6 +1176,12 @@ impl ElementImpl for GraphBin {
     ) -> Result<gst::StateChangeSuccess, gst::StateChangeError> {
         match transition {
             gst::StateChange::ReadyToPaused => {
+                {
+                    let mut rates = lock(&self.rates);
+                    rates.hold_preroll = rates.pending.is_some() && self.obj().parent().is_some();
+                    rates.held_async_done = None;
+                    rates.preroll_lost = false;
+                }
                 let contents = graph::Contents::of(self.obj().upcast_ref());
                 self.hand_max_graph_latency(&contents.sources);
                 // Only audio renderers have a rate to match: no need to walk the graph
@@ -1173,6 +1210,15 @@ impl ElementImpl for GraphBin {
             lock(&self.state).equalized_since_paused = false;
         }
         let result = self.parent_change_state(transition);
+        if transition == gst::StateChange::ReadyToPaused
+            && result != Ok(gst::StateChangeSuccess::Async)
+            && std::mem::take(&mut lock(&self.rates).hold_preroll)
+        {
+            // Prerolled at once (or live, or failed): no ASYNC_DONE to hold back.
+            if result.is_ok() {
+                self.schedule_pending_rate();
+            }
+        }
         if matches!(
             transition,
             gst::StateChange::ReadyToPaused | gst::StateChange::PlayingToPaused
@@ -1228,19 +1274,39 @@ impl ElementImpl for GraphBin {
     }
 
     fn post_message(&self, message: gst::Message) -> bool {
-        let prerolled = match message.view() {
-            gst::MessageView::StateChanged(changed) => {
-                message.src() == Some(self.obj().upcast_ref())
-                    && changed.old() == gst::State::Ready
-                    && changed.current() == gst::State::Paused
+        let from_self = message.src() == Some(self.obj().upcast_ref());
+        if !from_self {
+            return self.parent_post_message(message);
+        }
+        let mut schedule = false;
+        {
+            let mut rates = lock(&self.rates);
+            match message.view() {
+                gst::MessageView::AsyncDone(_) if rates.hold_preroll => {
+                    rates.hold_preroll = false;
+                    if rates.pending.is_some() {
+                        rates.held_async_done = Some(message);
+                        drop(rates);
+                        self.schedule_pending_rate();
+                        return true;
+                    }
+                }
+                gst::MessageView::AsyncStart(_) if rates.held_async_done.is_some() => {
+                    rates.preroll_lost = true;
+                }
+                // A bin without a parent posts no ASYNC_DONE: its state change tells.
+                gst::MessageView::StateChanged(changed) => {
+                    schedule = changed.old() == gst::State::Ready
+                        && changed.current() == gst::State::Paused
+                        && self.obj().parent().is_none()
+                        && rates.pending.is_some();
+                }
+                _ => {}
             }
-            _ => false,
-        };
+        }
         let posted = self.parent_post_message(message);
-        if prerolled && lock(&self.rates).pending.is_some() {
-            // Seeking from here could be seeking from a streaming thread (the one whose
-            // preroll completed the state change).
-            self.obj().call_async(|bin| bin.imp().apply_pending_rate());
+        if schedule {
+            self.schedule_pending_rate();
         }
         posted
     }
