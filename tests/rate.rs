@@ -1006,3 +1006,80 @@ fn a_rate_set_before_paused_and_refused_once_prerolled_leaves_the_graph_prerolle
     graph.set_state(gst::State::Playing);
     assert_rendered_at_rate(&graph.render(3), 1.0);
 }
+
+#[test]
+fn a_seek_with_a_new_rate_reaches_a_graph_whose_streams_leave_it() {
+    register_no_reverse();
+    let pipeline = gst::parse::launch(&format!(
+        "graphbin.( name=graph {VIDEO} ! testnoreverse ! queue ) ! fakesink name=sink sync=true"
+    ))
+    .unwrap()
+    .downcast::<gst::Pipeline>()
+    .unwrap();
+    pipeline.use_clock(Some(&gst_check::TestClock::new()));
+    let recorder = Recorder::at_sink(&pipeline);
+    pipeline.set_state(gst::State::Paused).unwrap();
+    await_state(&pipeline, gst::State::Paused);
+    let graph = pipeline.by_name("graph").unwrap();
+    let bus = pipeline.bus().unwrap();
+    drain_messages(&bus);
+    recorder.take();
+
+    // The pipeline sends the seek to its sink, outside the bin; it comes in through the bin's
+    // ghost pad.
+    let start = gst::ClockTime::from_seconds(1);
+    assert!(
+        pipeline
+            .seek(
+                2.0,
+                gst::SeekFlags::FLUSH | gst::SeekFlags::ACCURATE,
+                gst::SeekType::Set,
+                start,
+                gst::SeekType::None,
+                gst::ClockTime::NONE
+            )
+            .is_ok()
+    );
+    assert_eq!(graph.property::<f64>("rate"), 2.0);
+    await_state(&pipeline, gst::State::Paused);
+    let changed: Vec<(f64, u64)> = drain_messages(&bus)
+        .iter()
+        .filter_map(|message| match message.view() {
+            gst::MessageView::Element(element) => element
+                .structure()
+                .filter(|s| s.name() == "rate-changed")
+                .map(|s| (s.get("rate").unwrap(), s.get("position").unwrap())),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(changed, [(2.0, start.nseconds())]);
+    let segments = segments(&recorder.take());
+    assert_eq!(segments.len(), 1, "one seek went through: {segments:?}");
+    assert_eq!(
+        (segments[0].rate(), segments[0].start()),
+        (2.0, Some(start))
+    );
+
+    // Refused inside: the seek fails, and the old rate is restored at the same position.
+    assert!(
+        pipeline
+            .seek(
+                -1.0,
+                gst::SeekFlags::FLUSH | gst::SeekFlags::ACCURATE,
+                gst::SeekType::Set,
+                gst::ClockTime::ZERO,
+                gst::SeekType::Set,
+                start
+            )
+            .is_err()
+    );
+    assert_eq!(graph.property::<f64>("rate"), 2.0);
+    await_state(&pipeline, gst::State::Paused);
+    let last = segments_after(&recorder.take());
+    assert_eq!((last.rate(), last.start()), (2.0, Some(start)));
+    pipeline.set_state(gst::State::Null).unwrap();
+}
+
+fn segments_after(items: &[Item]) -> gst::FormattedSegment<gst::ClockTime> {
+    segments(items).pop().expect("a segment")
+}

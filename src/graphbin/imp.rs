@@ -163,6 +163,8 @@ pub struct GraphBin {
     changing_rate: Mutex<()>,
     /// The `scaletempo` elements put in front of the audio sinks while PAUSED or PLAYING.
     pitch_keepers: Mutex<Option<PitchKeepers>>,
+    /// The seeks the bin itself is sending: they pass its src ghost pads as they are.
+    own_seeks: Mutex<Vec<gst::Seqnum>>,
 }
 
 /// A lock that survives a panic elsewhere: the data is plain values, always consistent.
@@ -755,7 +757,7 @@ impl GraphBin {
             if let Request::Seek(event) = request {
                 // Before PAUSED only sources take seeks (to start with): not a rate change of
                 // the graph, which rate= or set-rate would be.
-                return if self.parent_send_event(event.clone()) {
+                return if self.send_seek(event.clone()) {
                     Ok(Changed::Nothing)
                 } else {
                     Err(Refusal::NotSeekable)
@@ -799,12 +801,12 @@ impl GraphBin {
             imp = self,
             "rate {previous} -> {rate} at position {position}"
         );
-        if !self.parent_send_event(seek) {
+        if !self.send_seek(seek) {
             // DirectShow: "If an error occurs, the Filter Graph Manager tries to restore the
             // previous rate." Streams that took the new rate go back; the others never left it
             // (and a stream that cannot seek refuses this seek as well, without a flush).
             let seekable = self.seekable();
-            let restored = self.parent_send_event(rate::seek_to_rate(previous, position));
+            let restored = self.send_seek(rate::seek_to_rate(previous, position));
             if !restored && seekable {
                 gst::error!(
                     CAT,
@@ -864,6 +866,47 @@ impl GraphBin {
             // The change is done, only the continuation to the target state (run by
             // GstBin in a thread of its own) is still under way: a matter of microseconds.
             std::thread::yield_now();
+        }
+    }
+
+    /// Sends `seek` to every stream inside, as GstBin does: to the sinks inside and in through
+    /// the src ghost pads, which let it pass.
+    fn send_seek(&self, seek: gst::Event) -> bool {
+        let seqnum = seek.seqnum();
+        lock(&self.own_seeks).push(seqnum);
+        let sent = self.parent_send_event(seek);
+        let mut own = lock(&self.own_seeks);
+        if let Some(index) = own.iter().position(|own| *own == seqnum) {
+            own.swap_remove(index);
+        }
+        sent
+    }
+
+    /// A seek with a new rate that comes in through a src ghost pad: a pipeline holding a bin
+    /// whose streams leave it sends its seeks to the sinks outside, and they come upstream.
+    fn src_pad_event(&self, pad: &gst::Pad, event: gst::Event) -> bool {
+        if let Some(rate) = rate::rate_of_seek(&event)
+            && rate != lock(&self.rates).current()
+            && !lock(&self.own_seeks).contains(&event.seqnum())
+        {
+            return self.change_rate(rate, Request::Seek(event));
+        }
+        gst::Pad::event_default(pad, Some(&*self.obj()), event)
+    }
+
+    fn pad_added(&self, pad: &gst::Pad) {
+        if pad.direction() != gst::PadDirection::Src || !pad.is::<gst::GhostPad>() {
+            return;
+        }
+        // SAFETY: set when the pad is added, before any stream goes through it; a ghost pad's
+        // own event function is gst_pad_event_default, which the new one falls back to.
+        unsafe {
+            pad.set_event_function(|pad, parent, event| {
+                match parent.and_then(|parent| parent.downcast_ref::<super::GraphBin>()) {
+                    Some(bin) => bin.imp().src_pad_event(pad, event),
+                    None => gst::Pad::event_default(pad, parent, event),
+                }
+            });
         }
     }
 
@@ -1143,6 +1186,7 @@ impl ObjectImpl for GraphBin {
         obj.connect_deep_element_removed(|bin, _sub_bin, element| {
             bin.imp().element_removed(element);
         });
+        obj.connect_pad_added(|bin, pad| bin.imp().pad_added(pad));
     }
 }
 
