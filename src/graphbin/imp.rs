@@ -870,11 +870,13 @@ impl GraphBin {
     }
 
     /// Sends `seek` to every stream inside, as GstBin does: to the sinks inside and in through
-    /// the src ghost pads, which let it pass.
+    /// the src ghost pads, which let it pass. Through `gst_element_send_event`, which holds the
+    /// bin's state lock as for any seek, so that a state change (the pipeline returning to
+    /// PLAYING after the seek before) waits for the seek instead of running through it.
     fn send_seek(&self, seek: gst::Event) -> bool {
         let seqnum = seek.seqnum();
         lock(&self.own_seeks).push(seqnum);
-        let sent = self.parent_send_event(seek);
+        let sent = self.obj().send_event(seek);
         let mut own = lock(&self.own_seeks);
         if let Some(index) = own.iter().position(|own| *own == seqnum) {
             own.swap_remove(index);
@@ -1300,6 +1302,7 @@ impl ElementImpl for GraphBin {
     fn send_event(&self, event: gst::Event) -> bool {
         if let Some(rate) = rate::rate_of_seek(&event)
             && rate != lock(&self.rates).current()
+            && !lock(&self.own_seeks).contains(&event.seqnum())
         {
             return self.change_rate(rate, Request::Seek(event));
         }
