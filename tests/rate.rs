@@ -1083,3 +1083,52 @@ fn a_seek_with_a_new_rate_reaches_a_graph_whose_streams_leave_it() {
 fn segments_after(items: &[Item]) -> gst::FormattedSegment<gst::ClockTime> {
     segments(items).pop().expect("a segment")
 }
+
+#[test]
+fn rate_changes_in_a_row_through_the_pipelines_seeks() {
+    // A seek comes with the pipeline's state lock held: the bin must not wait for the
+    // pipeline's state (it would wait for itself, until it gives up and logs so).
+    init();
+    let gave_up = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    gst::log::set_threshold_for_name("graphbin", gst::DebugLevel::Warning);
+    let counter = gave_up.clone();
+    let log = gst::log::add_log_function(move |category, _, _, _, _, _, message| {
+        if category.name() == "graphbin"
+            && message
+                .get()
+                .is_some_and(|text| text.contains("changing the rate anyway"))
+        {
+            counter.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        }
+    });
+    let graph = playing(VIDEO);
+    let rates = [2.0, 0.5, 1.0, 1.5];
+    let mut position = graph.position();
+    for (i, rate) in rates.iter().cycle().take(30).enumerate() {
+        // Right after a flushing seek the sink cannot tell a position until the new segment
+        // reaches it: the application seeks from where it seeked last.
+        position = graph.pipeline.query_position().unwrap_or(position);
+        assert!(
+            graph
+                .pipeline
+                .seek(
+                    *rate,
+                    gst::SeekFlags::FLUSH | gst::SeekFlags::ACCURATE,
+                    gst::SeekType::Set,
+                    position,
+                    gst::SeekType::None,
+                    gst::ClockTime::NONE
+                )
+                .is_ok(),
+            "change {i} to {rate}"
+        );
+        assert_eq!(graph.rate(), *rate);
+        let renders = graph.render(i % 2);
+        assert!(renders.iter().all(|render| render.rate == *rate));
+    }
+    graph.await_state(gst::State::Playing);
+    assert_contiguous(&graph.render(3), 1.5);
+    assert_eq!(graph.element_messages("rate-changed").len(), 30);
+    gst::log::remove_log_function(log);
+    assert_eq!(gave_up.load(std::sync::atomic::Ordering::SeqCst), 0);
+}

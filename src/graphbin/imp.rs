@@ -778,8 +778,10 @@ impl GraphBin {
         }
 
         // With the preroll held back, the pipeline waits for this change, not the other way
-        // round.
-        if lock(&self.rates).held_async_done.is_none() {
+        // round. A seek event comes with the pipeline's state lock held by whoever sent it
+        // (gst_element_send_event), which keeps the pipeline's own state changes out already:
+        // waiting for one of them here would wait for this very thread.
+        if !matches!(request, Request::Seek(_)) && lock(&self.rates).held_async_done.is_none() {
             self.await_settled();
         }
         let previous = lock(&self.rates).applied;
