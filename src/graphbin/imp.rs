@@ -983,9 +983,11 @@ impl GraphBin {
             let held = rates.held_async_done.take();
             held.filter(|_| !std::mem::take(&mut rates.preroll_lost))
         };
-        if let Some(async_done) = held {
-            // Nothing flushed (the rate was refused, or the bin left PAUSED meanwhile): the
-            // preroll held back is the graph's.
+        // Nothing flushed (the rate was refused): the preroll held back is the graph's. A bin
+        // that left PAUSED meanwhile has no preroll to announce.
+        if let Some(async_done) = held
+            && self.obj().current_state() >= gst::State::Paused
+        {
             self.parent_post_message(async_done);
         }
     }
