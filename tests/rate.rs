@@ -1132,3 +1132,46 @@ fn rate_changes_in_a_row_through_the_pipelines_seeks() {
     gst::log::remove_log_function(log);
     assert_eq!(gave_up.load(std::sync::atomic::Ordering::SeqCst), 0);
 }
+
+#[test]
+fn set_rate_and_a_pipeline_seek_at_the_same_time_do_not_deadlock() {
+    let graph = Graph::new("", VIDEO);
+    graph.set_state(gst::State::Paused);
+    let (done, finished) = mpsc::channel();
+    let bin = graph.graph.clone();
+    let signals = done.clone();
+    let setter = std::thread::spawn(move || {
+        for i in 0..50 {
+            let rate = if i % 2 == 0 { 2.0f64 } else { 0.5 };
+            assert!(bin.emit_by_name::<bool>("set-rate", &[&rate]));
+        }
+        signals.send("set-rate").unwrap();
+    });
+    let pipeline = graph.pipeline.clone();
+    let seeker = std::thread::spawn(move || {
+        for i in 0..50 {
+            let rate = if i % 2 == 0 { 3.0 } else { 1.5 };
+            let _ = pipeline.seek(
+                rate,
+                gst::SeekFlags::FLUSH,
+                gst::SeekType::Set,
+                gst::ClockTime::from_seconds(1),
+                gst::SeekType::None,
+                gst::ClockTime::NONE,
+            );
+        }
+        done.send("seek").unwrap();
+    });
+    for _ in 0..2 {
+        finished
+            .recv_timeout(HANG_GUARD)
+            .expect("both threads finish: no deadlock");
+    }
+    setter.join().unwrap();
+    seeker.join().unwrap();
+    graph.await_state(gst::State::Paused);
+    assert!(
+        [0.5, 1.5].contains(&graph.rate()),
+        "the last change of one of them"
+    );
+}

@@ -167,6 +167,29 @@ pub struct GraphBin {
     own_seeks: Mutex<Vec<gst::Seqnum>>,
 }
 
+/// An element's state lock (`GST_STATE_LOCK`, recursive), held for a scope: what
+/// `gst_element_send_event` and `gst_element_set_state` hold.
+struct StateLock<'a>(&'a gst::Element);
+
+impl<'a> StateLock<'a> {
+    fn acquire(element: &'a gst::Element) -> Self {
+        // SAFETY: the element outlives the guard; the lock is initialized with the element.
+        unsafe {
+            glib::ffi::g_rec_mutex_lock(&mut (*element.as_ptr()).state_lock);
+        }
+        Self(element)
+    }
+}
+
+impl Drop for StateLock<'_> {
+    fn drop(&mut self) {
+        // SAFETY: locked by `acquire` in this thread.
+        unsafe {
+            glib::ffi::g_rec_mutex_unlock(&mut (*self.0.as_ptr()).state_lock);
+        }
+    }
+}
+
 /// A lock that survives a panic elsewhere: the data is plain values, always consistent.
 fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
     mutex
@@ -701,9 +724,23 @@ impl GraphBin {
     /// before PAUSED and a seek event with a new rate. Returns whether the graph now plays at
     /// `rate`; a refusal is logged, and posted as a WARNING when nobody gets the answer.
     fn change_rate(&self, rate: f64, request: Request) -> bool {
-        // Serialized, but what it posts and notifies goes out after the lock is released: an
-        // application reacting to it may ask for the next change at once.
+        let obj = self.obj();
+        // Before any lock: a flush while the pipeline is still on its way back to PLAYING can
+        // leave the graph PAUSED for good. Not for a seek event, whose sender holds a state
+        // lock that the pipeline's way back needs; not while the preroll is held back, as the
+        // pipeline waits for this change.
+        if !matches!(request, Request::Seek(_))
+            && obj.current_state() >= gst::State::Paused
+            && lock(&self.rates).held_async_done.is_none()
+        {
+            self.await_settled();
+        }
+        // Serialized under the bin's state lock first, then the bin's own: the order of a seek
+        // sent to the pipeline (its state lock, the bin's, then the procedure). What the change
+        // posts and notifies goes out after both are released: an application reacting to it
+        // may ask for the next change at once.
         let outcome = {
+            let _state = StateLock::acquire(obj.upcast_ref());
             let _serial = lock(&self.changing_rate);
             self.try_change_rate(rate, &request)
         };
@@ -777,13 +814,6 @@ impl GraphBin {
             });
         }
 
-        // With the preroll held back, the pipeline waits for this change, not the other way
-        // round. A seek event comes with the pipeline's state lock held by whoever sent it
-        // (gst_element_send_event), which keeps the pipeline's own state changes out already:
-        // waiting for one of them here would wait for this very thread.
-        if !matches!(request, Request::Seek(_)) && lock(&self.rates).held_async_done.is_none() {
-            self.await_settled();
-        }
         let previous = lock(&self.rates).applied;
         if rate == previous && !matches!(request, Request::Seek(_)) {
             lock(&self.rates).pending = None;
