@@ -1175,3 +1175,27 @@ fn set_rate_and_a_pipeline_seek_at_the_same_time_do_not_deadlock() {
         "the last change of one of them"
     );
 }
+
+#[test]
+fn rate_changes_in_a_row_through_seeks_sent_to_the_bin() {
+    let graph = playing(VIDEO);
+    let rates = [2.0, 0.5, 1.0, 1.5];
+    let mut position = graph.position();
+    for (i, rate) in rates.iter().cycle().take(60).enumerate() {
+        position = graph.pipeline.query_position().unwrap_or(position);
+        let seek = gst::event::Seek::new(
+            *rate,
+            gst::SeekFlags::FLUSH | gst::SeekFlags::ACCURATE,
+            gst::SeekType::Set,
+            position,
+            gst::SeekType::None,
+            gst::ClockTime::NONE,
+        );
+        assert!(graph.graph.send_event(seek), "change {i} to {rate}");
+        assert_eq!(graph.rate(), *rate);
+        let renders = graph.render(i % 3);
+        assert!(renders.iter().all(|render| render.rate == *rate));
+    }
+    graph.await_state(gst::State::Playing);
+    assert_contiguous(&graph.render(3), 1.5);
+}

@@ -1022,6 +1022,37 @@ impl GraphBin {
         }
     }
 
+    /// Whether the bin got its preroll back after a flushing seek but stays PAUSED under a
+    /// PLAYING pipeline: GStreamer 1.22 loses the way back to PLAYING when a bin inside a
+    /// pipeline loses its state while the pipeline is itself on its way back to PLAYING (a
+    /// seek sent to the bin right after the one before). The bin's target state says PLAYING,
+    /// so this is not a bin an application paused on purpose.
+    fn left_behind(&self) -> bool {
+        let obj = self.obj();
+        let Some(parent) = obj.parent().and_then(|p| p.downcast::<gst::Element>().ok()) else {
+            return false;
+        };
+        // SAFETY: a plain read of the element's target state, as GST_STATE_TARGET does.
+        let element: &gst::Element = obj.upcast_ref();
+        let target = unsafe { (*element.as_ptr()).target_state };
+        target == gst::ffi::GST_STATE_PLAYING
+            && obj.current_state() == gst::State::Paused
+            && obj.pending_state() == gst::State::VoidPending
+            && parent.current_state() == gst::State::Playing
+            && parent.pending_state() == gst::State::VoidPending
+    }
+
+    fn catch_up(&self) {
+        if self.left_behind() {
+            gst::debug!(
+                CAT,
+                imp = self,
+                "prerolled again under a playing pipeline: playing on"
+            );
+            let _ = self.obj().sync_state_with_parent();
+        }
+    }
+
     fn schedule_pending_rate(&self) {
         // Seeking from here could be seeking from a streaming thread (the one whose preroll
         // completed the state change).
@@ -1385,9 +1416,21 @@ impl ElementImpl for GraphBin {
                 _ => {}
             }
         }
+        // GstBin does not always announce the commit of a lost state with an ASYNC_DONE.
+        let prerolled = match message.view() {
+            gst::MessageView::AsyncDone(_) => true,
+            gst::MessageView::StateChanged(changed) => {
+                changed.current() == gst::State::Paused
+                    && changed.pending() == gst::State::VoidPending
+            }
+            _ => false,
+        };
         let posted = self.parent_post_message(message);
         if schedule {
             self.schedule_pending_rate();
+        }
+        if prerolled && self.left_behind() {
+            self.obj().call_async(|bin| bin.imp().catch_up());
         }
         posted
     }
