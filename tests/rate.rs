@@ -1199,3 +1199,91 @@ fn rate_changes_in_a_row_through_seeks_sent_to_the_bin() {
     graph.await_state(gst::State::Playing);
     assert_contiguous(&graph.render(3), 1.5);
 }
+
+/// `graphbin.( … ! queue ) ! fakesink`, twice: a graph whose two streams leave it.
+fn two_exits() -> (gst::Pipeline, gst::Element, Recorder, Recorder) {
+    init();
+    let pipeline = gst::parse::launch(&format!(
+        "graphbin.( name=graph {VIDEO} ! queue name=q1 \
+         pushaudiotestsrc is-live=false samplesperbuffer=1920 ! queue name=q2 ) \
+         q1. ! fakesink name=sink sync=true q2. ! fakesink name=audio_sink sync=true"
+    ))
+    .unwrap()
+    .downcast::<gst::Pipeline>()
+    .unwrap();
+    pipeline.use_clock(Some(&gst_check::TestClock::new()));
+    let video = Recorder::at_sink(&pipeline);
+    let audio = Recorder::attach(
+        &pipeline
+            .by_name("audio_sink")
+            .unwrap()
+            .static_pad("sink")
+            .unwrap(),
+    );
+    pipeline.set_state(gst::State::Paused).unwrap();
+    await_state(&pipeline, gst::State::Paused);
+    let graph = pipeline.by_name("graph").unwrap();
+    (pipeline, graph, video, audio)
+}
+
+fn flushes(items: &[Item]) -> usize {
+    items
+        .iter()
+        .filter(|item| **item == Item::FlushStart)
+        .count()
+}
+
+#[test]
+fn a_pipeline_seek_reaching_the_graph_through_two_exits_seeks_each_stream_once() {
+    let (pipeline, graph, video, audio) = two_exits();
+    video.take();
+    audio.take();
+    assert!(
+        pipeline
+            .seek(
+                2.0,
+                gst::SeekFlags::FLUSH | gst::SeekFlags::ACCURATE,
+                gst::SeekType::Set,
+                gst::ClockTime::from_seconds(1),
+                gst::SeekType::None,
+                gst::ClockTime::NONE
+            )
+            .is_ok()
+    );
+    await_state(&pipeline, gst::State::Paused);
+    assert_eq!(graph.property::<f64>("rate"), 2.0);
+    for (name, recorder) in [("video", &video), ("audio", &audio)] {
+        let items = recorder.take();
+        assert_eq!(flushes(&items), 1, "{name}: {items:?}");
+        assert_eq!(segments(&items).last().map(|s| s.rate()), Some(2.0));
+    }
+    pipeline.set_state(gst::State::Null).unwrap();
+}
+
+#[test]
+fn right_after_a_seek_a_rate_change_resumes_where_that_seek_went() {
+    let (pipeline, graph, video, _audio) = two_exits();
+    assert!(graph.emit_by_name::<bool>("set-rate", &[&2.0f64]));
+    await_state(&pipeline, gst::State::Paused);
+    // An ordinary seek (at the current rate), then a rate change before the sinks can tell
+    // the position again.
+    let target = gst::ClockTime::from_seconds(5);
+    assert!(
+        pipeline
+            .seek(
+                2.0,
+                gst::SeekFlags::FLUSH | gst::SeekFlags::ACCURATE,
+                gst::SeekType::Set,
+                target,
+                gst::SeekType::None,
+                gst::ClockTime::NONE
+            )
+            .is_ok()
+    );
+    video.take();
+    assert!(graph.emit_by_name::<bool>("set-rate", &[&0.5f64]));
+    await_state(&pipeline, gst::State::Paused);
+    let last = segments_after(&video.take());
+    assert_eq!((last.rate(), last.start()), (0.5, Some(target)));
+    pipeline.set_state(gst::State::Null).unwrap();
+}

@@ -139,8 +139,12 @@ enum Changed {
     Nothing,
     /// Stored, to apply once the graph has prerolled.
     Stored,
-    /// The streams play at the new rate from `position`.
-    Applied { notify: bool, position: ClockTime },
+    /// The streams play at `rate` from `position`.
+    Applied {
+        rate: f64,
+        notify: bool,
+        position: ClockTime,
+    },
 }
 
 /// A graph without live push sources as the last equalization found it: its `graph-latency`
@@ -165,6 +169,10 @@ pub struct GraphBin {
     pitch_keepers: Mutex<Option<PitchKeepers>>,
     /// The seeks the bin itself is sending: they pass its src ghost pads as they are.
     own_seeks: Mutex<Vec<gst::Seqnum>>,
+    /// The last seek event with a new rate the procedure handled, and its answer: a pipeline
+    /// sends its seek to each of its sinks, so the same event can reach the bin once per sink
+    /// inside and per src ghost pad, and the procedure already seeked every stream.
+    handled_seek: Mutex<Option<(gst::Seqnum, bool)>>,
 }
 
 /// An element's state lock (`GST_STATE_LOCK`, recursive), held for a scope: what
@@ -750,7 +758,11 @@ impl GraphBin {
                 self.obj().notify("rate");
                 true
             }
-            Ok(Changed::Applied { notify, position }) => {
+            Ok(Changed::Applied {
+                rate,
+                notify,
+                position,
+            }) => {
                 let obj = self.obj();
                 if notify {
                     obj.notify("rate");
@@ -781,6 +793,15 @@ impl GraphBin {
     }
 
     fn try_change_rate(&self, rate: f64, request: &Request) -> Result<Changed, Refusal> {
+        // The rate waiting for the preroll, as it is now: the application may have changed it
+        // since the preroll was announced.
+        let rate = match request {
+            Request::Preroll => match lock(&self.rates).pending {
+                Some(pending) => pending,
+                None => return Ok(Changed::Nothing),
+            },
+            _ => rate,
+        };
         if !rate::is_playback_rate(rate) {
             return Err(Refusal::NotARate(rate));
         }
@@ -816,8 +837,13 @@ impl GraphBin {
 
         let previous = lock(&self.rates).applied;
         if rate == previous && !matches!(request, Request::Seek(_)) {
-            lock(&self.rates).pending = None;
-            return Ok(Changed::Nothing);
+            // A rate still waiting for the preroll is dropped: `rate` reads another value.
+            let dropped = lock(&self.rates).pending.take().is_some();
+            return Ok(if dropped {
+                Changed::Stored
+            } else {
+                Changed::Nothing
+            });
         }
         let position = self
             .position()
@@ -863,6 +889,7 @@ impl GraphBin {
             rates.last_seek = Some(resumes_at);
         }
         Ok(Changed::Applied {
+            rate,
             notify: rate != previous,
             position: resumes_at,
         })
@@ -907,25 +934,66 @@ impl GraphBin {
     /// PLAYING after the seek before) waits for the seek instead of running through it.
     fn send_seek(&self, seek: gst::Event) -> bool {
         let seqnum = seek.seqnum();
+        let position = rate::seek_position(&seek);
         lock(&self.own_seeks).push(seqnum);
         let sent = self.obj().send_event(seek);
-        let mut own = lock(&self.own_seeks);
-        if let Some(index) = own.iter().position(|own| *own == seqnum) {
-            own.swap_remove(index);
+        {
+            let mut own = lock(&self.own_seeks);
+            if let Some(index) = own.iter().position(|own| *own == seqnum) {
+                own.swap_remove(index);
+            }
+        }
+        if sent {
+            self.seeked_to(position);
         }
         sent
+    }
+
+    /// Keeps where a seek that went through resumed playback, for the position read right
+    /// after a flush.
+    fn seeked_to(&self, position: Option<ClockTime>) {
+        if let Some(position) = position {
+            lock(&self.rates).last_seek = Some(position);
+        }
+    }
+
+    /// The answer already given to this seek, when it is a copy of one the procedure handled.
+    fn answer_to_copy(&self, event: &gst::Event) -> Option<bool> {
+        let seqnum = event.seqnum();
+        (*lock(&self.handled_seek))
+            .filter(|(handled, _)| *handled == seqnum)
+            .map(|(_, answer)| answer)
+    }
+
+    /// A seek event with a new rate, through the procedure (once per event).
+    fn seek_at_new_rate(&self, rate: f64, event: gst::Event) -> bool {
+        let seqnum = event.seqnum();
+        let answer = self.change_rate(rate, Request::Seek(event));
+        *lock(&self.handled_seek) = Some((seqnum, answer));
+        answer
     }
 
     /// A seek with a new rate that comes in through a src ghost pad: a pipeline holding a bin
     /// whose streams leave it sends its seeks to the sinks outside, and they come upstream.
     fn src_pad_event(&self, pad: &gst::Pad, event: gst::Event) -> bool {
-        if let Some(rate) = rate::rate_of_seek(&event)
-            && rate != lock(&self.rates).current()
-            && !lock(&self.own_seeks).contains(&event.seqnum())
-        {
-            return self.change_rate(rate, Request::Seek(event));
+        let Some(rate) = rate::rate_of_seek(&event) else {
+            return gst::Pad::event_default(pad, Some(&*self.obj()), event);
+        };
+        if lock(&self.own_seeks).contains(&event.seqnum()) {
+            return gst::Pad::event_default(pad, Some(&*self.obj()), event);
         }
-        gst::Pad::event_default(pad, Some(&*self.obj()), event)
+        if let Some(answer) = self.answer_to_copy(&event) {
+            return answer;
+        }
+        if rate != lock(&self.rates).current() {
+            return self.seek_at_new_rate(rate, event);
+        }
+        let position = rate::seek_position(&event);
+        let sent = gst::Pad::event_default(pad, Some(&*self.obj()), event);
+        if sent {
+            self.seeked_to(position);
+        }
+        sent
     }
 
     fn pad_added(&self, pad: &gst::Pad) {
@@ -1165,6 +1233,8 @@ impl ObjectImpl for GraphBin {
                     .maximum(f64::INFINITY)
                     .default_value(rate::DEFAULT_RATE)
                     .mutable_playing()
+                    // The bin notifies when the rate changes, not when a write is refused.
+                    .explicit_notify()
                     .build(),
                 glib::ParamSpecBoolean::builder("preserve-pitch")
                     .nick("Preserve pitch")
@@ -1366,14 +1436,20 @@ impl ElementImpl for GraphBin {
 
     fn send_event(&self, event: gst::Event) -> bool {
         if let Some(rate) = rate::rate_of_seek(&event)
-            && rate != lock(&self.rates).current()
             && !lock(&self.own_seeks).contains(&event.seqnum())
         {
-            return self.change_rate(rate, Request::Seek(event));
-        }
-        if let gst::EventView::Seek(_) = event.view() {
-            let mut rates = lock(&self.rates);
-            rates.last_seek = rate::seek_position(&event).or(rates.last_seek);
+            if let Some(answer) = self.answer_to_copy(&event) {
+                return answer;
+            }
+            if rate != lock(&self.rates).current() {
+                return self.seek_at_new_rate(rate, event);
+            }
+            let position = rate::seek_position(&event);
+            let sent = self.parent_send_event(event);
+            if sent {
+                self.seeked_to(position);
+            }
+            return sent;
         }
         if let gst::EventView::Latency(latency) = event.view() {
             let pipeline_latency = latency.latency();
