@@ -173,6 +173,9 @@ pub struct GraphBin {
     /// sends its seek to each of its sinks, so the same event can reach the bin once per sink
     /// inside and per src ghost pad, and the procedure already seeked every stream.
     handled_seek: Mutex<Option<(gst::Seqnum, bool)>>,
+    /// The last state change asked of the bin was to PLAYING: a PAUSED bin with this set lost
+    /// its state (a flush) rather than being paused.
+    asked_to_play: std::sync::atomic::AtomicBool,
 }
 
 /// An element's state lock (`GST_STATE_LOCK`, recursive), held for a scope: what
@@ -1093,17 +1096,14 @@ impl GraphBin {
     /// Whether the bin got its preroll back after a flushing seek but stays PAUSED under a
     /// PLAYING pipeline: GStreamer 1.22 loses the way back to PLAYING when a bin inside a
     /// pipeline loses its state while the pipeline is itself on its way back to PLAYING (a
-    /// seek sent to the bin right after the one before). The bin's target state says PLAYING,
-    /// so this is not a bin an application paused on purpose.
+    /// seek sent to the bin right after the one before). The last state change asked of the bin
+    /// was to PLAYING, so this is not a bin an application paused on purpose.
     fn left_behind(&self) -> bool {
         let obj = self.obj();
         let Some(parent) = obj.parent().and_then(|p| p.downcast::<gst::Element>().ok()) else {
             return false;
         };
-        // SAFETY: a plain read of the element's target state, as GST_STATE_TARGET does.
-        let element: &gst::Element = obj.upcast_ref();
-        let target = unsafe { (*element.as_ptr()).target_state };
-        target == gst::ffi::GST_STATE_PLAYING
+        self.asked_to_play.load(std::sync::atomic::Ordering::SeqCst)
             && obj.current_state() == gst::State::Paused
             && obj.pending_state() == gst::State::VoidPending
             && parent.current_state() == gst::State::Playing
@@ -1390,6 +1390,10 @@ impl ElementImpl for GraphBin {
         if transition == gst::StateChange::PlayingToPaused {
             lock(&self.state).equalized_since_paused = false;
         }
+        self.asked_to_play.store(
+            transition.next() == gst::State::Playing,
+            std::sync::atomic::Ordering::SeqCst,
+        );
         let result = self.parent_change_state(transition);
         if transition == gst::StateChange::ReadyToPaused
             && result != Ok(gst::StateChangeSuccess::Async)
