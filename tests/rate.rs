@@ -1178,9 +1178,8 @@ fn set_rate_and_a_pipeline_seek_at_the_same_time_do_not_deadlock() {
 
 /// Seeks sent to the bin itself hold only the bin's state lock: one sent while the pipeline
 /// is still on its way back to PLAYING from the one before races GStreamer's own state
-/// handling (see the README), so each change here waits for PLAYING first, as an application
-/// sending seeks to a bin does. `set-rate` and the pipeline's seeks need no such wait (the
-/// tests above change rates in a row through them).
+/// handling, which can leave the graph PAUSED under a PLAYING pipeline; the bin then catches
+/// up (without that, 7 runs in 20 of this test froze).
 #[test]
 fn rate_changes_in_a_row_through_seeks_sent_to_the_bin() {
     let graph = playing(VIDEO);
@@ -1196,7 +1195,6 @@ fn rate_changes_in_a_row_through_seeks_sent_to_the_bin() {
             gst::SeekType::None,
             gst::ClockTime::NONE,
         );
-        graph.await_state(gst::State::Playing);
         assert!(graph.graph.send_event(seek), "change {i} to {rate}");
         assert_eq!(graph.rate(), *rate);
         let renders = graph.render(i % 3);

@@ -767,6 +767,14 @@ impl GraphBin {
                 position,
             }) => {
                 let obj = self.obj();
+                if matches!(request, Request::Seek(_)) {
+                    // A seek sent to the bin itself holds only the bin's state lock: check,
+                    // once everything has settled, that the graph did not stay behind.
+                    obj.call_async(|bin| {
+                        bin.imp().await_settled();
+                        bin.imp().catch_up();
+                    });
+                }
                 if notify {
                     obj.notify("rate");
                 }
