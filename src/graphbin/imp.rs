@@ -911,11 +911,7 @@ impl GraphBin {
     /// (GStreamer 1.22 commits the bin's lost state while the pipeline believes it is PLAYING).
     /// Gives up after [`SETTLE_TIMEOUT`] (a graph that cannot preroll), saying so in the log.
     fn await_settled(&self) {
-        let obj = self.obj();
-        let mut top: gst::Element = obj.clone().upcast();
-        while let Some(parent) = top.parent().and_then(|p| p.downcast::<gst::Element>().ok()) {
-            top = parent;
-        }
+        let top = self.top_level();
         let deadline = std::time::Instant::now() + SETTLE_TIMEOUT;
         loop {
             let left = deadline.saturating_duration_since(std::time::Instant::now());
@@ -984,14 +980,28 @@ impl GraphBin {
         answer
     }
 
-    /// A seek with a new rate that comes in through a src ghost pad: a pipeline holding a bin
-    /// whose streams leave it sends its seeks to the sinks outside, and they come upstream.
+    /// The events that come upstream through a src ghost pad: a pipeline holding a bin whose
+    /// streams leave it sends its seeks to the sinks outside, and they come in here.
     fn src_pad_event(&self, pad: &gst::Pad, event: gst::Event) -> bool {
-        let Some(rate) = rate::rate_of_seek(&event) else {
-            return gst::Pad::event_default(pad, Some(&*self.obj()), event);
-        };
+        let forward = |event| gst::Pad::event_default(pad, Some(&*self.obj()), event);
+        match rate::rate_of_seek(&event) {
+            Some(rate) => self.seek_on_its_way(rate, event, forward),
+            None => forward(event),
+        }
+    }
+
+    /// A seek on its way into the graph (sent to the bin, or upstream through a src ghost pad),
+    /// passed on by `forward`: one with a new rate goes through the procedure, a copy of one it
+    /// handled gets the same answer, and any other that went through is where a rate change
+    /// right after it resumes.
+    fn seek_on_its_way(
+        &self,
+        rate: f64,
+        event: gst::Event,
+        forward: impl FnOnce(gst::Event) -> bool,
+    ) -> bool {
         if lock(&self.own_seeks).contains(&event.seqnum()) {
-            return gst::Pad::event_default(pad, Some(&*self.obj()), event);
+            return forward(event);
         }
         if let Some(answer) = self.answer_to_copy(&event) {
             return answer;
@@ -1000,7 +1010,7 @@ impl GraphBin {
             return self.seek_at_new_rate(rate, event);
         }
         let position = rate::seek_position(&event);
-        let sent = gst::Pad::event_default(pad, Some(&*self.obj()), event);
+        let sent = forward(event);
         if sent {
             self.seeked_to(position);
         }
@@ -1056,11 +1066,16 @@ impl GraphBin {
         if obj.element_flags().contains(gst::ElementFlags::SINK) {
             return obj.query_position::<ClockTime>();
         }
-        let mut top: gst::Element = obj.clone().upcast();
+        self.top_level().query_position::<ClockTime>()
+    }
+
+    /// The outermost element holding the bin (usually the pipeline), or the bin itself.
+    fn top_level(&self) -> gst::Element {
+        let mut top: gst::Element = self.obj().clone().upcast();
         while let Some(parent) = top.parent().and_then(|p| p.downcast::<gst::Element>().ok()) {
             top = parent;
         }
-        top.query_position::<ClockTime>()
+        top
     }
 
     fn post_rate_refused(&self, rate: f64, refusal: &Refusal) {
@@ -1447,21 +1462,8 @@ impl ElementImpl for GraphBin {
     }
 
     fn send_event(&self, event: gst::Event) -> bool {
-        if let Some(rate) = rate::rate_of_seek(&event)
-            && !lock(&self.own_seeks).contains(&event.seqnum())
-        {
-            if let Some(answer) = self.answer_to_copy(&event) {
-                return answer;
-            }
-            if rate != lock(&self.rates).current() {
-                return self.seek_at_new_rate(rate, event);
-            }
-            let position = rate::seek_position(&event);
-            let sent = self.parent_send_event(event);
-            if sent {
-                self.seeked_to(position);
-            }
-            return sent;
+        if let Some(rate) = rate::rate_of_seek(&event) {
+            return self.seek_on_its_way(rate, event, |event| self.parent_send_event(event));
         }
         if let gst::EventView::Latency(latency) = event.view() {
             let pipeline_latency = latency.latency();
