@@ -785,13 +785,7 @@ fn gst_launch_bin_syntax_equalizes_and_prints_the_message() {
 
 #[test]
 fn gst_inspect_documents_graphbin() {
-    let output = std::process::Command::new("gst-inspect-1.0")
-        .arg("graphbin")
-        .env("GST_PLUGIN_PATH", plugin_dir())
-        .output()
-        .unwrap();
-    let text = String::from_utf8(output.stdout).unwrap();
-    assert!(output.status.success());
+    let text = gst_inspect(&["graphbin"]);
     for expected in [
         "Long-name                Filter graph manager bin",
         "Klass                    Generic/Bin",

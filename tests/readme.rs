@@ -57,21 +57,12 @@ fn every_gst_launch_example_runs() {
 
 #[test]
 fn gst_inspect_lists_the_plugin_and_documents_the_element() {
-    let run = |args: &[&str]| {
-        let output = Command::new("gst-inspect-1.0")
-            .args(args)
-            .env("GST_PLUGIN_PATH", plugin_dir())
-            .output()
-            .unwrap();
-        assert!(output.status.success(), "gst-inspect-1.0 {args:?}");
-        String::from_utf8(output.stdout).unwrap()
-    };
-    let plugin = run(&["pushsource"]);
+    let plugin = gst_inspect(&["pushsource"]);
     assert!(
         plugin.contains("pushaudiotestsrc: Push audio test source"),
         "{plugin}"
     );
-    let element = run(&["pushaudiotestsrc"]);
+    let element = gst_inspect(&["pushaudiotestsrc"]);
     for expected in [
         "Long-name                Push audio test source",
         "Klass                    Source/Audio",
@@ -231,14 +222,7 @@ fn every_element_section_documents_its_properties_with_their_defaults() {
 
 /// The names of the action signals `gst-inspect-1.0 element` lists.
 fn inspected_action_signals(element: &str) -> Vec<String> {
-    let output = Command::new("gst-inspect-1.0")
-        .arg(element)
-        .env("GST_PLUGIN_PATH", plugin_dir())
-        .output()
-        .unwrap();
-    assert!(output.status.success(), "gst-inspect-1.0 {element}");
-    String::from_utf8(output.stdout)
-        .unwrap()
+    gst_inspect(&[element])
         .lines()
         .skip_while(|l| *l != "Element Actions:")
         .skip(1)
@@ -304,13 +288,7 @@ fn every_element_section_documents_its_action_signals() {
 
 /// `gst-inspect-1.0 element` succeeds and shows every line of `expected`.
 fn assert_gst_inspect_shows(element: &str, expected: &[&str]) {
-    let output = Command::new("gst-inspect-1.0")
-        .arg(element)
-        .env("GST_PLUGIN_PATH", plugin_dir())
-        .output()
-        .unwrap();
-    assert!(output.status.success(), "gst-inspect-1.0 {element}");
-    let text = String::from_utf8(output.stdout).unwrap();
+    let text = gst_inspect(&[element]);
     for expected in expected {
         assert!(
             text.contains(expected),

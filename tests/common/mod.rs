@@ -267,6 +267,17 @@ pub fn gst_launch(args: &[&str]) -> Output {
         .expect("gst-launch-1.0 runs (package gstreamer1.0-tools)")
 }
 
+/// What `gst-inspect-1.0 args` prints with the plugin from this build; it must succeed.
+pub fn gst_inspect(args: &[&str]) -> String {
+    let output = Command::new("gst-inspect-1.0")
+        .args(args)
+        .env("GST_PLUGIN_PATH", plugin_dir())
+        .output()
+        .expect("gst-inspect-1.0 runs (package gstreamer1.0-tools)");
+    assert!(output.status.success(), "gst-inspect-1.0 {args:?}");
+    String::from_utf8(output.stdout).unwrap()
+}
+
 pub fn run_pipeline_to_eos(pipeline: &gst::Element) {
     pipeline.set_state(gst::State::Playing).unwrap();
     let bus = pipeline.bus().unwrap();
