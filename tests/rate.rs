@@ -89,6 +89,20 @@ impl Graph {
         }
     }
 
+    /// PAUSED, prerolled at `position` (a flushing, accurate seek at rate 1.0).
+    fn paused_at(source: &str, position: gst::ClockTime) -> Self {
+        let graph = Self::new("", source);
+        graph.set_state(gst::State::Paused);
+        assert!(
+            graph
+                .pipeline
+                .seek_simple(gst::SeekFlags::FLUSH | gst::SeekFlags::ACCURATE, position)
+                .is_ok()
+        );
+        graph.await_state(gst::State::Paused);
+        graph
+    }
+
     fn set_rate(&self, rate: f64) -> bool {
         self.graph.emit_by_name::<bool>("set-rate", &[&rate])
     }
@@ -206,6 +220,36 @@ fn rate_refusals(messages: &[gst::Message]) -> Vec<gst::Structure> {
             _ => None,
         })
         .collect()
+}
+
+/// A flushing, accurate seek that plays on from `start` at `rate`, the stop left as it is.
+fn seek_from(rate: f64, start: gst::ClockTime) -> gst::Event {
+    gst::event::Seek::new(
+        rate,
+        gst::SeekFlags::FLUSH | gst::SeekFlags::ACCURATE,
+        gst::SeekType::Set,
+        start,
+        gst::SeekType::None,
+        gst::ClockTime::NONE,
+    )
+}
+
+/// The details of the next WARNING on `bus` that has details.
+fn await_detailed_warning(bus: &gst::Bus) -> gst::Structure {
+    loop {
+        let message = bus
+            .timed_pop_filtered(
+                gst::ClockTime::from_seconds(HANG_GUARD.as_secs()),
+                &[gst::MessageType::Warning],
+            )
+            .expect("a WARNING");
+        let gst::MessageView::Warning(warning) = message.view() else {
+            unreachable!()
+        };
+        if let Some(details) = warning.details() {
+            return details.to_owned();
+        }
+    }
 }
 
 /// Buffers follow each other without a gap or an overlap, in the direction of `rate`.
@@ -528,13 +572,7 @@ fn case_14_when_one_stream_refuses_every_stream_returns_to_the_old_rate_at_the_s
     pipeline.add(&graph).unwrap();
     pipeline.use_clock(Some(&gst_check::TestClock::new()));
     let video = Recorder::at_sink(&pipeline);
-    let audio = Recorder::attach(
-        &pipeline
-            .by_name("audio_sink")
-            .unwrap()
-            .static_pad("sink")
-            .unwrap(),
-    );
+    let audio = Recorder::at(&pipeline, "audio_sink");
     pipeline.set_state(gst::State::Paused).unwrap();
     pipeline.state(gst::ClockTime::from_seconds(60)).0.unwrap();
     let position = gst::ClockTime::from_seconds(2);
@@ -601,17 +639,7 @@ fn case_15_a_live_graph_refuses_rates_but_1() {
     }
     assert!(graph.set_rate(1.0), "1.0 is the rate it plays at");
     assert!(
-        graph
-            .pipeline
-            .seek(
-                2.0,
-                gst::SeekFlags::FLUSH,
-                gst::SeekType::Set,
-                gst::ClockTime::ZERO,
-                gst::SeekType::None,
-                gst::ClockTime::NONE
-            )
-            .is_err(),
+        !graph.pipeline.send_event(rate_seek(2.0)),
         "a seek with a new rate sent to the pipeline is refused too"
     );
     assert!(rate_refusals(&drain_messages(&graph.bus)).is_empty());
@@ -642,18 +670,7 @@ fn case_15_a_live_graph_refuses_rates_but_1() {
 
 #[test]
 fn case_16_position_at_rate_2_from_5_s_after_4_s_of_running_time_is_13_s() {
-    let graph = Graph::new("", VIDEO);
-    graph.set_state(gst::State::Paused);
-    assert!(
-        graph
-            .pipeline
-            .seek_simple(
-                gst::SeekFlags::FLUSH | gst::SeekFlags::ACCURATE,
-                gst::ClockTime::from_seconds(5)
-            )
-            .is_ok()
-    );
-    graph.await_state(gst::State::Paused);
+    let graph = Graph::paused_at(VIDEO, gst::ClockTime::from_seconds(5));
     assert!(graph.set_rate(2.0));
     let changed = graph.await_message("rate-changed");
     assert_eq!(changed.get::<u64>("position").unwrap(), 5_000_000_000);
@@ -766,20 +783,7 @@ fn a_rate_set_before_paused_that_cannot_apply_posts_a_warning() {
     let bus = top.bus().unwrap();
     top.set_state(gst::State::Paused).unwrap();
     top.state(gst::ClockTime::from_seconds(60)).0.unwrap();
-    let refusal = loop {
-        let message = bus
-            .timed_pop_filtered(
-                gst::ClockTime::from_seconds(60),
-                &[gst::MessageType::Warning],
-            )
-            .expect("a WARNING");
-        let gst::MessageView::Warning(warning) = message.view() else {
-            unreachable!()
-        };
-        if let Some(details) = warning.details() {
-            break details.to_owned();
-        }
-    };
+    let refusal = await_detailed_warning(&bus);
     assert_eq!(refusal.name(), "pushsource/rate-refused");
     assert_eq!(refusal.get::<&str>("reason").unwrap(), "not-seekable");
     assert_eq!(pipeline.property::<f64>("rate"), 1.0);
@@ -796,19 +800,7 @@ fn a_seek_with_a_new_rate_sent_to_the_pipeline_goes_through_the_graph() {
     let graph = playing(VIDEO);
     let start = gst::ClockTime::from_seconds(1);
     graph.recorder.take();
-    assert!(
-        graph
-            .pipeline
-            .seek(
-                0.5,
-                gst::SeekFlags::FLUSH | gst::SeekFlags::ACCURATE,
-                gst::SeekType::Set,
-                start,
-                gst::SeekType::None,
-                gst::ClockTime::NONE
-            )
-            .is_ok()
-    );
+    assert!(graph.pipeline.send_event(seek_from(0.5, start)));
     assert_eq!(graph.rate(), 0.5);
     let changed = graph.await_message("rate-changed");
     assert_eq!(changed.get::<f64>("rate").unwrap(), 0.5);
@@ -831,17 +823,7 @@ fn a_seek_with_a_new_rate_sent_to_the_pipeline_goes_through_the_graph() {
 
 #[test]
 fn a_hundred_rate_changes_while_playing() {
-    let graph = Graph::new("", VIDEO);
-    graph.set_state(gst::State::Paused);
-    assert!(
-        graph
-            .pipeline
-            .seek_simple(
-                gst::SeekFlags::FLUSH | gst::SeekFlags::ACCURATE,
-                gst::ClockTime::from_seconds(10)
-            )
-            .is_ok()
-    );
+    let graph = Graph::paused_at(VIDEO, gst::ClockTime::from_seconds(10));
     graph.set_state(gst::State::Playing);
     graph.render(2);
     graph.settle();
@@ -987,18 +969,8 @@ fn a_rate_set_before_paused_and_refused_once_prerolled_leaves_the_graph_prerolle
     let graph = Graph::new("rate=-1.0", &format!("{VIDEO} ! testnoreverse"));
     graph.pipeline.set_state(gst::State::Paused).unwrap();
     graph.await_state(gst::State::Paused);
-    let refusal = loop {
-        let message = graph
-            .bus
-            .timed_pop_filtered(
-                gst::ClockTime::from_seconds(HANG_GUARD.as_secs()),
-                &[gst::MessageType::Warning],
-            )
-            .expect("a WARNING");
-        if let Some(refusal) = rate_refusals(&[message]).pop() {
-            break refusal;
-        }
-    };
+    let refusal = await_detailed_warning(&graph.bus);
+    assert_eq!(refusal.name(), "pushsource/rate-refused");
     assert_eq!(refusal.get::<&str>("reason").unwrap(), "seek-refused");
     assert_eq!(graph.rate(), 1.0);
     let segments = segments(&graph.recorder.take());
@@ -1028,18 +1000,7 @@ fn a_seek_with_a_new_rate_reaches_a_graph_whose_streams_leave_it() {
     // The pipeline sends the seek to its sink, outside the bin; it comes in through the bin's
     // ghost pad.
     let start = gst::ClockTime::from_seconds(1);
-    assert!(
-        pipeline
-            .seek(
-                2.0,
-                gst::SeekFlags::FLUSH | gst::SeekFlags::ACCURATE,
-                gst::SeekType::Set,
-                start,
-                gst::SeekType::None,
-                gst::ClockTime::NONE
-            )
-            .is_ok()
-    );
+    assert!(pipeline.send_event(seek_from(2.0, start)));
     assert_eq!(graph.property::<f64>("rate"), 2.0);
     await_state(&pipeline, gst::State::Paused);
     let changed: Vec<(f64, u64)> = drain_messages(&bus)
@@ -1109,17 +1070,7 @@ fn rate_changes_in_a_row_through_the_pipelines_seeks() {
         // reaches it: the application seeks from where it seeked last.
         position = graph.pipeline.query_position().unwrap_or(position);
         assert!(
-            graph
-                .pipeline
-                .seek(
-                    *rate,
-                    gst::SeekFlags::FLUSH | gst::SeekFlags::ACCURATE,
-                    gst::SeekType::Set,
-                    position,
-                    gst::SeekType::None,
-                    gst::ClockTime::NONE
-                )
-                .is_ok(),
+            graph.pipeline.send_event(seek_from(*rate, position)),
             "change {i} to {rate}"
         );
         assert_eq!(graph.rate(), *rate);
@@ -1187,15 +1138,10 @@ fn rate_changes_in_a_row_through_seeks_sent_to_the_bin() {
     let mut position = graph.position();
     for (i, rate) in rates.iter().cycle().take(60).enumerate() {
         position = graph.pipeline.query_position().unwrap_or(position);
-        let seek = gst::event::Seek::new(
-            *rate,
-            gst::SeekFlags::FLUSH | gst::SeekFlags::ACCURATE,
-            gst::SeekType::Set,
-            position,
-            gst::SeekType::None,
-            gst::ClockTime::NONE,
+        assert!(
+            graph.graph.send_event(seek_from(*rate, position)),
+            "change {i} to {rate}"
         );
-        assert!(graph.graph.send_event(seek), "change {i} to {rate}");
         assert_eq!(graph.rate(), *rate);
         let renders = graph.render(i % 3);
         assert!(renders.iter().all(|render| render.rate == *rate));
@@ -1217,13 +1163,7 @@ fn two_exits() -> (gst::Pipeline, gst::Element, Recorder, Recorder) {
     .unwrap();
     pipeline.use_clock(Some(&gst_check::TestClock::new()));
     let video = Recorder::at_sink(&pipeline);
-    let audio = Recorder::attach(
-        &pipeline
-            .by_name("audio_sink")
-            .unwrap()
-            .static_pad("sink")
-            .unwrap(),
-    );
+    let audio = Recorder::at(&pipeline, "audio_sink");
     pipeline.set_state(gst::State::Paused).unwrap();
     await_state(&pipeline, gst::State::Paused);
     let graph = pipeline.by_name("graph").unwrap();
@@ -1242,18 +1182,7 @@ fn a_pipeline_seek_reaching_the_graph_through_two_exits_seeks_each_stream_once()
     let (pipeline, graph, video, audio) = two_exits();
     video.take();
     audio.take();
-    assert!(
-        pipeline
-            .seek(
-                2.0,
-                gst::SeekFlags::FLUSH | gst::SeekFlags::ACCURATE,
-                gst::SeekType::Set,
-                gst::ClockTime::from_seconds(1),
-                gst::SeekType::None,
-                gst::ClockTime::NONE
-            )
-            .is_ok()
-    );
+    assert!(pipeline.send_event(seek_from(2.0, gst::ClockTime::from_seconds(1))));
     await_state(&pipeline, gst::State::Paused);
     assert_eq!(graph.property::<f64>("rate"), 2.0);
     for (name, recorder) in [("video", &video), ("audio", &audio)] {
@@ -1272,18 +1201,7 @@ fn right_after_a_seek_a_rate_change_resumes_where_that_seek_went() {
     // An ordinary seek (at the current rate), then a rate change before the sinks can tell
     // the position again.
     let target = gst::ClockTime::from_seconds(5);
-    assert!(
-        pipeline
-            .seek(
-                2.0,
-                gst::SeekFlags::FLUSH | gst::SeekFlags::ACCURATE,
-                gst::SeekType::Set,
-                target,
-                gst::SeekType::None,
-                gst::ClockTime::NONE
-            )
-            .is_ok()
-    );
+    assert!(pipeline.send_event(seek_from(2.0, target)));
     video.take();
     assert!(graph.emit_by_name::<bool>("set-rate", &[&0.5f64]));
     await_state(&pipeline, gst::State::Paused);

@@ -197,13 +197,12 @@ impl Recorder {
 
     /// Records at the sink pad of `pipeline`'s element named `sink`.
     pub fn at_sink(pipeline: &gst::Pipeline) -> Self {
-        Self::attach(
-            &pipeline
-                .by_name("sink")
-                .unwrap()
-                .static_pad("sink")
-                .unwrap(),
-        )
+        Self::at(pipeline, "sink")
+    }
+
+    /// Records at the sink pad of `pipeline`'s element named `name`.
+    pub fn at(pipeline: &gst::Pipeline, name: &str) -> Self {
+        Self::attach(&pipeline.by_name(name).unwrap().static_pad("sink").unwrap())
     }
 
     /// Waits for the next item (buffers and events alike).
