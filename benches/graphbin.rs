@@ -15,13 +15,8 @@ use std::time::{Duration, Instant};
 
 mod common;
 
-use common::{median, ms};
+use common::{median, ms, setting};
 use gst::prelude::*;
-
-/// The setting `name` from the environment, `default` when unset; an invalid value stops the run.
-fn setting<T: std::str::FromStr>(name: &str, default: T) -> T {
-    common::env_or(name, default).unwrap_or_else(|e| panic!("{e}"))
-}
 
 /// N branches of different latency (30–100 ms), so that the graph bin has offsets to set.
 fn branches(sources: usize, sink_async: bool) -> String {

@@ -25,7 +25,7 @@ mod common;
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
-use common::{env_or, median, minimum, ms};
+use common::{median, minimum, ms, setting};
 use gst::ClockTime;
 use gst::prelude::*;
 
@@ -38,10 +38,6 @@ const HANG_GUARD: Duration = Duration::from_secs(10);
 /// The rates the rounds switch between.
 const RATES: [f64; 2] = [1.0, 2.0];
 const TARGET_RATIO: f64 = 1.05;
-
-fn setting<T: std::str::FromStr>(name: &str, default: T) -> T {
-    env_or(name, default).unwrap_or_else(|e| panic!("{e}"))
-}
 
 /// A buffer the fakesink rendered, as its `handoff` saw it.
 struct Rendered {

@@ -17,6 +17,12 @@ pub fn env_or<T: std::str::FromStr>(name: &str, default: T) -> Result<T, String>
     }
 }
 
+/// The setting `name` from the environment, `default` when unset; an invalid value stops the
+/// run.
+pub fn setting<T: std::str::FromStr>(name: &str, default: T) -> T {
+    env_or(name, default).unwrap_or_else(|e| panic!("{e}"))
+}
+
 pub fn median(times: &[Duration]) -> Duration {
     let mut sorted = times.to_vec();
     sorted.sort();
