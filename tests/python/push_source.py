@@ -96,8 +96,10 @@ class PushSourceFromPython(unittest.TestCase):
         self.assertEqual(
             GstPushSource.PushSourceOffsetResult.__gtype__.name, "GstPushSourceOffsetResult"
         )
-        self.assertEqual(GstPushSource.PushSourceOffsetResult.EXCEEDS_MAXIMUM.value_nick, "exceeds-maximum")
-        self.assertEqual(int(GstPushSource.PushSourceOffsetResult.EXCEEDS_MAXIMUM), 1)
+        exceeds = GstPushSource.PushSourceOffsetResult.EXCEEDS_MAXIMUM
+        self.assertEqual(exceeds.value_nick, "exceeds-maximum")
+        self.assertEqual(int(exceeds), 1)
+        self.assertEqual(GstPushSource.PushSourceFlags.NOT_LIVE.first_value_nick, "not-live")
 
     def test_a_bin_finds_its_push_sources_by_the_interface_type(self):
         bin = Gst.Bin.new("graph")
