@@ -14,6 +14,15 @@ PACKAGES=(
     meson
     ninja-build
     pkg-config
+    gcc
+    libc6-dev
+    # The interface's library and its introspection data (GstPushSource-1.0.gir/.typelib)
+    gobject-introspection
+    libgirepository1.0-dev
+    # The Python test: the system python3 with PyGObject and GStreamer's overrides
+    python3
+    python3-gi
+    python3-gst-1.0
 )
 
 missing=()

@@ -1,12 +1,14 @@
 #!/usr/bin/env bash
 # Helper for meson.build: build the plugin with cargo and copy the resulting
-# shared library to the path meson expects.
+# shared library to the path meson expects. The plugin links against the
+# interface's library meson built in <library-dir> (build.rs reads
+# GST_PUSH_SOURCE_LIBRARY_DIR) instead of compiling its own copy.
 #
-# Usage: meson-cargo-build.sh <cargo> <source-dir> <build-dir> <output>
+# Usage: meson-cargo-build.sh <cargo> <source-dir> <build-dir> <output> <library-dir>
 set -euo pipefail
 
-if (($# != 4)); then
-    echo "usage: $0 <cargo> <source-dir> <build-dir> <output>" >&2
+if (($# != 5)); then
+    echo "usage: $0 <cargo> <source-dir> <build-dir> <output> <library-dir>" >&2
     exit 2
 fi
 
@@ -16,5 +18,6 @@ build_dir=$3
 output=$4
 
 export CARGO_TARGET_DIR="$build_dir/cargo-target"
+export GST_PUSH_SOURCE_LIBRARY_DIR=$5
 "$cargo" build --release --locked --manifest-path "$source_dir/Cargo.toml"
 cp -f "$CARGO_TARGET_DIR/release/libgstpushsource.so" "$output"

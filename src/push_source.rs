@@ -2,43 +2,36 @@
 //! `IAMLatency`.
 //!
 //! Every source-like element of this plugin implements it, so that `graphbin` can find them with
-//! `gst_bin_iterate_all_by_interface()`. Elements of other crates implement it through
-//! [`PushSourceImpl`]; C code fills in the [`PushSourceInterface`] vtable, whose layout is stable
-//! (`#[repr(C)]`, the GType is named `GstPushSource`).
+//! `gst_bin_iterate_all_by_interface()`. The interface belongs to the C library
+//! `libgstpushsource-1.0` (`gst-libs/gst/pushsource/`), as `GstVideoOverlay` belongs to
+//! libgstvideo, so that C, Python (through its introspection data) and Rust share one type. This
+//! module binds it the way gstreamer-rs binds GStreamer's libraries: [`PushSource`] wraps the C
+//! interface, [`PushSourceImpl`] fills in its vtable ([`PushSourceInterface`], whose layout is
+//! stable), [`PushSourceExt`] calls its methods.
 
 use gst::glib;
 use gst::glib::translate::*;
 use gst::prelude::*;
 use gst::subclass::prelude::*;
 
-/// `AM_PUSHSOURCE_FLAGS`, with DirectShow's values (SPEC section 2).
-#[glib::flags(name = "GstPushSourceFlags")]
-pub enum PushSourceFlags {
-    #[flags_value(
-        name = "The source does its own rate matching: no renderer may match rates with it",
-        nick = "internal-rm"
-    )]
-    INTERNAL_RM = 0x1,
-    #[flags_value(
-        name = "Treat the source as not live: no latency equalization, no rate matching",
-        nick = "not-live"
-    )]
-    NOT_LIVE = 0x2,
-    #[flags_value(
-        name = "Time stamps come from a clock the rest of the graph cannot see",
-        nick = "private-clock"
-    )]
-    PRIVATE_CLOCK = 0x4,
-    #[flags_value(
-        name = "Time stamps come from the stream clock (reserved in DirectShow)",
-        nick = "use-stream-clock"
-    )]
-    USE_STREAM_CLOCK = 0x10000,
-    #[flags_value(
-        name = "The source uses a clock chain (reserved in DirectShow)",
-        nick = "use-clock-chain"
-    )]
-    USE_CLOCK_CHAIN = 0x20000,
+pub mod ffi;
+
+glib::bitflags::bitflags! {
+    /// `AM_PUSHSOURCE_FLAGS`, with DirectShow's values (SPEC section 2); the GType is
+    /// `GstPushSourceFlags`.
+    #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+    pub struct PushSourceFlags: u32 {
+        /// The source does its own rate matching: no renderer may match rates with it.
+        const INTERNAL_RM = ffi::GST_PUSH_SOURCE_FLAG_INTERNAL_RM;
+        /// Treat the source as not live: no latency equalization, no rate matching.
+        const NOT_LIVE = ffi::GST_PUSH_SOURCE_FLAG_NOT_LIVE;
+        /// Time stamps come from a clock the rest of the graph cannot see.
+        const PRIVATE_CLOCK = ffi::GST_PUSH_SOURCE_FLAG_PRIVATE_CLOCK;
+        /// Time stamps come from the stream clock (reserved in DirectShow).
+        const USE_STREAM_CLOCK = ffi::GST_PUSH_SOURCE_FLAG_USE_STREAM_CLOCK;
+        /// The source uses a clock chain (reserved in DirectShow).
+        const USE_CLOCK_CHAIN = ffi::GST_PUSH_SOURCE_FLAG_USE_CLOCK_CHAIN;
+    }
 }
 
 impl Default for PushSourceFlags {
@@ -47,22 +40,79 @@ impl Default for PushSourceFlags {
     }
 }
 
-/// What `set_stream_offset` did: DirectShow's `S_OK` and `S_FALSE`.
-#[derive(Debug, Eq, PartialEq, Ord, PartialOrd, Hash, Clone, Copy, Default, glib::Enum)]
+impl IntoGlib for PushSourceFlags {
+    type GlibType = ffi::GstPushSourceFlags;
+
+    fn into_glib(self) -> ffi::GstPushSourceFlags {
+        self.bits()
+    }
+}
+
+impl FromGlib<ffi::GstPushSourceFlags> for PushSourceFlags {
+    unsafe fn from_glib(value: ffi::GstPushSourceFlags) -> Self {
+        Self::from_bits_truncate(value)
+    }
+}
+
+impl StaticType for PushSourceFlags {
+    fn static_type() -> glib::Type {
+        unsafe { from_glib(ffi::gst_push_source_flags_get_type()) }
+    }
+}
+
+impl glib::HasParamSpec for PushSourceFlags {
+    type ParamSpec = glib::ParamSpecFlags;
+    type SetValue = Self;
+    type BuilderFn = fn(&str) -> glib::ParamSpecFlagsBuilder<'_, Self>;
+
+    fn param_spec_builder() -> Self::BuilderFn {
+        Self::ParamSpec::builder
+    }
+}
+
+impl glib::value::ValueType for PushSourceFlags {
+    type Type = Self;
+}
+
+unsafe impl<'a> glib::value::FromValue<'a> for PushSourceFlags {
+    type Checker = glib::value::GenericValueTypeChecker<Self>;
+
+    unsafe fn from_value(value: &'a glib::Value) -> Self {
+        unsafe { from_glib(glib::gobject_ffi::g_value_get_flags(value.to_glib_none().0)) }
+    }
+}
+
+impl ToValue for PushSourceFlags {
+    fn to_value(&self) -> glib::Value {
+        let mut value = glib::Value::for_value_type::<Self>();
+        unsafe {
+            glib::gobject_ffi::g_value_set_flags(value.to_glib_none_mut().0, self.into_glib());
+        }
+        value
+    }
+
+    fn value_type(&self) -> glib::Type {
+        Self::static_type()
+    }
+}
+
+impl From<PushSourceFlags> for glib::Value {
+    fn from(flags: PushSourceFlags) -> Self {
+        flags.to_value()
+    }
+}
+
+/// What `set_stream_offset` did: DirectShow's `S_OK` and `S_FALSE`; the GType is
+/// `GstPushSourceOffsetResult`.
+#[derive(Debug, Eq, PartialEq, Ord, PartialOrd, Hash, Clone, Copy, Default)]
 #[repr(i32)]
-#[enum_type(name = "GstPushSourceOffsetResult")]
 pub enum StreamOffsetResult {
     /// The offset is applied and within the maximum stream offset (`S_OK`).
     #[default]
-    #[enum_value(name = "Offset applied", nick = "applied")]
-    Applied = 0,
+    Applied = ffi::GST_PUSH_SOURCE_OFFSET_APPLIED,
     /// The offset is applied but exceeds the maximum stream offset: data may be lost unless
     /// something downstream buffers it (`S_FALSE`).
-    #[enum_value(
-        name = "Offset applied, but it exceeds the maximum stream offset",
-        nick = "exceeds-maximum"
-    )]
-    ExceedsMaximum = 1,
+    ExceedsMaximum = ffi::GST_PUSH_SOURCE_OFFSET_EXCEEDS_MAXIMUM,
 }
 
 impl StreamOffsetResult {
@@ -76,44 +126,88 @@ impl StreamOffsetResult {
     }
 }
 
-/// The C vtable of the interface (`GstPushSourceInterface`).
-#[derive(Clone, Copy)]
-#[repr(C)]
-pub struct PushSourceInterface {
-    parent: glib::gobject_ffi::GTypeInterface,
-    /// Writes the source's latency in ns; returns `FALSE` when the source cannot tell.
-    pub get_latency:
-        Option<unsafe extern "C" fn(*mut gst::ffi::GstElement, *mut u64) -> glib::ffi::gboolean>,
-    pub get_stream_offset: Option<unsafe extern "C" fn(*mut gst::ffi::GstElement) -> i64>,
-    /// Returns a `GstPushSourceOffsetResult`.
-    pub set_stream_offset: Option<unsafe extern "C" fn(*mut gst::ffi::GstElement, i64) -> i32>,
-    pub get_max_stream_offset: Option<unsafe extern "C" fn(*mut gst::ffi::GstElement) -> u64>,
-    pub set_max_stream_offset: Option<unsafe extern "C" fn(*mut gst::ffi::GstElement, u64)>,
-    pub get_push_source_flags: Option<unsafe extern "C" fn(*mut gst::ffi::GstElement) -> u32>,
-    pub set_push_source_flags: Option<unsafe extern "C" fn(*mut gst::ffi::GstElement, u32)>,
-}
+impl IntoGlib for StreamOffsetResult {
+    type GlibType = ffi::GstPushSourceOffsetResult;
 
-unsafe impl InterfaceStruct for PushSourceInterface {
-    type Type = imp::PushSource;
-}
-
-mod imp {
-    use super::*;
-
-    pub enum PushSource {}
-
-    #[glib::object_interface]
-    impl ObjectInterface for PushSource {
-        const NAME: &'static str = "GstPushSource";
-        type Prerequisites = (gst::Element,);
-        type Interface = PushSourceInterface;
+    fn into_glib(self) -> ffi::GstPushSourceOffsetResult {
+        self as ffi::GstPushSourceOffsetResult
     }
 }
 
-glib::wrapper! {
-    /// A live source with DirectShow push-source timing.
-    pub struct PushSource(ObjectInterface<imp::PushSource>) @requires gst::Element, gst::Object;
+impl FromGlib<ffi::GstPushSourceOffsetResult> for StreamOffsetResult {
+    /// Anything but `EXCEEDS_MAXIMUM` is read as applied, as the C library does.
+    unsafe fn from_glib(value: ffi::GstPushSourceOffsetResult) -> Self {
+        if value == ffi::GST_PUSH_SOURCE_OFFSET_EXCEEDS_MAXIMUM {
+            Self::ExceedsMaximum
+        } else {
+            Self::Applied
+        }
+    }
 }
+
+impl StaticType for StreamOffsetResult {
+    fn static_type() -> glib::Type {
+        unsafe { from_glib(ffi::gst_push_source_offset_result_get_type()) }
+    }
+}
+
+impl glib::HasParamSpec for StreamOffsetResult {
+    type ParamSpec = glib::ParamSpecEnum;
+    type SetValue = Self;
+    type BuilderFn = fn(&str, Self) -> glib::ParamSpecEnumBuilder<'_, Self>;
+
+    fn param_spec_builder() -> Self::BuilderFn {
+        |name, default_value| Self::ParamSpec::builder_with_default(name, default_value)
+    }
+}
+
+impl glib::value::ValueType for StreamOffsetResult {
+    type Type = Self;
+}
+
+unsafe impl<'a> glib::value::FromValue<'a> for StreamOffsetResult {
+    type Checker = glib::value::GenericValueTypeChecker<Self>;
+
+    unsafe fn from_value(value: &'a glib::Value) -> Self {
+        unsafe { from_glib(glib::gobject_ffi::g_value_get_enum(value.to_glib_none().0)) }
+    }
+}
+
+impl ToValue for StreamOffsetResult {
+    fn to_value(&self) -> glib::Value {
+        let mut value = glib::Value::for_value_type::<Self>();
+        unsafe {
+            glib::gobject_ffi::g_value_set_enum(value.to_glib_none_mut().0, self.into_glib());
+        }
+        value
+    }
+
+    fn value_type(&self) -> glib::Type {
+        Self::static_type()
+    }
+}
+
+impl From<StreamOffsetResult> for glib::Value {
+    fn from(result: StreamOffsetResult) -> Self {
+        result.to_value()
+    }
+}
+
+/// The C vtable of the interface (`GstPushSourceInterface`).
+pub type PushSourceInterface = ffi::GstPushSourceInterface;
+
+glib::wrapper! {
+    /// A live source with DirectShow push-source timing (`GstPushSource`).
+    pub struct PushSource(Interface<ffi::GstPushSource, ffi::GstPushSourceInterface>)
+        @requires gst::Element, gst::Object;
+
+    match fn {
+        type_ => || ffi::gst_push_source_get_type(),
+    }
+}
+
+unsafe impl Send for PushSource {}
+unsafe impl Sync for PushSource {}
 
 /// Implemented by elements that are push sources.
 pub trait PushSourceImpl: ElementImpl + ObjectSubclass<Type: IsA<PushSource>> {
@@ -210,104 +304,77 @@ unsafe extern "C" fn set_push_source_flags<T: PushSourceImpl>(
         .set_push_source_flags(PushSourceFlags::from_bits_truncate(flags))
 }
 
-/// Calls on any [`PushSource`], whatever its implementation language.
+/// Calls on any [`PushSource`], whatever its implementation language: the C library's methods.
 ///
 /// An implementation that leaves a function of the vtable unset (possible from C) is not an
-/// error here: getters answer as a source without offset would, setters do nothing, and both
-/// log it.
+/// error here: getters answer as a source without offset would, setters do nothing, and the C
+/// library logs it.
 pub trait PushSourceExt: IsA<PushSource> + 'static {
     /// The source's latency (`IAMLatency::GetLatency`), `None` when it cannot tell.
     fn source_latency(&self) -> Option<gst::ClockTime> {
-        let func = vfunc(self, "get_latency", |iface| iface.get_latency)?;
         let mut latency = 0u64;
-        let ok = unsafe { func(element_ptr(self), &mut latency) };
+        let ok = unsafe {
+            ffi::gst_push_source_get_latency(self.as_ref().to_glib_none().0, &mut latency)
+        };
         (ok != glib::ffi::GFALSE).then(|| clock_time(latency))
     }
 
     /// `IAMPushSource::GetStreamOffset`.
     fn stream_offset(&self) -> i64 {
-        vfunc(self, "get_stream_offset", |iface| iface.get_stream_offset)
-            .map_or(0, |func| unsafe { func(element_ptr(self)) })
+        unsafe { ffi::gst_push_source_get_stream_offset(self.as_ref().to_glib_none().0) }
     }
 
     /// Applies `offset` (`IAMPushSource::SetStreamOffset`); the result tells whether it exceeds
     /// the maximum stream offset.
     fn set_stream_offset(&self, offset: i64) -> StreamOffsetResult {
-        let Some(func) = vfunc(self, "set_stream_offset", |iface| iface.set_stream_offset) else {
-            // Nothing to exceed: the same answer as the C header's caller.
-            return StreamOffsetResult::Applied;
-        };
-        let result = unsafe { func(element_ptr(self), offset) };
-        if result == StreamOffsetResult::ExceedsMaximum.into_glib() {
-            StreamOffsetResult::ExceedsMaximum
-        } else {
-            StreamOffsetResult::Applied
+        unsafe {
+            from_glib(ffi::gst_push_source_set_stream_offset(
+                self.as_ref().to_glib_none().0,
+                offset,
+            ))
         }
     }
 
     /// `IAMPushSource::GetMaxStreamOffset`.
     fn max_stream_offset(&self) -> gst::ClockTime {
-        vfunc(self, "get_max_stream_offset", |iface| {
-            iface.get_max_stream_offset
-        })
-        .map_or(gst::ClockTime::ZERO, |func| {
-            clock_time(unsafe { func(element_ptr(self)) })
+        clock_time(unsafe {
+            ffi::gst_push_source_get_max_stream_offset(self.as_ref().to_glib_none().0)
         })
     }
 
     /// `IAMPushSource::SetMaxStreamOffset`.
     fn set_max_stream_offset(&self, max_offset: gst::ClockTime) {
-        if let Some(func) = vfunc(self, "set_max_stream_offset", |iface| {
-            iface.set_max_stream_offset
-        }) {
-            unsafe { func(element_ptr(self), max_offset.nseconds()) }
+        unsafe {
+            ffi::gst_push_source_set_max_stream_offset(
+                self.as_ref().to_glib_none().0,
+                max_offset.nseconds(),
+            )
         }
     }
 
     /// `IAMPushSource::GetPushSourceFlags`.
     fn push_source_flags(&self) -> PushSourceFlags {
-        vfunc(self, "get_push_source_flags", |iface| {
-            iface.get_push_source_flags
-        })
-        .map_or(PushSourceFlags::empty(), |func| {
-            PushSourceFlags::from_bits_truncate(unsafe { func(element_ptr(self)) })
-        })
+        unsafe {
+            from_glib(ffi::gst_push_source_get_push_source_flags(
+                self.as_ref().to_glib_none().0,
+            ))
+        }
     }
 
     /// `IAMPushSource::SetPushSourceFlags`.
     fn set_push_source_flags(&self, flags: PushSourceFlags) {
-        if let Some(func) = vfunc(self, "set_push_source_flags", |iface| {
-            iface.set_push_source_flags
-        }) {
-            unsafe { func(element_ptr(self), flags.bits()) }
+        unsafe {
+            ffi::gst_push_source_set_push_source_flags(
+                self.as_ref().to_glib_none().0,
+                flags.into_glib(),
+            )
         }
     }
 }
 
 impl<O: IsA<PushSource>> PushSourceExt for O {}
 
-fn element_ptr<O: IsA<PushSource>>(source: &O) -> *mut gst::ffi::GstElement {
-    source.as_ptr() as *mut gst::ffi::GstElement
-}
-
 /// u64::MAX is GST_CLOCK_TIME_NONE in C: the largest time there is.
 fn clock_time(nseconds: u64) -> gst::ClockTime {
     gst::ClockTime::from_nseconds(nseconds.min(gst::ClockTime::MAX.nseconds()))
-}
-
-fn vfunc<O: IsA<PushSource>, F>(
-    source: &O,
-    name: &str,
-    pick: impl FnOnce(&PushSourceInterface) -> Option<F>,
-) -> Option<F> {
-    let iface = source.interface::<PushSource>()?;
-    let func = pick(iface.as_ref());
-    if func.is_none() {
-        gst::warning!(
-            gst::CAT_DEFAULT,
-            obj = source.upcast_ref::<PushSource>(),
-            "GstPushSource implementation without {name}"
-        );
-    }
-    func
 }
