@@ -1209,3 +1209,71 @@ fn right_after_a_seek_a_rate_change_resumes_where_that_seek_went() {
     assert_eq!((last.rate(), last.start()), (0.5, Some(target)));
     pipeline.set_state(gst::State::Null).unwrap();
 }
+
+/// Issue 10, defect 4: a rate set while the graph is on its way to PAUSED (the preroll under
+/// way) was stored and never applied: `rate` read 2.0, the graph played at 1.0.
+#[test]
+fn a_rate_set_while_the_graph_prerolls_applies_once_prerolled() {
+    let graph = Graph::new("", VIDEO);
+    // The preroll waits until the rate is set.
+    let src_pad = graph
+        .pipeline
+        .by_name("src")
+        .unwrap()
+        .static_pad("src")
+        .unwrap();
+    let probe = src_pad
+        .add_probe(
+            gst::PadProbeType::BLOCK | gst::PadProbeType::BUFFER,
+            |_, _| gst::PadProbeReturn::Ok,
+        )
+        .unwrap();
+    assert_eq!(
+        graph.pipeline.set_state(gst::State::Paused),
+        Ok(gst::StateChangeSuccess::Async)
+    );
+    assert!(graph.set_rate(2.0));
+    assert_eq!(graph.rate(), 2.0);
+    src_pad.remove_probe(probe);
+    let changed = graph.await_message("rate-changed");
+    assert_eq!(changed.get::<f64>("rate").unwrap(), 2.0);
+    graph.set_state(gst::State::Playing);
+    assert_rendered_at_rate(&graph.render(3), 2.0);
+}
+
+/// Issue 10, defect 5: a non-flushing seek with a new rate to a PAUSED graph never returned
+/// (the prerolled sink holds the streaming thread the seek waited for); the procedure flushes
+/// whatever the flags.
+#[test]
+fn a_non_flushing_seek_with_a_new_rate_to_a_paused_graph_flushes() {
+    // Left behind when the seek deadlocks: stopping it would hang too.
+    let graph = std::mem::ManuallyDrop::new(Graph::new("", VIDEO));
+    graph.set_state(gst::State::Paused);
+    graph.recorder.take();
+    let pipeline = graph.pipeline.clone();
+    let sent = guarded("a non-flushing seek at rate 2.0", move || {
+        pipeline.send_event(gst::event::Seek::new(
+            2.0,
+            gst::SeekFlags::empty(),
+            gst::SeekType::Set,
+            gst::ClockTime::ZERO,
+            gst::SeekType::None,
+            gst::ClockTime::NONE,
+        ))
+    });
+    assert!(sent);
+    assert_eq!(graph.rate(), 2.0);
+    let changed = graph.await_message("rate-changed");
+    assert_eq!(changed.get::<f64>("rate").unwrap(), 2.0);
+    graph.await_state(gst::State::Paused);
+    let items = graph.recorder.take();
+    assert_eq!(
+        &items[..2],
+        &[Item::FlushStart, Item::FlushStop],
+        "{items:?}"
+    );
+    assert_eq!(segments(&items).last().map(|s| s.rate()), Some(2.0));
+    graph.set_state(gst::State::Playing);
+    assert_rendered_at_rate(&graph.render(3), 2.0);
+    drop(std::mem::ManuallyDrop::into_inner(graph));
+}

@@ -142,30 +142,6 @@ impl Survey {
             sinks: contents.sinks,
         }
     }
-
-    /// Lmax: the largest latency of the live sources that could tell.
-    pub fn max_latency(&self) -> ClockTime {
-        self.live
-            .iter()
-            .filter_map(|source| source.latency)
-            .max()
-            .unwrap_or(ClockTime::ZERO)
-    }
-
-    /// The offset of each group when equalizing with stream offsets: `Lmax − L(group)`, or 0
-    /// for a pinned group.
-    pub fn group_offsets(&self, max_latency: ClockTime) -> Vec<ClockTime> {
-        self.groups
-            .iter()
-            .map(|group| {
-                if group.is_pinned() {
-                    ClockTime::ZERO
-                } else {
-                    max_latency.saturating_sub(group.latency)
-                }
-            })
-            .collect()
-    }
 }
 
 /// Collects everything an iterator yields, starting over when the bin changes under it.

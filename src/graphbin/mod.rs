@@ -32,10 +32,16 @@
 use gst::glib;
 use gst::prelude::*;
 
+mod equalize;
 mod graph;
 mod imp;
+mod membership;
 mod pitch;
+mod preroll;
+mod properties;
 mod rate;
+mod rate_matching;
+mod workarounds;
 
 glib::wrapper! {
     /// The `graphbin` element.

@@ -364,3 +364,45 @@ fn static_pad(element: &gst::Element, name: &str) -> Result<gst::Pad, String> {
         .static_pad(name)
         .ok_or_else(|| format!("{} has no {name} pad", element.name()))
 }
+
+impl super::imp::GraphBin {
+    /// At READY to PAUSED, with `preserve-pitch`.
+    pub(super) fn insert_pitch_keepers(&self) {
+        use gst::subclass::prelude::*;
+        if !super::imp::lock(&self.settings).preserve_pitch {
+            return;
+        }
+        let bin = self.obj();
+        match PitchKeepers::insert(bin.upcast_ref()) {
+            // Keepers still in from a READY to PAUSED that failed are kept track of, not lost.
+            Ok(keepers) => match &mut *super::imp::lock(&self.pitch_keepers) {
+                Some(inserted) => inserted.merge(keepers),
+                slot => *slot = Some(keepers),
+            },
+            Err(error) => gst::element_imp_warning!(
+                self,
+                gst::CoreError::MissingPlugin,
+                ("preserve-pitch: {error}; audio changes pitch with the rate")
+            ),
+        }
+    }
+
+    pub(super) fn remove_pitch_keepers(&self) {
+        use gst::subclass::prelude::*;
+        let keepers = super::imp::lock(&self.pitch_keepers).take();
+        if let Some(keepers) = keepers {
+            keepers.remove(self.obj().upcast_ref());
+        }
+    }
+
+    pub(super) fn preserve_pitch_changed(&self) {
+        use gst::subclass::prelude::*;
+        if self.obj().current_state() >= gst::State::Paused {
+            gst::info!(
+                CAT,
+                imp = self,
+                "preserve-pitch takes effect at the next READY to PAUSED"
+            );
+        }
+    }
+}

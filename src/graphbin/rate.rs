@@ -1,11 +1,21 @@
-//! The pieces of a rate change (IMediaSeeking::SetRate) that do not depend on the bin's state:
-//! which rates exist, the seek that changes the rate at a position, and what refuses one.
+//! Rate changes (IMediaSeeking::SetRate, SPEC section 3, rates): the one procedure behind
+//! `set-rate`, a write of `rate`, a rate set before PAUSED and a seek event with a new rate.
+//!
+//! The pure pieces come first (which rates exist, the seek that changes the rate at a position,
+//! what refuses one), then the procedure. It holds none of the bin's locks while it queries or
+//! seeks, and posts and notifies once done; it serializes with the pipeline's state changes
+//! through the state lock of the pipeline ([`super::workarounds::TopLevelStateLock`]), which is
+//! GStreamer's own order for a seek.
 
 use std::fmt;
 
 use gst::ClockTime;
 use gst::prelude::*;
+use gst::subclass::prelude::*;
 use gst_base::prelude::*;
+
+use super::imp::{CAT, GraphBin, lock};
+use super::workarounds::{TopLevelStateLock, top_level};
 
 pub const DEFAULT_RATE: f64 = 1.0;
 
@@ -124,6 +134,28 @@ pub fn seek_to_rate(rate: f64, position: ClockTime) -> gst::Event {
     }
 }
 
+/// `seek` made flushing, same seqnum: the procedure flushes whatever the flags (a
+/// non-flushing seek would wait for streaming threads that a prerolled sink holds).
+pub fn flushing(seek: &gst::Event) -> gst::Event {
+    let gst::EventView::Seek(view) = seek.view() else {
+        return seek.clone();
+    };
+    let (rate, flags, start_type, start, stop_type, stop) = view.get();
+    if flags.contains(gst::SeekFlags::FLUSH) {
+        return seek.clone();
+    }
+    gst::event::Seek::builder(
+        rate,
+        flags | gst::SeekFlags::FLUSH,
+        start_type,
+        start,
+        stop_type,
+        stop,
+    )
+    .seqnum(seek.seqnum())
+    .build()
+}
+
 /// The rate `event` asks for, when it is a seek.
 pub fn rate_of_seek(event: &gst::Event) -> Option<f64> {
     match event.view() {
@@ -188,6 +220,377 @@ pub fn live_source(bin: &gst::Bin) -> Option<gst::Element> {
     None
 }
 
+/// The graph's playback rate. Lives with the bin: a rate set before PAUSED waits for the run.
+#[derive(Debug)]
+pub(super) struct Rates {
+    /// The rate the streams play at.
+    pub applied: f64,
+    /// A rate set before the graph prerolled (or the rate it played at before it stopped),
+    /// applied once it has.
+    pub pending: Option<f64>,
+}
+
+impl Default for Rates {
+    fn default() -> Self {
+        Self {
+            applied: DEFAULT_RATE,
+            pending: None,
+        }
+    }
+}
+
+impl Rates {
+    /// What `rate` reads: the rate the graph plays, or will play once prerolled, at.
+    pub fn current(&self) -> f64 {
+        self.pending.unwrap_or(self.applied)
+    }
+
+    /// The rate the streams played at is set again at the next preroll: a stopped source
+    /// starts over at rate 1.0.
+    pub fn keep_for_next_preroll(&mut self) {
+        if self.pending.is_none() && self.applied != DEFAULT_RATE {
+            self.pending = Some(self.applied);
+        }
+        self.applied = DEFAULT_RATE;
+    }
+}
+
+/// What a rate change that was not refused did.
+enum Changed {
+    /// The graph plays at that rate already.
+    Nothing,
+    /// Stored, to apply once the graph has prerolled.
+    Stored,
+    /// The streams play at `rate` from `position`.
+    Applied {
+        rate: f64,
+        notify: bool,
+        position: ClockTime,
+    },
+}
+
+impl GraphBin {
+    /// SPEC section 3, rates: the one procedure behind `set-rate`, a write of `rate`, a rate
+    /// set before PAUSED and a seek event with a new rate. Returns whether the graph now plays
+    /// at `rate`; a refusal is logged, and posted as a WARNING when nobody gets the answer.
+    pub(super) fn change_rate(&self, rate: f64, request: Request) -> bool {
+        let obj = self.obj();
+        // Before any lock: a flush while the pipeline is still on its way back to PLAYING can
+        // leave the graph PAUSED for good. Not for a seek event, whose sender holds a state
+        // lock that the pipeline's way back needs; not while the preroll is held back, as the
+        // pipeline waits for this change.
+        let held = lock(&self.run)
+            .as_ref()
+            .is_some_and(|run| run.preroll.is_held());
+        if !matches!(request, Request::Seek(_))
+            && obj.current_state() >= gst::State::Paused
+            && !held
+        {
+            self.await_settled();
+        }
+        // A seek event comes with the state lock its sender took; any other change takes the
+        // pipeline's. What the change posts and notifies goes out after it is released: an
+        // application reacting to it may ask for the next change at once.
+        let outcome = match request {
+            Request::Seek(_) => self.try_change_rate(rate, &request),
+            _ => {
+                let _serial = TopLevelStateLock::acquire(obj.upcast_ref());
+                self.try_change_rate(rate, &request)
+            }
+        };
+        match outcome {
+            Ok(Changed::Nothing) => true,
+            Ok(Changed::Stored) => {
+                obj.notify("rate");
+                true
+            }
+            Ok(Changed::Applied {
+                rate,
+                notify,
+                position,
+            }) => {
+                if matches!(request, Request::Seek(_)) {
+                    self.check_not_left_behind();
+                }
+                if notify {
+                    obj.notify("rate");
+                }
+                let message = gst::message::Element::builder(
+                    gst::Structure::builder("rate-changed")
+                        .field("rate", rate)
+                        .field("position", position.nseconds())
+                        .build(),
+                )
+                .src(&*obj)
+                .build();
+                let _ = obj.post_message(message);
+                true
+            }
+            Err(refusal) => {
+                gst::warning!(CAT, imp = self, "rate {rate} refused: {refusal}");
+                if matches!(request, Request::Preroll) {
+                    lock(&self.rates).pending = None;
+                    obj.notify("rate");
+                }
+                if request.warns() {
+                    self.post_rate_refused(rate, &refusal);
+                }
+                false
+            }
+        }
+    }
+
+    /// Stores `rate` for the preroll when the graph has not prerolled yet (and makes the
+    /// preroll under way wait for it): `Some(whether `rate` reads another value)`; `None` once
+    /// prerolled. One decision under the run's lock, so that a preroll completing meanwhile
+    /// either sees the rate waiting or was seen.
+    fn store_unless_prerolled(&self, rate: f64) -> Option<bool> {
+        let mut run = lock(&self.run);
+        if run.as_ref().is_some_and(|run| run.preroll.prerolled()) {
+            return None;
+        }
+        let mut rates = lock(&self.rates);
+        let changed = rates.current() != rate;
+        rates.pending = (rate != rates.applied).then_some(rate);
+        if rates.pending.is_some()
+            && let Some(run) = run.as_mut()
+        {
+            run.preroll.rate_stored();
+        }
+        Some(changed)
+    }
+
+    fn try_change_rate(&self, rate: f64, request: &Request) -> Result<Changed, Refusal> {
+        // The rate waiting for the preroll, as it is now: the application may have changed it
+        // since the preroll was announced.
+        let rate = match request {
+            Request::Preroll => match lock(&self.rates).pending {
+                Some(pending) => pending,
+                None => return Ok(Changed::Nothing),
+            },
+            _ => rate,
+        };
+        if !is_playback_rate(rate) {
+            return Err(Refusal::NotARate(rate));
+        }
+        if rate != 1.0
+            && let Some(live) = self.live_source()
+        {
+            return Err(Refusal::Live(live));
+        }
+        if let Request::Seek(event) = request
+            && self.obj().current_state() < gst::State::Paused
+        {
+            // Before PAUSED only sources take seeks (to start with): not a rate change of the
+            // graph, which rate= or set-rate would be.
+            return if self.send_seek(event.clone()) {
+                Ok(Changed::Nothing)
+            } else {
+                Err(Refusal::NotSeekable)
+            };
+        }
+        if !matches!(request, Request::Seek(_) | Request::Preroll)
+            && let Some(changed) = self.store_unless_prerolled(rate)
+        {
+            gst::debug!(CAT, imp = self, "rate {rate} applies once prerolled");
+            return Ok(if changed {
+                Changed::Stored
+            } else {
+                Changed::Nothing
+            });
+        }
+
+        let previous = lock(&self.rates).applied;
+        if rate == previous && !matches!(request, Request::Seek(_)) {
+            // A rate still waiting for the preroll is dropped: `rate` reads another value.
+            let dropped = lock(&self.rates).pending.take().is_some();
+            return Ok(if dropped {
+                Changed::Stored
+            } else {
+                Changed::Nothing
+            });
+        }
+        let last_seek = lock(&self.run).as_ref().and_then(|run| run.last_seek);
+        let position = self
+            .position()
+            .or(last_seek)
+            .ok_or(Refusal::PositionUnknown)?;
+        let seek = match request {
+            Request::Seek(event) => flushing(event),
+            _ => seek_to_rate(rate, position),
+        };
+        let resumes_at = resume_position(&seek, position);
+        gst::debug!(
+            CAT,
+            imp = self,
+            "rate {previous} -> {rate} at position {position}"
+        );
+        if !self.send_seek(seek) {
+            // DirectShow: "If an error occurs, the Filter Graph Manager tries to restore the
+            // previous rate." Streams that took the new rate go back; the others never left it
+            // (and a stream that cannot seek refuses this seek as well, without a flush).
+            let seekable = self.seekable();
+            let restored = self.send_seek(seek_to_rate(previous, position));
+            if !restored && seekable {
+                gst::error!(
+                    CAT,
+                    imp = self,
+                    "restoring rate {previous} at {position} failed too"
+                );
+            }
+            return Err(if seekable {
+                Refusal::SeekRefused {
+                    rate,
+                    restored: previous,
+                    position,
+                }
+            } else {
+                Refusal::NotSeekable
+            });
+        }
+        {
+            let mut rates = lock(&self.rates);
+            rates.applied = rate;
+            rates.pending = None;
+        }
+        self.seeked_to(Some(resumes_at));
+        Ok(Changed::Applied {
+            rate,
+            notify: rate != previous,
+            position: resumes_at,
+        })
+    }
+
+    /// Sends `seek` to every stream inside, as GstBin does: to the sinks inside and in through
+    /// the src ghost pads, which let it pass. Through `gst_element_send_event`, which holds the
+    /// bin's state lock as for any seek.
+    fn send_seek(&self, seek: gst::Event) -> bool {
+        let seqnum = seek.seqnum();
+        let position = seek_position(&seek);
+        lock(&self.seeks).start_own(seqnum);
+        let sent = self.obj().send_event(seek);
+        lock(&self.seeks).end_own(seqnum);
+        if sent {
+            self.seeked_to(position);
+        }
+        sent
+    }
+
+    /// Keeps where a seek that went through resumed playback, for the position read right
+    /// after a flush.
+    fn seeked_to(&self, position: Option<ClockTime>) {
+        if let Some(position) = position
+            && let Some(run) = &mut *lock(&self.run)
+        {
+            run.last_seek = Some(position);
+        }
+    }
+
+    /// A seek event with a new rate, through the procedure (once per event).
+    fn seek_at_new_rate(&self, rate: f64, event: gst::Event) -> bool {
+        let seqnum = event.seqnum();
+        let answer = self.change_rate(rate, Request::Seek(event));
+        lock(&self.seeks).handled(seqnum, answer);
+        answer
+    }
+
+    /// The events that come upstream through a src ghost pad: a pipeline holding a bin whose
+    /// streams leave it sends its seeks to the sinks outside, and they come in here.
+    pub(super) fn src_pad_event(&self, pad: &gst::Pad, event: gst::Event) -> bool {
+        let forward = |event| gst::Pad::event_default(pad, Some(&*self.obj()), event);
+        match rate_of_seek(&event) {
+            Some(rate) => self.seek_on_its_way(rate, event, forward),
+            None => forward(event),
+        }
+    }
+
+    /// A seek on its way into the graph (sent to the bin, or upstream through a src ghost pad),
+    /// passed on by `forward`: one with a new rate goes through the procedure, a copy of one it
+    /// handled gets the same answer, and any other that went through is where a rate change
+    /// right after it resumes.
+    pub(super) fn seek_on_its_way(
+        &self,
+        rate: f64,
+        event: gst::Event,
+        forward: impl FnOnce(gst::Event) -> bool,
+    ) -> bool {
+        let (own, copy) = {
+            let seeks = lock(&self.seeks);
+            (
+                seeks.is_own(event.seqnum()),
+                seeks.answer_to_copy(event.seqnum()),
+            )
+        };
+        if own {
+            return forward(event);
+        }
+        if let Some(answer) = copy {
+            return answer;
+        }
+        if rate != lock(&self.rates).current() {
+            return self.seek_at_new_rate(rate, event);
+        }
+        let position = seek_position(&event);
+        let sent = forward(event);
+        if sent {
+            self.seeked_to(position);
+        }
+        sent
+    }
+
+    /// The name of a live source inside, if there is one. Once PAUSED the bin's own state
+    /// change told (NO_PREROLL), and the walk is needed only to name the source.
+    fn live_source(&self) -> Option<String> {
+        let known = lock(&self.run).as_ref().and_then(|run| run.live);
+        if known == Some(false) && self.obj().current_state() >= gst::State::Paused {
+            return None;
+        }
+        match live_source(self.obj().upcast_ref()) {
+            Some(source) => Some(source.name().to_string()),
+            None if known == Some(true) => Some("an element inside".to_string()),
+            None => None,
+        }
+    }
+
+    /// Whether a stream inside can seek in time, asked once a seek was refused, to tell why;
+    /// an unanswered query counts as seekable.
+    fn seekable(&self) -> bool {
+        let mut query = gst::query::Seeking::new(gst::Format::Time);
+        if !ElementImplExt::parent_query(self, &mut query) {
+            return true;
+        }
+        let (seekable, _, _) = query.result();
+        seekable
+    }
+
+    /// The graph's current position in time: what its sinks say or, when its streams leave
+    /// the bin, what the pipeline holding it says (GstBin would ask its sources, which are ahead
+    /// of what was rendered by whatever they have queued).
+    fn position(&self) -> Option<ClockTime> {
+        let obj = self.obj();
+        if obj.element_flags().contains(gst::ElementFlags::SINK) {
+            return obj.query_position::<ClockTime>();
+        }
+        top_level(obj.upcast_ref()).query_position::<ClockTime>()
+    }
+
+    fn post_rate_refused(&self, rate: f64, refusal: &Refusal) {
+        let applied = lock(&self.rates).current();
+        let details = gst::Structure::builder("pushsource/rate-refused")
+            .field("rate", rate)
+            .field("reason", refusal.nick())
+            .field("current-rate", applied)
+            .build();
+        gst::element_imp_warning!(
+            self,
+            gst::CoreError::Seek,
+            ("Playback rate {rate} refused: {refusal}; the graph plays on at rate {applied}"),
+            ["rate {rate}: {refusal}"],
+            details: details
+        );
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -226,6 +629,27 @@ mod tests {
             assert_eq!(resume_position(&event, ClockTime::ZERO), position);
             assert_eq!(rate_of_seek(&event), Some(rate));
         }
+    }
+
+    #[test]
+    fn a_seek_with_a_new_rate_is_made_flushing_and_keeps_its_seqnum() {
+        gst::init().unwrap();
+        let seek = gst::event::Seek::new(
+            2.0,
+            gst::SeekFlags::ACCURATE,
+            gst::SeekType::Set,
+            ClockTime::ZERO,
+            gst::SeekType::None,
+            ClockTime::NONE,
+        );
+        let flushing = flushing(&seek);
+        assert_eq!(flushing.seqnum(), seek.seqnum());
+        let gst::EventView::Seek(view) = flushing.view() else {
+            unreachable!()
+        };
+        let (rate, flags, ..) = view.get();
+        assert_eq!(rate, 2.0);
+        assert_eq!(flags, gst::SeekFlags::ACCURATE | gst::SeekFlags::FLUSH);
     }
 
     #[test]

@@ -366,3 +366,20 @@ pub fn rate_seek(rate: f64) -> gst::Event {
         gst::ClockTime::NONE,
     )
 }
+
+/// Runs `work` on a thread of its own and fails the test if it does not return within
+/// [`HANG_GUARD`] (the thread is left behind: it deadlocked), instead of hanging.
+pub fn guarded<T: Send + 'static>(what: &str, work: impl FnOnce() -> T + Send + 'static) -> T {
+    let (sender, receiver) = mpsc::channel();
+    let worker = std::thread::spawn(move || {
+        let _ = sender.send(work());
+    });
+    match receiver.recv_timeout(HANG_GUARD) {
+        Ok(value) => value,
+        Err(mpsc::RecvTimeoutError::Timeout) => panic!("{what}: deadlocked"),
+        Err(mpsc::RecvTimeoutError::Disconnected) => match worker.join() {
+            Err(panic) => std::panic::resume_unwind(panic),
+            Ok(()) => unreachable!("the worker sends before it ends"),
+        },
+    }
+}
