@@ -141,6 +141,52 @@ struct ClockWait {
     timing_changes: u64,
 }
 
+/// What becomes of an event sent to the source: answered here, or performed by the base class.
+pub enum Seek {
+    Answer(bool),
+    Perform(gst::Event),
+}
+
+/// The positions of a TIME seek.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct SeekBounds {
+    start_type: gst::SeekType,
+    start: Option<ClockTime>,
+    stop_type: gst::SeekType,
+    stop: Option<ClockTime>,
+}
+
+impl SeekBounds {
+    /// The seek as `gst_segment_do_seek` must get it: it keeps the stop of the segment before
+    /// when the seek leaves it open, and fails (a CRITICAL) when that stop is before the new
+    /// start. Reverse, an open end is the stream's end (`duration`) and a start past the end is
+    /// the end; forward, an open end past the old stop is open (to the end of the stream).
+    fn completed(
+        mut self,
+        rate: f64,
+        duration: Option<ClockTime>,
+        current_stop: Option<ClockTime>,
+    ) -> Self {
+        let open_end = self.stop_type == gst::SeekType::None || self.stop.is_none();
+        if rate < 0.0 && open_end {
+            if let Some(duration) = duration {
+                self.stop_type = gst::SeekType::Set;
+                self.stop = Some(duration);
+                if self.start_type == gst::SeekType::Set && self.start > Some(duration) {
+                    self.start = Some(duration);
+                }
+            }
+        } else if self.stop_type == gst::SeekType::None
+            && self.start_type == gst::SeekType::Set
+            && current_stop.is_some_and(|stop| self.start > Some(stop))
+        {
+            self.stop_type = gst::SeekType::Set;
+            self.stop = None;
+        }
+        self
+    }
+}
+
 /// What a live source has to do before it can push its next buffer.
 enum Capture {
     Ready(Span),
@@ -494,13 +540,15 @@ impl Engine {
     }
 
     /// Answers the seeks this source refuses before the base class acts on them (it flushes
-    /// first, and a seek refused after the flush would leave the stream without a segment).
-    /// `None` lets the base class perform the seek. To call from `send_event` and `event`.
-    pub fn refuse_seek(&self, obj: &gst_base::BaseSrc, event: &gst::Event) -> Option<bool> {
+    /// first, and a seek refused after the flush would leave the stream without a segment), and
+    /// completes an open-ended seek into one `gst_segment_do_seek` accepts whatever segment came
+    /// before. [`Seek::Perform`] lets the base class perform the (completed) seek, or handle any
+    /// other event. To call from `send_event` and `event`.
+    pub fn admit_seek(&self, obj: &gst_base::BaseSrc, event: &gst::Event) -> Seek {
         let gst::EventView::Seek(seek) = event.view() else {
-            return None;
+            return Seek::Perform(event.clone());
         };
-        let (rate, _flags, _start_type, _start, stop_type, stop) = seek.get();
+        let (rate, flags, start_type, start, stop_type, stop) = seek.get();
         if self.timing().is_live() {
             // Live sources cannot move in time: rate 1.0 is a no-op, any other rate is refused.
             if rate == 1.0 {
@@ -509,14 +557,14 @@ impl Engine {
                     obj = obj,
                     "live source: seek at rate 1.0 is a no-op"
                 );
-                return Some(true);
+                return Seek::Answer(true);
             }
             gst::warning!(
                 self.cat,
                 obj = obj,
                 "live source refuses a seek at rate {rate}: a live capture runs at rate 1.0"
             );
-            return Some(false);
+            return Seek::Answer(false);
         }
         let open_end = stop_type == gst::SeekType::None || stop.value() == -1;
         if rate < 0.0 && open_end && self.duration().is_none() {
@@ -525,9 +573,39 @@ impl Engine {
                 obj = obj,
                 "reverse playback needs a stop position: seek with a stop or set num-buffers"
             );
-            return Some(false);
+            return Seek::Answer(false);
         }
-        None
+        let (gst::GenericFormattedValue::Time(start), gst::GenericFormattedValue::Time(stop)) =
+            (start, stop)
+        else {
+            return Seek::Perform(event.clone());
+        };
+        // The base class's segment as `do_seek` last saw it (reading it from the base class
+        // would take the stream lock, held by a streaming thread blocked in preroll).
+        let current_stop = lock(&self.stream).segment_stop;
+        let bounds = SeekBounds {
+            start_type,
+            start,
+            stop_type,
+            stop,
+        }
+        .completed(rate, self.duration(), current_stop);
+        if bounds.start == start && bounds.stop == stop && bounds.stop_type == stop_type {
+            return Seek::Perform(event.clone());
+        }
+        gst::debug!(self.cat, obj = obj, "seek completed to {bounds:?}");
+        Seek::Perform(
+            gst::event::Seek::builder(
+                rate,
+                flags,
+                bounds.start_type,
+                bounds.start,
+                bounds.stop_type,
+                bounds.stop,
+            )
+            .seqnum(event.seqnum())
+            .build(),
+        )
     }
 
     pub fn do_seek(&self, obj: &gst_base::BaseSrc, segment: &mut gst::Segment) -> bool {
@@ -854,4 +932,42 @@ fn provided_downstream(pad: &gst::Pad, clock: &gst::Clock) -> bool {
     }
     // Deep enough for any real pipeline; a loop of links cannot recurse for ever.
     search(pad, clock, 64)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn seconds(s: u64) -> Option<ClockTime> {
+        Some(ClockTime::from_seconds(s))
+    }
+
+    fn open_from(start: Option<ClockTime>) -> SeekBounds {
+        SeekBounds {
+            start_type: gst::SeekType::Set,
+            start,
+            stop_type: gst::SeekType::None,
+            stop: None,
+        }
+    }
+
+    #[test]
+    fn a_reverse_seek_from_past_the_end_is_a_seek_to_the_end() {
+        gst::init().unwrap();
+        let completed = open_from(seconds(5)).completed(-1.0, seconds(1), None);
+        assert_eq!((completed.start, completed.stop), (seconds(1), seconds(1)));
+        assert_eq!(completed.stop_type, gst::SeekType::Set);
+        let within = open_from(seconds(0)).completed(-1.0, seconds(1), seconds(1));
+        assert_eq!((within.start, within.stop), (seconds(0), seconds(1)));
+    }
+
+    #[test]
+    fn a_forward_seek_past_the_old_stop_opens_the_end() {
+        gst::init().unwrap();
+        let completed = open_from(seconds(5)).completed(1.0, seconds(1), seconds(1));
+        assert_eq!(completed.stop_type, gst::SeekType::Set);
+        assert_eq!(completed.stop, None);
+        let before = open_from(seconds(0)).completed(1.0, seconds(1), seconds(1));
+        assert_eq!(before, open_from(seconds(0)), "left as asked");
+    }
 }

@@ -9,7 +9,7 @@ use gst::subclass::prelude::*;
 use gst_base::subclass::base_src::CreateSuccess;
 use gst_base::subclass::prelude::*;
 
-use super::engine::Engine;
+use super::engine::{Engine, Seek};
 use crate::push_source::{PushSource, PushSourceFlags, PushSourceImpl, StreamOffsetResult};
 
 static CAT: LazyLock<gst::DebugCategory> = LazyLock::new(|| {
@@ -73,9 +73,9 @@ impl ElementImpl for PushTestSrc {
     }
 
     fn send_event(&self, event: gst::Event) -> bool {
-        match self.engine.refuse_seek(&self.base_src(), &event) {
-            Some(handled) => handled,
-            None => self.parent_send_event(event),
+        match self.engine.admit_seek(&self.base_src(), &event) {
+            Seek::Answer(handled) => handled,
+            Seek::Perform(event) => self.parent_send_event(event),
         }
     }
 }
@@ -103,9 +103,9 @@ impl BaseSrcImpl for PushTestSrc {
     }
 
     fn event(&self, event: &gst::Event) -> bool {
-        match self.engine.refuse_seek(&self.base_src(), event) {
-            Some(handled) => handled,
-            None => self.parent_event(event),
+        match self.engine.admit_seek(&self.base_src(), event) {
+            Seek::Answer(handled) => handled,
+            Seek::Perform(event) => self.parent_event(&event),
         }
     }
 
