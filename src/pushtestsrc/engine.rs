@@ -829,7 +829,7 @@ impl Engine {
         // A clock provided downstream (an audio sink's) only runs once the sink has data: waiting
         // on it for the first buffer would wait for ever. GstBaseSrc lets a live source's first
         // buffer through at once (it syncs on the buffer's start, which is now); so does this.
-        let paced = self.capture_started() || !provided_downstream(&obj.src_pad(), &clock);
+        let paced = self.capture_started() || !provided_downstream(obj.src_pad(), &clock);
         loop {
             let timing_changes = self.timing_changes();
             let timing = self.timing();

@@ -31,12 +31,15 @@ glib::wrapper! {
         @implements crate::PushSource;
 }
 
+/// A test source's [`PushTestSrcImpl::produce`], called on the base class.
+type Produce = fn(&PushTestSrc, &Span) -> Result<gst::Buffer, gst::FlowError>;
+
 /// The class structure: what each test source gives the base class.
 #[repr(C)]
 pub struct Class {
     parent: gst_base::ffi::GstPushSrcClass,
     config: Option<Config>,
-    produce: Option<fn(&PushTestSrc, &Span) -> Result<gst::Buffer, gst::FlowError>>,
+    produce: Option<Produce>,
 }
 
 unsafe impl ClassStruct for Class {
