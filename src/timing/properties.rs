@@ -46,10 +46,7 @@ pub fn max_offset() -> glib::ParamSpec {
 pub fn push_source_flags() -> glib::ParamSpec {
     glib::ParamSpecFlags::builder::<PushSourceFlags>("push-source-flags")
         .nick("Push source flags")
-        .blurb(
-            "DirectShow push-source flags (IAMPushSource::SetPushSourceFlags); a not-live \
-             the source's liveness cannot follow is refused with a WARNING",
-        )
+        .blurb("DirectShow push-source flags (IAMPushSource::SetPushSourceFlags)")
         .mutable_playing()
         .build()
 }

@@ -9,13 +9,6 @@ use gst::ClockTime;
 use super::lock;
 use crate::time::saturating_add;
 
-/// The largest stream offset applied to the output (about 146 years; a larger `ts-offset` is
-/// kept as set and applied as this). A sink waits on the clock at its base time plus the
-/// running time; at `G_MAXINT64` ns of offset that passes the end of `GstClockTimeDiff`, and
-/// such a wait of GstSystemClock can no longer be unscheduled: the sink, and the pipeline,
-/// could not be stopped. Half of it leaves room for any base time, a realtime clock's included.
-pub const LARGEST_APPLIED_OFFSET: i64 = i64::MAX / 2;
-
 /// The last SEGMENT a pad sent, kept as it was before the offset so that the offset can be applied
 /// to it again whenever it changes.
 #[derive(Debug, Default)]
@@ -49,7 +42,7 @@ impl SegmentOffsetter {
         if offset == 0 {
             return None;
         }
-        let shifted = offset_segment(&segment, offset.min(LARGEST_APPLIED_OFFSET));
+        let shifted = offset_segment(&segment, offset);
         Some(
             gst::event::Segment::builder(&shifted)
                 .seqnum(event.seqnum())
@@ -189,22 +182,6 @@ mod tests {
         assert_eq!(
             reverse.to_running_time(ClockTime::from_seconds(98)),
             Some(ClockTime::from_seconds(1))
-        );
-    }
-
-    #[test]
-    fn the_applied_offset_stops_where_a_sink_can_still_wait() {
-        gst::init().unwrap();
-        let offsetter = SegmentOffsetter::default();
-        let event = gst::event::Segment::new(&segment(1.0));
-        let shifted = offsetter.offset_event(&event, i64::MAX).unwrap();
-        let gst::EventView::Segment(shifted) = shifted.view() else {
-            unreachable!()
-        };
-        let shifted = shifted.segment().downcast_ref::<ClockTime>().unwrap();
-        assert_eq!(
-            shifted.base(),
-            Some(ClockTime::from_nseconds(LARGEST_APPLIED_OFFSET as u64))
         );
     }
 
