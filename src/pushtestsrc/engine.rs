@@ -8,6 +8,10 @@
 //! downstream blocks), the clock wait that `unlock` and timing changes interrupt, seeking (any
 //! rate but 0, reverse included; live sources refuse rates other than 1.0) and the LATENCY and
 //! DURATION answers. The base class (`imp.rs`) calls it from the GStreamer virtual methods.
+//!
+//! Locks: `timing`, `stream` and `clock_wait` are each taken alone, never one inside another,
+//! and none is held while the engine posts a message, pushes an event, notifies, sets the base
+//! class's live flag or waits on (or unschedules) a clock wait.
 
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicU64, Ordering};
