@@ -8,13 +8,13 @@ use gst::glib;
 use gst::prelude::*;
 
 pub mod graphbin;
-pub mod live_source;
 pub mod push_source;
 pub mod pushaudiotestsrc;
 pub mod pushsrcbin;
+pub mod pushtestsrc;
 pub mod pushvideotestsrc;
-pub mod stream_offset;
 pub mod time;
+pub(crate) mod timing;
 
 pub use push_source::{
     PushSource, PushSourceExt, PushSourceFlags, PushSourceImpl, StreamOffsetResult,
@@ -24,6 +24,7 @@ fn plugin_init(plugin: &gst::Plugin) -> Result<(), glib::BoolError> {
     PushSourceFlags::static_type().mark_as_plugin_api(gst::PluginAPIFlags::empty());
     StreamOffsetResult::static_type().mark_as_plugin_api(gst::PluginAPIFlags::empty());
     PushSource::static_type().mark_as_plugin_api(gst::PluginAPIFlags::empty());
+    pushtestsrc::PushTestSrc::static_type().mark_as_plugin_api(gst::PluginAPIFlags::empty());
     pushaudiotestsrc::register(plugin)?;
     pushvideotestsrc::register(plugin)?;
     pushsrcbin::register(plugin)?;

@@ -1,5 +1,5 @@
 //! Time arithmetic shared by every element: unit (sample, frame)/time conversion at exact
-//! rational rates, and stream offsets.
+//! rational rates, and saturating sums and offsets.
 //!
 //! Everything here saturates instead of overflowing: a stream offset may be any `i64`, and a
 //! timestamp must never wrap around (SPEC section 2, rule 3).
@@ -113,53 +113,9 @@ pub fn saturating_add(a: ClockTime, b: ClockTime) -> ClockTime {
     clamp_nsecs(a.nseconds() as u128 + b.nseconds() as u128)
 }
 
-/// Shifts the running time of everything in `segment` by `offset`, the way
-/// `gst_segment_offset_running_time()` (and so `gst_pad_set_offset()`) does, but saturating:
-/// a positive offset is added to `base`; a negative one is taken from `base` first and the rest
-/// moves the segment's `offset` field, so positions whose running time would be negative fall
-/// outside the segment instead of wrapping around.
-pub fn offset_segment(
-    segment: &gst::FormattedSegment<ClockTime>,
-    offset: i64,
-) -> gst::FormattedSegment<ClockTime> {
-    let mut shifted = segment.clone();
-    let base = segment.base().unwrap_or(ClockTime::ZERO);
-    if offset >= 0 {
-        shifted.set_base(saturating_add(
-            base,
-            ClockTime::from_nseconds(offset as u64),
-        ));
-        return shifted;
-    }
-    let shift = ClockTime::from_nseconds(offset.unsigned_abs());
-    if base >= shift {
-        shifted.set_base(base - shift);
-        return shifted;
-    }
-    shifted.set_base(ClockTime::ZERO);
-    let remaining_running_time = (shift - base).nseconds() as f64;
-    let position_shift = remaining_running_time * segment.rate().abs();
-    let position_shift = if position_shift >= ClockTime::MAX.nseconds() as f64 {
-        ClockTime::MAX
-    } else {
-        ClockTime::from_nseconds(position_shift as u64)
-    };
-    let current = segment.offset().unwrap_or(ClockTime::ZERO);
-    shifted.set_offset(saturating_add(current, position_shift));
-    shifted
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn segment(rate: f64) -> gst::FormattedSegment<ClockTime> {
-        let mut segment = gst::FormattedSegment::<ClockTime>::new();
-        segment.set_rate(rate);
-        segment.set_start(ClockTime::ZERO);
-        segment.set_stop(ClockTime::from_seconds(100));
-        segment
-    }
 
     #[test]
     fn sample_conversions_are_exact_and_saturate() {
@@ -234,53 +190,5 @@ mod tests {
         assert_eq!(add_offset(ClockTime::MAX, i64::MAX), Some(ClockTime::MAX));
         assert_eq!(add_offset(t, i64::MIN), None);
         assert_eq!(add_offset(t, -1_000_000_000), Some(ClockTime::ZERO));
-    }
-
-    #[test]
-    fn positive_offset_moves_base() {
-        gst::init().unwrap();
-        let shifted = offset_segment(&segment(1.0), 5_000);
-        let pts = ClockTime::from_seconds(2);
-        assert_eq!(
-            shifted.to_running_time(pts),
-            Some(pts + ClockTime::from_nseconds(5_000))
-        );
-        assert_eq!(
-            offset_segment(&segment(1.0), i64::MAX).base(),
-            Some(ClockTime::from_nseconds(i64::MAX as u64))
-        );
-    }
-
-    #[test]
-    fn negative_offset_beyond_base_clips_instead_of_wrapping() {
-        gst::init().unwrap();
-        let mut with_base = segment(1.0);
-        with_base.set_base(ClockTime::from_seconds(1));
-        let shifted = offset_segment(&with_base, -3_000_000_000);
-        assert_eq!(shifted.base(), Some(ClockTime::ZERO));
-        assert_eq!(
-            shifted.to_running_time(ClockTime::from_seconds(5)),
-            Some(ClockTime::from_seconds(3))
-        );
-        assert_eq!(shifted.to_running_time(ClockTime::from_seconds(1)), None);
-
-        let extreme = offset_segment(&segment(1.0), i64::MIN);
-        assert_eq!(extreme.to_running_time(ClockTime::from_seconds(99)), None);
-    }
-
-    #[test]
-    fn negative_offset_scales_with_rate() {
-        gst::init().unwrap();
-        let shifted = offset_segment(&segment(2.0), -1_000_000_000);
-        // 1 s of running time at rate 2.0 is 2 s of position.
-        assert_eq!(
-            shifted.to_running_time(ClockTime::from_seconds(4)),
-            Some(ClockTime::from_seconds(1))
-        );
-        let reverse = offset_segment(&segment(-1.0), -1_000_000_000);
-        assert_eq!(
-            reverse.to_running_time(ClockTime::from_seconds(98)),
-            Some(ClockTime::from_seconds(1))
-        );
     }
 }

@@ -3,14 +3,12 @@ use std::sync::{LazyLock, Mutex};
 use gst::glib;
 use gst::prelude::*;
 use gst::subclass::prelude::*;
-use gst_base::subclass::base_src::CreateSuccess;
 use gst_base::subclass::prelude::*;
 
 use super::wave::{Generator, SampleFormat, Wave};
-use crate::live_source::{self, Config, LiveSource, QosUnits, Span, lock};
-use crate::push_source::PushSource;
+use crate::pushtestsrc::{self, Config, PushTestSrcImpl, PushTestSrcImplExt, QosUnits, Span};
 use crate::time::Rate;
-use crate::{base_src_timing_methods, element_timing_methods, push_source_timing_impl};
+use crate::timing::lock;
 
 static CAT: LazyLock<gst::DebugCategory> = LazyLock::new(|| {
     gst::DebugCategory::new(
@@ -41,7 +39,7 @@ const TIMING: Config = Config {
     qos_units: QosUnits::Default,
 };
 
-/// The signal settings; the timing ones live in the [`LiveSource`].
+/// The signal settings; the timing ones are the base class's.
 #[derive(Debug, Clone, Copy)]
 struct Settings {
     freq: f64,
@@ -59,26 +57,16 @@ impl Default for Settings {
     }
 }
 
+#[derive(Default)]
 pub struct PushAudioTestSrc {
     settings: Mutex<Settings>,
     /// Made at each negotiation.
     generator: Mutex<Option<Generator>>,
-    live: LiveSource,
-}
-
-impl Default for PushAudioTestSrc {
-    fn default() -> Self {
-        Self {
-            settings: Mutex::default(),
-            generator: Mutex::default(),
-            live: LiveSource::new(TIMING, *CAT),
-        }
-    }
 }
 
 impl PushAudioTestSrc {
     /// Fills a new buffer with the samples of `span`.
-    fn produce(&self, span: &Span) -> Result<gst::Buffer, gst::FlowError> {
+    fn fill(&self, span: &Span) -> Result<gst::Buffer, gst::FlowError> {
         let settings = *lock(&self.settings);
         let mut generator = lock(&self.generator);
         let generator = generator.as_mut().ok_or(gst::FlowError::NotNegotiated)?;
@@ -100,8 +88,7 @@ impl PushAudioTestSrc {
 impl ObjectSubclass for PushAudioTestSrc {
     const NAME: &'static str = "GstPushAudioTestSrc";
     type Type = super::PushAudioTestSrc;
-    type ParentType = gst_base::PushSrc;
-    type Interfaces = (PushSource,);
+    type ParentType = pushtestsrc::PushTestSrc;
 }
 
 impl ObjectImpl for PushAudioTestSrc {
@@ -140,24 +127,20 @@ impl ObjectImpl for PushAudioTestSrc {
                     .mutable_playing()
                     .build(),
             ];
-            properties.extend(live_source::properties(&TIMING));
+            properties.extend(pushtestsrc::timing_properties(&TIMING));
             properties
         });
         PROPERTIES.as_ref()
     }
 
     fn set_property(&self, _id: usize, value: &glib::Value, pspec: &glib::ParamSpec) {
-        if self
-            .live
-            .set_property(self.obj().upcast_ref(), value, pspec)
-        {
+        if self.set_timing_property(value, pspec) {
             return;
         }
         match pspec.name() {
             "samplesperbuffer" => {
                 let samples = value.get::<i32>().expect("type checked upstream") as u32;
-                self.live
-                    .set_units_per_buffer(self.obj().upcast_ref(), samples);
+                self.set_units_per_buffer(samples);
             }
             "wave" => lock(&self.settings).wave = value.get().expect("type checked upstream"),
             "freq" => lock(&self.settings).freq = value.get().expect("type checked upstream"),
@@ -167,23 +150,17 @@ impl ObjectImpl for PushAudioTestSrc {
     }
 
     fn property(&self, _id: usize, pspec: &glib::ParamSpec) -> glib::Value {
-        if let Some(value) = self.live.property(pspec) {
+        if let Some(value) = self.timing_property(pspec) {
             return value;
         }
         let settings = *lock(&self.settings);
         match pspec.name() {
-            "samplesperbuffer" => (self.live.timing().units_per_buffer as i32).to_value(),
+            "samplesperbuffer" => (self.units_per_buffer() as i32).to_value(),
             "wave" => settings.wave.to_value(),
             "freq" => settings.freq.to_value(),
             "volume" => settings.volume.to_value(),
             name => unreachable!("unknown property {name}"),
         }
-    }
-
-    fn constructed(&self) {
-        self.parent_constructed();
-        self.live
-            .constructed(&*self.obj(), |element| &element.imp().live);
     }
 }
 
@@ -211,17 +188,13 @@ impl ElementImpl for PushAudioTestSrc {
                 .rate_range(MIN_RATE..=MAX_RATE)
                 .channels_range(1..=MAX_CHANNELS)
                 .build();
-            live_source::src_pad_templates(&caps)
+            pushtestsrc::src_pad_templates(&caps)
         });
         PAD_TEMPLATES.as_ref()
     }
-
-    element_timing_methods!(live);
 }
 
 impl BaseSrcImpl for PushAudioTestSrc {
-    base_src_timing_methods!(live);
-
     fn fixate(&self, mut caps: gst::Caps) -> gst::Caps {
         caps.truncate();
         {
@@ -258,21 +231,17 @@ impl BaseSrcImpl for PushAudioTestSrc {
             info.channels() as usize,
             format,
         ));
-        self.live
-            .set_rate(self.obj().upcast_ref(), Rate::per_second(rate));
+        self.set_rate(Rate::per_second(rate));
         Ok(())
     }
 }
 
-impl PushSrcImpl for PushAudioTestSrc {
-    fn create(
-        &self,
-        _buffer: Option<&mut gst::BufferRef>,
-    ) -> Result<CreateSuccess, gst::FlowError> {
-        self.live
-            .create(self.obj().upcast_ref(), |span| self.produce(span))
-            .map(CreateSuccess::NewBuffer)
+impl PushSrcImpl for PushAudioTestSrc {}
+
+impl PushTestSrcImpl for PushAudioTestSrc {
+    const CONFIG: Config = TIMING;
+
+    fn produce(&self, span: &Span) -> Result<gst::Buffer, gst::FlowError> {
+        self.fill(span)
     }
 }
-
-push_source_timing_impl!(PushAudioTestSrc, live);

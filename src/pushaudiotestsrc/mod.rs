@@ -21,7 +21,7 @@ pub use wave::Wave;
 glib::wrapper! {
     /// The `pushaudiotestsrc` element.
     pub struct PushAudioTestSrc(ObjectSubclass<imp::PushAudioTestSrc>)
-        @extends gst_base::PushSrc, gst_base::BaseSrc, gst::Element, gst::Object,
+        @extends crate::pushtestsrc::PushTestSrc, gst_base::PushSrc, gst_base::BaseSrc, gst::Element, gst::Object,
         @implements crate::PushSource;
 }
 

@@ -1,5 +1,5 @@
-use std::sync::atomic::{AtomicBool, AtomicU8, AtomicU64, Ordering};
-use std::sync::{LazyLock, Mutex, MutexGuard};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{LazyLock, Mutex};
 
 use gst::ClockTime;
 use gst::glib;
@@ -8,10 +8,13 @@ use gst::subclass::prelude::*;
 use gst_base::prelude::*;
 
 use crate::push_source::{PushSource, PushSourceFlags, PushSourceImpl, StreamOffsetResult};
-use crate::stream_offset::{
-    DEFAULT_MAX_OFFSET, DEFAULT_TS_OFFSET, OffsetWarning, SegmentOffsetter, ts_offset_param_spec,
-};
 use crate::time;
+use crate::timing::capture_loss::{self, CaptureBuffer, LossReport, QosUnits};
+use crate::timing::latency::{self, LatencyAnswer};
+use crate::timing::lock;
+use crate::timing::offset_warning::OffsetWarning;
+use crate::timing::properties::{self, DEFAULT_MAX_OFFSET, DEFAULT_TS_OFFSET};
+use crate::timing::segment_offset::SegmentOffsetter;
 
 static CAT: LazyLock<gst::DebugCategory> = LazyLock::new(|| {
     gst::DebugCategory::new(
@@ -22,13 +25,28 @@ static CAT: LazyLock<gst::DebugCategory> = LazyLock::new(|| {
 });
 
 const DEFAULT_EXTRA_LATENCY: ClockTime = ClockTime::ZERO;
-/// Marks an atomic nanosecond value as not known yet (no ClockTime reaches u64::MAX).
-const UNKNOWN_NS: u64 = u64::MAX;
 
-/// What the wrapped source is, as far as it is known (an `AtomicU8`).
-const LIVENESS_UNKNOWN: u8 = 0;
-const LIVENESS_LIVE: u8 = 1;
-const LIVENESS_NOT_LIVE: u8 = 2;
+/// What the bin knows of its wrapped source, as one consistent value: a reader never sees the
+/// liveness of one answer with the latency of another.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+struct SourceView {
+    /// `None` until known (from the element, its state change or its LATENCY answer).
+    live: Option<bool>,
+    /// `min` of its last LATENCY answer.
+    min: Option<ClockTime>,
+    /// `max − min` of its last LATENCY answer; `None` when unlimited or not known.
+    slack: Option<ClockTime>,
+    /// The streaming thread asked it for its latency in this segment: a source that does not
+    /// answer is asked once per segment, not once per buffer.
+    asked_this_segment: bool,
+}
+
+/// `max-offset` as set, or else what the wrapped source's LATENCY `max` allows.
+fn effective_max_offset(settings: &Settings, view: &SourceView) -> ClockTime {
+    settings
+        .max_offset
+        .unwrap_or_else(|| view.slack.unwrap_or(DEFAULT_MAX_OFFSET))
+}
 
 #[derive(Debug, Default)]
 struct Settings {
@@ -70,27 +88,24 @@ struct Stream {
 }
 
 impl Stream {
+    /// The loss to report once the streaming lock is released.
     fn report(&self, loss: Loss, now: ClockTime) -> LossReport {
         LossReport {
-            loss,
-            processed_buffers: self.processed_buffers,
-            dropped_buffers: self.dropped_buffers,
+            timestamp: loss.first_pts,
             stream_time: self
                 .segment
                 .as_ref()
                 .and_then(|segment| segment.to_stream_time(loss.first_pts)),
+            running_time: loss.first_running_time,
+            duration: loss
+                .end_running_time
+                .saturating_sub(loss.first_running_time),
             now,
+            units: QosUnits::Buffers,
+            processed: self.processed_buffers,
+            dropped: self.dropped_buffers,
         }
     }
-}
-
-/// A loss to report once the streaming lock is released.
-struct LossReport {
-    loss: Loss,
-    processed_buffers: u64,
-    dropped_buffers: u64,
-    stream_time: Option<ClockTime>,
-    now: ClockTime,
 }
 
 /// What happens to a buffer at the ghost pad.
@@ -100,6 +115,10 @@ enum Admission {
     Lost,
 }
 
+/// The locks, in the order they may be taken (never two at once is the rule; none of them is
+/// held while the bin posts, notifies, queries or pushes): `settings`, `wrapped`, `source_view`,
+/// `stream`, `buffer_probes`.
+///
 /// The buffer probes of the ghost pad, installed only while they have work: a non-live source's
 /// buffers then pass with no call into the bin.
 #[derive(Debug, Default)]
@@ -119,24 +138,7 @@ pub struct PushSrcBin {
     /// Set with every `ts-offset` change, so that the streaming thread only looks at the offset
     /// when it changed.
     offset_changed: AtomicBool,
-    /// The streaming thread asked the wrapped source for its latency in this segment: a source
-    /// that does not answer is asked once per segment, not once per buffer.
-    latency_asked: AtomicBool,
-    /// The wrapped source's last LATENCY answer: `min`, and `max − min` (unknown when unlimited).
-    wrapped_min: AtomicU64,
-    wrapped_slack: AtomicU64,
-    wrapped_liveness: AtomicU8,
-}
-
-/// A lock that survives a panic elsewhere: the data stays consistent between statements.
-fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
-    mutex
-        .lock()
-        .unwrap_or_else(|poisoned| poisoned.into_inner())
-}
-
-fn known(nseconds: u64) -> Option<ClockTime> {
-    (nseconds != UNKNOWN_NS).then(|| ClockTime::from_nseconds(nseconds))
+    source_view: Mutex<SourceView>,
 }
 
 /// A configuration problem found when setting up the wrapped source.
@@ -157,39 +159,41 @@ impl SetupError {
 }
 
 impl PushSrcBin {
-    fn wrapped_liveness(&self) -> Option<bool> {
-        match self.wrapped_liveness.load(Ordering::Relaxed) {
-            LIVENESS_LIVE => Some(true),
-            LIVENESS_NOT_LIVE => Some(false),
-            _ => None,
-        }
+    fn view(&self) -> SourceView {
+        *lock(&self.source_view)
     }
 
-    fn note_wrapped_liveness(&self, live: Option<bool>) {
-        let value = match live {
-            Some(true) => LIVENESS_LIVE,
-            Some(false) => LIVENESS_NOT_LIVE,
-            None => LIVENESS_UNKNOWN,
+    fn wrapped_liveness(&self) -> Option<bool> {
+        self.view().live
+    }
+
+    /// Changes the view with `change`; notifies `is-live` (with no lock held) when that changed.
+    fn update_view(&self, change: impl FnOnce(&mut SourceView)) {
+        let (before, after) = {
+            let mut view = lock(&self.source_view);
+            let before = view.live;
+            change(&mut view);
+            (before, view.live)
         };
-        if self.wrapped_liveness.swap(value, Ordering::Relaxed) != value {
-            gst::debug!(CAT, imp = self, "wrapped source live: {live:?}");
+        if before != after {
+            gst::debug!(CAT, imp = self, "wrapped source live: {after:?}");
             self.obj().notify("is-live");
         }
     }
 
-    /// `max-offset` as set, or else what the wrapped source's LATENCY `max` allows.
-    fn effective_max_offset(&self, settings: &Settings) -> ClockTime {
-        settings.max_offset.unwrap_or_else(|| {
-            known(self.wrapped_slack.load(Ordering::Relaxed)).unwrap_or(DEFAULT_MAX_OFFSET)
-        })
+    fn note_wrapped_liveness(&self, live: Option<bool>) {
+        self.update_view(|view| view.live = live);
+    }
+
+    fn max_offset(&self) -> ClockTime {
+        let view = self.view();
+        effective_max_offset(&lock(&self.settings), &view)
     }
 
     fn reported_flags(&self) -> PushSourceFlags {
-        let mut flags = lock(&self.settings).flags;
-        if let Some(live) = self.wrapped_liveness() {
-            flags.set(PushSourceFlags::NOT_LIVE, !live);
-        }
-        flags
+        let live = self.wrapped_liveness();
+        let flags = lock(&self.settings).flags;
+        properties::flags_with_fixed_liveness(flags, live).0
     }
 
     /// Asks the wrapped source for its latency through the ghost pad (whose probe adds the
@@ -206,7 +210,7 @@ impl PushSrcBin {
         if let Some((_, min, _)) = self.query_latency() {
             return Some(min);
         }
-        let wrapped_min = known(self.wrapped_min.load(Ordering::Relaxed))?;
+        let wrapped_min = self.view().min?;
         Some(time::saturating_add(
             wrapped_min,
             lock(&self.settings).extra_latency,
@@ -221,42 +225,38 @@ impl PushSrcBin {
             return;
         }
         let (live, wrapped_min, wrapped_max) = query.result();
-        self.wrapped_min
-            .store(wrapped_min.nseconds(), Ordering::Relaxed);
-        let slack =
-            wrapped_max.map_or(UNKNOWN_NS, |max| max.saturating_sub(wrapped_min).nseconds());
-        self.wrapped_slack.store(slack, Ordering::Relaxed);
-        self.note_wrapped_liveness(Some(live));
-        let (min, max) = {
+        self.update_view(|view| {
+            view.live = Some(live);
+            view.min = Some(wrapped_min);
+            view.slack = wrapped_max.map(|max| max.saturating_sub(wrapped_min));
+        });
+        let view = self.view();
+        let answer = {
             let settings = lock(&self.settings);
-            let min = time::saturating_add(wrapped_min, settings.extra_latency);
-            (
-                min,
-                time::saturating_add(min, self.effective_max_offset(&settings)),
+            LatencyAnswer::new(
+                live,
+                time::saturating_add(wrapped_min, settings.extra_latency),
+                effective_max_offset(&settings, &view),
             )
         };
         gst::debug!(
             CAT,
             imp = self,
-            "latency: wrapped live {live} min {wrapped_min} max {wrapped_max:?}, answering min {min} max {max}"
+            "latency: wrapped live {live} min {wrapped_min} max {wrapped_max:?}, answering {answer:?}"
         );
-        query.set(live, min, max);
+        answer.apply(query);
     }
 
     fn post_latency_if_running(&self) {
-        if self.obj().current_state() >= gst::State::Paused {
-            gst::debug!(CAT, imp = self, "latency changed, posting LATENCY");
-            let _ = self
-                .obj()
-                .post_message(gst::message::Latency::builder().src(&*self.obj()).build());
-        }
+        latency::post_latency_if_running(&*self.obj(), *CAT);
     }
 
     fn apply_ts_offset(&self, offset: i64) -> StreamOffsetResult {
+        let view = self.view();
         let max_offset = {
             let mut settings = lock(&self.settings);
             settings.ts_offset = offset;
-            self.effective_max_offset(&settings)
+            effective_max_offset(&settings, &view)
         };
         self.offset_changed.store(true, Ordering::Release);
         self.schedule_offset_update();
@@ -266,9 +266,10 @@ impl PushSrcBin {
     }
 
     fn apply_max_offset(&self, max_offset: ClockTime) {
+        let view = self.view();
         let (offset, before) = {
             let mut settings = lock(&self.settings);
-            let before = self.effective_max_offset(&settings);
+            let before = effective_max_offset(&settings, &view);
             settings.max_offset = Some(max_offset);
             (settings.ts_offset, before)
         };
@@ -300,13 +301,15 @@ impl PushSrcBin {
         let Some(live) = self.wrapped_liveness() else {
             return;
         };
-        let requested_not_live = {
+        let (requested_not_live, refused) = {
             let mut settings = lock(&self.settings);
             let requested = settings.flags.contains(PushSourceFlags::NOT_LIVE);
-            settings.flags.set(PushSourceFlags::NOT_LIVE, !live);
-            requested
+            let (flags, refused) =
+                properties::flags_with_fixed_liveness(settings.flags, Some(live));
+            settings.flags = flags;
+            (requested, refused)
         };
-        if requested_not_live != live {
+        if !refused {
             return;
         }
         let what = if live { "live" } else { "not live" };
@@ -592,7 +595,7 @@ impl PushSrcBin {
         match event.view() {
             gst::EventView::Segment(segment) => {
                 lock(&self.stream).segment = segment.segment().downcast_ref::<ClockTime>().cloned();
-                self.latency_asked.store(false, Ordering::Relaxed);
+                lock(&self.source_view).asked_this_segment = false;
                 let offset = lock(&self.settings).ts_offset;
                 if let Some(shifted) = self.segment_offsetter.offset_event(event, offset) {
                     gst::debug!(CAT, imp = self, "segment with ts-offset {offset}");
@@ -623,7 +626,7 @@ impl PushSrcBin {
 
     /// The running time on the clock, when the wrapped source is live and a clock is running.
     fn live_now(&self) -> Option<ClockTime> {
-        if self.wrapped_liveness.load(Ordering::Relaxed) != LIVENESS_LIVE {
+        if self.wrapped_liveness() != Some(true) {
             return None;
         }
         let obj = self.obj();
@@ -632,22 +635,24 @@ impl PushSrcBin {
         Some(clock.time().saturating_sub(base_time))
     }
 
-    /// `latency + max-offset`, the capture buffer of the model; `None` while the wrapped
+    /// The capture buffer of the model (`latency + max-offset`); `None` while the wrapped
     /// source's latency is unknown (it is asked once per segment).
-    fn capacity(&self) -> Option<ClockTime> {
-        let wrapped_min = match known(self.wrapped_min.load(Ordering::Relaxed)) {
-            Some(min) => min,
-            None if !self.latency_asked.swap(true, Ordering::Relaxed) => {
-                self.query_latency()?;
-                known(self.wrapped_min.load(Ordering::Relaxed))?
-            }
-            None => return None,
+    fn capture_buffer(&self) -> Option<CaptureBuffer> {
+        let ask = {
+            let mut view = lock(&self.source_view);
+            let ask = view.min.is_none() && !view.asked_this_segment;
+            view.asked_this_segment |= ask;
+            ask
         };
+        if ask {
+            self.query_latency()?;
+        }
+        let view = self.view();
+        let wrapped_min = view.min?;
         let settings = lock(&self.settings);
-        let latency = time::saturating_add(wrapped_min, settings.extra_latency);
-        Some(time::saturating_add(
-            latency,
-            self.effective_max_offset(&settings),
+        Some(CaptureBuffer::new(
+            time::saturating_add(wrapped_min, settings.extra_latency),
+            effective_max_offset(&settings, &view),
         ))
     }
 
@@ -658,7 +663,7 @@ impl PushSrcBin {
         stream: &mut Stream,
         buffer: &gst::BufferRef,
         now: ClockTime,
-        capacity: ClockTime,
+        capture: CaptureBuffer,
     ) -> Admission {
         let running_times = buffer.pts().and_then(|pts| {
             let segment = stream.segment.as_ref()?;
@@ -670,7 +675,7 @@ impl PushSrcBin {
             Some((pts, start, end))
         });
         if let Some((pts, start, end)) = running_times
-            && time::saturating_add(end, capacity) <= now
+            && capture.has_overwritten(end, now)
         {
             stream.dropped_buffers += 1;
             let loss = stream.loss.get_or_insert(Loss {
@@ -690,44 +695,18 @@ impl PushSrcBin {
     }
 
     fn post_loss(&self, report: LossReport) {
-        let loss = report.loss;
         let offset = lock(&self.settings).ts_offset;
-        let duration = loss
-            .end_running_time
-            .saturating_sub(loss.first_running_time);
-        gst::warning!(
-            CAT,
-            imp = self,
-            "blocked downstream beyond latency + max-offset: lost {duration} from {}",
-            loss.first_running_time
-        );
-        let jitter = (report.now.nseconds() as i128 - loss.first_running_time.nseconds() as i128)
-            .clamp(i64::MIN as i128, i64::MAX as i128) as i64;
-        let message = gst::message::Qos::builder(true)
-            .running_time(
-                time::add_offset(loss.first_running_time, offset).unwrap_or(ClockTime::ZERO),
-            )
-            .stream_time(report.stream_time)
-            .timestamp(loss.first_pts)
-            .duration(duration)
-            .values(jitter, 1.0, 1_000_000)
-            .stats(
-                gst::format::Buffers::from_u64(report.processed_buffers),
-                gst::format::Buffers::from_u64(report.dropped_buffers),
-            )
-            .src(&*self.obj())
-            .build();
-        let _ = self.obj().post_message(message);
+        capture_loss::post_loss(&*self.obj(), *CAT, &report, offset);
     }
 
     fn on_buffer(&self, buffer: &mut gst::Buffer) -> gst::PadProbeReturn {
         let Some(now) = self.live_now() else {
             return gst::PadProbeReturn::Ok;
         };
-        let Some(capacity) = self.capacity() else {
+        let Some(capture) = self.capture_buffer() else {
             return gst::PadProbeReturn::Ok;
         };
-        let admission = self.admit(&mut lock(&self.stream), buffer, now, capacity);
+        let admission = self.admit(&mut lock(&self.stream), buffer, now, capture);
         match admission {
             Admission::Pass => gst::PadProbeReturn::Ok,
             Admission::Lost => {
@@ -746,7 +725,7 @@ impl PushSrcBin {
         let Some(now) = self.live_now() else {
             return gst::PadProbeReturn::Ok;
         };
-        let Some(capacity) = self.capacity() else {
+        let Some(capture) = self.capture_buffer() else {
             return gst::PadProbeReturn::Ok;
         };
         let mut reports = Vec::new();
@@ -754,7 +733,7 @@ impl PushSrcBin {
             let mut stream = lock(&self.stream);
             list.make_mut().foreach_mut(|mut buffer, _| {
                 std::ops::ControlFlow::Continue(
-                    match self.admit(&mut stream, &buffer, now, capacity) {
+                    match self.admit(&mut stream, &buffer, now, capture) {
                         Admission::Pass => Some(buffer),
                         Admission::Lost => None,
                         Admission::PassAfterLoss(report) => {
@@ -809,7 +788,7 @@ impl PushSrcBin {
 
     fn reset_stream(&self) {
         *lock(&self.stream) = Stream::default();
-        self.latency_asked.store(false, Ordering::Relaxed);
+        lock(&self.source_view).asked_this_segment = false;
         self.segment_offsetter.reset();
         self.offset_changed.store(false, Ordering::Relaxed);
     }
@@ -838,10 +817,7 @@ impl ObjectSubclass for PushSrcBin {
             segment_offsetter: SegmentOffsetter::default(),
             offset_warning: OffsetWarning::default(),
             offset_changed: AtomicBool::new(false),
-            latency_asked: AtomicBool::new(false),
-            wrapped_min: AtomicU64::new(UNKNOWN_NS),
-            wrapped_slack: AtomicU64::new(UNKNOWN_NS),
-            wrapped_liveness: AtomicU8::new(LIVENESS_UNKNOWN),
+            source_view: Mutex::default(),
         }
     }
 }
@@ -884,47 +860,11 @@ impl ObjectImpl for PushSrcBin {
                     .default_value(DEFAULT_EXTRA_LATENCY.nseconds())
                     .mutable_playing()
                     .build(),
-                glib::ParamSpecUInt64::builder("latency")
-                    .nick("Latency")
-                    .blurb(
-                        "The latency in ns the bin reports (IAMLatency::GetLatency): the wrapped \
-                         source's LATENCY min + extra-latency, from its last answer \
-                         (extra-latency alone before it has answered)",
-                    )
-                    .maximum(u64::MAX - 1)
-                    .read_only()
-                    .build(),
-                ts_offset_param_spec(),
-                glib::ParamSpecUInt64::builder("max-offset")
-                    .nick("Maximum stream offset")
-                    .blurb(
-                        "Largest stream offset in ns the source can buffer; the modelled capture \
-                         buffer holds latency + max-offset (IAMPushSource::SetMaxStreamOffset). \
-                         Until set it follows the wrapped source: its LATENCY max - min when \
-                         that is finite, else 200 ms",
-                    )
-                    .maximum(time::MAX_DURATION_NS)
-                    .default_value(DEFAULT_MAX_OFFSET.nseconds())
-                    .mutable_playing()
-                    .build(),
-                glib::ParamSpecFlags::builder::<PushSourceFlags>("push-source-flags")
-                    .nick("Push source flags")
-                    .blurb(
-                        "DirectShow push-source flags (IAMPushSource::SetPushSourceFlags); \
-                         not-live follows the wrapped source and a contradicting value is \
-                         refused with a WARNING",
-                    )
-                    .mutable_playing()
-                    .build(),
-                glib::ParamSpecBoolean::builder("is-live")
-                    .nick("Is live")
-                    .blurb(
-                        "Whether the wrapped source is live (the inverse of the not-live flag); \
-                         true until the source is known",
-                    )
-                    .default_value(true)
-                    .read_only()
-                    .build(),
+                properties::reported_latency(),
+                properties::ts_offset(),
+                properties::max_offset(),
+                properties::push_source_flags(),
+                properties::wrapped_is_live(),
             ]
         });
         PROPERTIES.as_ref()
@@ -993,10 +933,7 @@ impl ObjectImpl for PushSrcBin {
                 .nseconds()
                 .to_value(),
             "ts-offset" => lock(&self.settings).ts_offset.to_value(),
-            "max-offset" => self
-                .effective_max_offset(&lock(&self.settings))
-                .nseconds()
-                .to_value(),
+            "max-offset" => self.max_offset().nseconds().to_value(),
             "push-source-flags" => self.reported_flags().to_value(),
             "is-live" => (!self.reported_flags().contains(PushSourceFlags::NOT_LIVE)).to_value(),
             name => unreachable!("unknown property {name}"),
@@ -1074,10 +1011,8 @@ impl ElementImpl for PushSrcBin {
         match transition {
             gst::StateChange::NullToReady => {
                 self.set_up_source()?;
-                let (offset, max_offset) = {
-                    let settings = lock(&self.settings);
-                    (settings.ts_offset, self.effective_max_offset(&settings))
-                };
+                let offset = lock(&self.settings).ts_offset;
+                let max_offset = self.max_offset();
                 self.offset_warning
                     .post_pending(&*self.obj(), offset, max_offset);
                 self.check_not_live_request();
@@ -1132,7 +1067,7 @@ impl PushSourceImpl for PushSrcBin {
     }
 
     fn max_stream_offset(&self) -> ClockTime {
-        self.effective_max_offset(&lock(&self.settings))
+        self.max_offset()
     }
 
     fn set_max_stream_offset(&self, max_offset: ClockTime) {

@@ -4,14 +4,12 @@ use gst::glib;
 use gst::prelude::*;
 use gst::subclass::prelude::*;
 use gst_base::prelude::*;
-use gst_base::subclass::base_src::CreateSuccess;
 use gst_base::subclass::prelude::*;
 
 use super::pattern::{FORMATS, Painter};
-use crate::live_source::{self, Config, LiveSource, QosUnits, Span, lock};
-use crate::push_source::PushSource;
+use crate::pushtestsrc::{self, Config, PushTestSrcImpl, PushTestSrcImplExt, QosUnits, Span};
 use crate::time::Rate;
-use crate::{base_src_timing_methods, element_timing_methods, push_source_timing_impl};
+use crate::timing::lock;
 
 static CAT: LazyLock<gst::DebugCategory> = LazyLock::new(|| {
     gst::DebugCategory::new(
@@ -43,23 +41,14 @@ struct Negotiated {
     painter: Painter,
 }
 
+#[derive(Default)]
 pub struct PushVideoTestSrc {
     negotiated: Mutex<Option<Negotiated>>,
-    live: LiveSource,
-}
-
-impl Default for PushVideoTestSrc {
-    fn default() -> Self {
-        Self {
-            negotiated: Mutex::default(),
-            live: LiveSource::new(TIMING, *CAT),
-        }
-    }
 }
 
 impl PushVideoTestSrc {
     /// Paints frame `span.first` into a buffer of the pool (a new buffer without one).
-    fn produce(&self, span: &Span) -> Result<gst::Buffer, gst::FlowError> {
+    fn fill(&self, span: &Span) -> Result<gst::Buffer, gst::FlowError> {
         let negotiated = lock(&self.negotiated);
         let negotiated = negotiated.as_ref().ok_or(gst::FlowError::NotNegotiated)?;
         let mut buffer = match self.obj().buffer_pool() {
@@ -96,36 +85,25 @@ impl PushVideoTestSrc {
 impl ObjectSubclass for PushVideoTestSrc {
     const NAME: &'static str = "GstPushVideoTestSrc";
     type Type = super::PushVideoTestSrc;
-    type ParentType = gst_base::PushSrc;
-    type Interfaces = (PushSource,);
+    type ParentType = pushtestsrc::PushTestSrc;
 }
 
 impl ObjectImpl for PushVideoTestSrc {
     fn properties() -> &'static [glib::ParamSpec] {
         static PROPERTIES: LazyLock<Vec<glib::ParamSpec>> =
-            LazyLock::new(|| live_source::properties(&TIMING));
+            LazyLock::new(|| pushtestsrc::timing_properties(&TIMING));
         PROPERTIES.as_ref()
     }
 
     fn set_property(&self, _id: usize, value: &glib::Value, pspec: &glib::ParamSpec) {
-        if !self
-            .live
-            .set_property(self.obj().upcast_ref(), value, pspec)
-        {
+        if !self.set_timing_property(value, pspec) {
             unreachable!("unknown property {}", pspec.name());
         }
     }
 
     fn property(&self, _id: usize, pspec: &glib::ParamSpec) -> glib::Value {
-        self.live
-            .property(pspec)
+        self.timing_property(pspec)
             .unwrap_or_else(|| unreachable!("unknown property {}", pspec.name()))
-    }
-
-    fn constructed(&self) {
-        self.parent_constructed();
-        self.live
-            .constructed(&*self.obj(), |element| &element.imp().live);
     }
 }
 
@@ -155,17 +133,13 @@ impl ElementImpl for PushVideoTestSrc {
                 .height_range(MIN_SIZE..=MAX_HEIGHT)
                 .framerate_range(gst::Fraction::new(1, i32::MAX)..=gst::Fraction::new(i32::MAX, 1))
                 .build();
-            live_source::src_pad_templates(&caps)
+            pushtestsrc::src_pad_templates(&caps)
         });
         PAD_TEMPLATES.as_ref()
     }
-
-    element_timing_methods!(live);
 }
 
 impl BaseSrcImpl for PushVideoTestSrc {
-    base_src_timing_methods!(live);
-
     fn fixate(&self, mut caps: gst::Caps) -> gst::Caps {
         caps.truncate();
         {
@@ -193,7 +167,7 @@ impl BaseSrcImpl for PushVideoTestSrc {
         let painter = Painter::new(&info).map_err(|error| gst::loggable_error!(CAT, "{error}"))?;
         gst::debug!(CAT, imp = self, "configured for {caps}");
         *lock(&self.negotiated) = Some(Negotiated { info, painter });
-        self.live.set_rate(self.obj().upcast_ref(), rate);
+        self.set_rate(rate);
         Ok(())
     }
 
@@ -247,15 +221,12 @@ impl BaseSrcImpl for PushVideoTestSrc {
     }
 }
 
-impl PushSrcImpl for PushVideoTestSrc {
-    fn create(
-        &self,
-        _buffer: Option<&mut gst::BufferRef>,
-    ) -> Result<CreateSuccess, gst::FlowError> {
-        self.live
-            .create(self.obj().upcast_ref(), |span| self.produce(span))
-            .map(CreateSuccess::NewBuffer)
+impl PushSrcImpl for PushVideoTestSrc {}
+
+impl PushTestSrcImpl for PushVideoTestSrc {
+    const CONFIG: Config = TIMING;
+
+    fn produce(&self, span: &Span) -> Result<gst::Buffer, gst::FlowError> {
+        self.fill(span)
     }
 }
-
-push_source_timing_impl!(PushVideoTestSrc, live);

@@ -22,7 +22,7 @@ pub mod pattern;
 glib::wrapper! {
     /// The `pushvideotestsrc` element.
     pub struct PushVideoTestSrc(ObjectSubclass<imp::PushVideoTestSrc>)
-        @extends gst_base::PushSrc, gst_base::BaseSrc, gst::Element, gst::Object,
+        @extends crate::pushtestsrc::PushTestSrc, gst_base::PushSrc, gst_base::BaseSrc, gst::Element, gst::Object,
         @implements crate::PushSource;
 }
 

@@ -1,20 +1,20 @@
-//! The live-timing engine of the test sources (`pushaudiotestsrc`, `pushvideotestsrc`): every
-//! rule of SPEC section 2 that does not depend on what the buffers contain.
+//! The timing engine of the test sources: every rule of SPEC section 2 that does not depend on
+//! what the buffers contain, on a grid of *units* (audio samples, video frames) produced at an
+//! exact rational [`Rate`], in buffers of `units_per_buffer` units.
 //!
-//! A source produces *units* (audio samples, video frames) at an exact rational [`Rate`], in
-//! buffers of `units_per_buffer` units. [`LiveSource`] owns the timing settings (`latency`,
-//! `ts-offset`, `max-offset`, `push-source-flags`, `is-live`, `num-buffers`), the simulated
-//! capture (a buffer captured at `c` is pushed at `c + latency`; a capture buffer of
-//! `latency + max-offset` loses whole buffers when downstream blocks), the clock wait that
-//! `unlock` and timing changes interrupt, seeking (any rate but 0, reverse included; live sources
-//! refuse rates other than 1.0), the LATENCY and DURATION answers and the `ts-offset` segment
-//! rewrite. An element only fills buffers with content: see [`LiveSource::create`].
+//! It owns the timing settings (`latency`, `ts-offset`, `max-offset`, `push-source-flags`,
+//! `is-live`, `num-buffers`), the simulated capture (a buffer captured at `c` is pushed at
+//! `c + latency`; the capture buffer of `src/timing/capture_loss.rs` loses whole buffers when
+//! downstream blocks), the clock wait that `unlock` and timing changes interrupt, seeking (any
+//! rate but 0, reverse included; live sources refuse rates other than 1.0) and the LATENCY and
+//! DURATION answers. The base class (`imp.rs`) calls it from the GStreamer virtual methods.
 //!
-//! The element forwards its `GstBaseSrc` and `GstPushSource` virtual methods here with
-//! `base_src_timing_methods!`, `element_timing_methods!` and `push_source_timing_impl!`.
+//! Locks: `timing`, `stream` and `clock_wait` are each taken alone, never one inside another,
+//! and none is held while the engine posts a message, pushes an event, notifies, sets the base
+//! class's live flag or waits on (or unschedules) a clock wait.
 
+use std::sync::Mutex;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Mutex, MutexGuard};
 
 use gst::ClockTime;
 use gst::glib;
@@ -22,23 +22,22 @@ use gst::prelude::*;
 use gst_base::prelude::*;
 
 use crate::push_source::{PushSourceFlags, StreamOffsetResult};
-use crate::stream_offset::{
-    DEFAULT_MAX_OFFSET, DEFAULT_TS_OFFSET, OffsetWarning, SegmentOffsetter, ts_offset_param_spec,
-};
 use crate::time::{self, Rate};
+use crate::timing::capture_loss::{self, CaptureBuffer, LossReport, QosUnits};
+use crate::timing::latency::{self, LatencyAnswer};
+use crate::timing::lock;
+use crate::timing::offset_warning::OffsetWarning;
+use crate::timing::properties::{self, DEFAULT_MAX_OFFSET, DEFAULT_TS_OFFSET};
+use crate::timing::segment_offset::SegmentOffsetter;
 
 /// 0 asks for the smallest latency there is: one buffer's duration.
 const DEFAULT_REQUESTED_LATENCY: ClockTime = ClockTime::ZERO;
 const DEFAULT_NUM_BUFFERS: i32 = -1;
 
-/// The format in which a QOS message counts processed and dropped data.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum QosUnits {
-    /// Units in `GST_FORMAT_DEFAULT` (audio samples), as audio sources count them.
-    Default,
-    /// `GST_FORMAT_BUFFERS` (video frames, one a buffer), as video sources count them.
-    Buffers,
-}
+/// The longest single clock wait (a day): a longer one is made of several, so that a wait is
+/// always one the clock can schedule and `unlock` can interrupt, whatever `latency` asks for (a
+/// wait past the end of the system clock's range can no longer be unscheduled).
+const LONGEST_WAIT: ClockTime = ClockTime::from_seconds(24 * 3600);
 
 /// What differs between the sources that use the engine.
 #[derive(Debug, Clone, Copy)]
@@ -146,18 +145,57 @@ struct ClockWait {
     timing_changes: u64,
 }
 
+/// What becomes of an event sent to the source: answered here, or performed by the base class.
+pub enum Seek {
+    Answer(bool),
+    Perform(gst::Event),
+}
+
+/// The positions of a TIME seek.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct SeekBounds {
+    start_type: gst::SeekType,
+    start: Option<ClockTime>,
+    stop_type: gst::SeekType,
+    stop: Option<ClockTime>,
+}
+
+impl SeekBounds {
+    /// The seek as `gst_segment_do_seek` must get it: it keeps the stop of the segment before
+    /// when the seek leaves it open, and fails (a CRITICAL) when that stop is before the new
+    /// start. Reverse, an open end is the stream's end (`duration`) and a start past the end is
+    /// the end; forward, an open end past the old stop is open (to the end of the stream).
+    fn completed(
+        mut self,
+        rate: f64,
+        duration: Option<ClockTime>,
+        current_stop: Option<ClockTime>,
+    ) -> Self {
+        let open_end = self.stop_type == gst::SeekType::None || self.stop.is_none();
+        if rate < 0.0 && open_end {
+            if let Some(duration) = duration {
+                self.stop_type = gst::SeekType::Set;
+                self.stop = Some(duration);
+                if self.start_type == gst::SeekType::Set && self.start > Some(duration) {
+                    self.start = Some(duration);
+                }
+            }
+        } else if self.stop_type == gst::SeekType::None
+            && self.start_type == gst::SeekType::Set
+            && current_stop.is_some_and(|stop| self.start > Some(stop))
+        {
+            self.stop_type = gst::SeekType::Set;
+            self.stop = None;
+        }
+        self
+    }
+}
+
 /// What a live source has to do before it can push its next buffer.
 enum Capture {
     Ready(Span),
     Wait(ClockTime),
-    Lost { dropped: u64, at: ClockTime },
-}
-
-/// A lock that survives a panic elsewhere: the data is plain values, always consistent.
-pub fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
-    mutex
-        .lock()
-        .unwrap_or_else(|poisoned| poisoned.into_inner())
+    Lost(LossReport),
 }
 
 fn pack_rate(rate: Rate) -> u64 {
@@ -168,8 +206,8 @@ fn unpack_rate(packed: u64) -> Option<Rate> {
     Rate::new((packed >> 32) as u32, packed as u32)
 }
 
-/// The timing half of a push test source. See the module documentation.
-pub struct LiveSource {
+/// The timing of one push test source. See the module documentation.
+pub struct Engine {
     config: Config,
     cat: gst::DebugCategory,
     timing: Mutex<Timing>,
@@ -185,57 +223,16 @@ pub struct LiveSource {
 /// The timing properties every push test source has, after its own.
 pub fn properties(config: &Config) -> Vec<glib::ParamSpec> {
     vec![
-        glib::ParamSpecBoolean::builder("is-live")
-            .nick("Is live")
-            .blurb("Act as a live source (the inverse of the not-live push-source flag)")
-            .default_value(config.default_is_live)
-            .mutable_ready()
-            .build(),
-        glib::ParamSpecUInt64::builder("latency")
-            .nick("Latency")
-            .blurb(
-                "Simulated device latency in ns: a buffer captured at running time c is \
-                 pushed at c + latency. Never less than one buffer's duration, which is \
-                 what reading it returns when less (or 0) was asked for",
-            )
-            .maximum(time::MAX_DURATION_NS)
-            .default_value(config.default_latency().nseconds())
-            .mutable_playing()
-            .build(),
-        ts_offset_param_spec(),
-        glib::ParamSpecUInt64::builder("max-offset")
-            .nick("Maximum stream offset")
-            .blurb(
-                "Largest stream offset in ns the source can buffer: the capture buffer \
-                 holds latency + max-offset (IAMPushSource::SetMaxStreamOffset)",
-            )
-            .maximum(time::MAX_DURATION_NS)
-            .default_value(DEFAULT_MAX_OFFSET.nseconds())
-            .mutable_playing()
-            .build(),
-        glib::ParamSpecFlags::builder::<PushSourceFlags>("push-source-flags")
-            .nick("Push source flags")
-            .blurb("DirectShow push-source flags (IAMPushSource::SetPushSourceFlags)")
-            .mutable_ready()
-            .build(),
+        properties::settable_is_live(config.default_is_live),
+        properties::simulated_latency(config.default_latency()),
+        properties::ts_offset(),
+        properties::max_offset(),
+        properties::push_source_flags(),
         glib::ParamSpecOverride::for_class::<gst_base::BaseSrc>("num-buffers"),
     ]
 }
 
-/// The pad template of a push test source: one `src` pad, always there, producing `caps`.
-pub fn src_pad_templates(caps: &gst::Caps) -> Vec<gst::PadTemplate> {
-    vec![
-        gst::PadTemplate::new(
-            "src",
-            gst::PadDirection::Src,
-            gst::PadPresence::Always,
-            caps,
-        )
-        .expect("a valid src pad template"),
-    ]
-}
-
-impl LiveSource {
+impl Engine {
     pub fn new(config: Config, cat: gst::DebugCategory) -> Self {
         Self {
             timing: Mutex::new(Timing::new(&config)),
@@ -324,23 +321,20 @@ impl LiveSource {
             change(&mut timing);
             (before, (timing.effective_latency(rate), timing.max_offset))
         };
-        if before != after {
-            // A wait scheduled with the old latency is recomputed with the new one.
+        if before == after {
+            return;
+        }
+        // A wait scheduled with the old latency is recomputed with the new one.
+        let scheduled = {
             let mut wait = lock(&self.clock_wait);
             wait.timing_changes += 1;
-            if let Some(id) = wait.clock_id.take() {
-                id.unschedule();
-            }
+            wait.clock_id.take()
+        };
+        if let Some(id) = scheduled {
+            id.unschedule();
         }
-        if before != after && obj.current_state() >= gst::State::Paused {
-            gst::debug!(
-                self.cat,
-                obj = obj,
-                "latency changed to {:?}, posting LATENCY",
-                after
-            );
-            let _ = obj.post_message(gst::message::Latency::builder().src(obj).build());
-        }
+        gst::debug!(self.cat, obj = obj, "latency and capacity now {after:?}");
+        latency::post_latency_if_running(obj, self.cat);
     }
 
     pub fn apply_ts_offset(&self, obj: &gst_base::BaseSrc, offset: i64) -> StreamOffsetResult {
@@ -365,20 +359,20 @@ impl LiveSource {
 
     /// Sets the flags; `not-live` and the base class's live flag are one fact, and both only
     /// change in NULL or READY (a running source cannot turn into another kind of source).
-    pub fn set_flags(&self, obj: &gst_base::BaseSrc, mut flags: PushSourceFlags) {
+    pub fn set_flags(&self, obj: &gst_base::BaseSrc, requested: PushSourceFlags) {
         let state = obj.current_state();
-        let live = !flags.contains(PushSourceFlags::NOT_LIVE);
         let was_live = self.timing().is_live();
-        if live != was_live && state > gst::State::Ready {
+        let fixed = (state > gst::State::Ready).then_some(was_live);
+        let (flags, refused) = properties::flags_with_fixed_liveness(requested, fixed);
+        lock(&self.timing).flags = flags;
+        if refused {
             gst::element_warning!(
                 obj,
                 gst::CoreError::StateChange,
                 ("Liveness can only change in NULL or READY: keeping is-live={was_live}"),
-                ["refused not-live={} in {state:?}", !live]
+                ["refused not-live={} in {state:?}", !was_live]
             );
-            flags.set(PushSourceFlags::NOT_LIVE, !was_live);
         }
-        lock(&self.timing).flags = flags;
         obj.set_live(!flags.contains(PushSourceFlags::NOT_LIVE));
     }
 
@@ -395,7 +389,7 @@ impl LiveSource {
     pub fn constructed<T: IsA<gst_base::BaseSrc> + Send + Sync>(
         &self,
         obj: &T,
-        engine: fn(&T) -> &LiveSource,
+        engine: fn(&T) -> &Engine,
     ) {
         obj.set_live(self.config.default_is_live);
         obj.set_format(gst::Format::Time);
@@ -467,10 +461,8 @@ impl LiveSource {
         )
         .unwrap_or(self.config.default_rate);
         let timing = self.timing();
-        if timing.effective_latency(old_rate) != timing.effective_latency(rate)
-            && obj.current_state() >= gst::State::Paused
-        {
-            let _ = obj.post_message(gst::message::Latency::builder().src(obj).build());
+        if timing.effective_latency(old_rate) != timing.effective_latency(rate) {
+            latency::post_latency_if_running(obj, self.cat);
         }
     }
 
@@ -526,15 +518,13 @@ impl LiveSource {
         match query.view_mut() {
             gst::QueryViewMut::Latency(q) => {
                 let timing = self.timing();
-                let min = timing.effective_latency(self.rate());
-                let max = time::saturating_add(min, timing.max_offset);
-                gst::debug!(
-                    self.cat,
-                    obj = obj,
-                    "latency: live {} min {min} max {max}",
-                    timing.is_live()
+                let answer = LatencyAnswer::new(
+                    timing.is_live(),
+                    timing.effective_latency(self.rate()),
+                    timing.max_offset,
                 );
-                q.set(timing.is_live(), min, max);
+                gst::debug!(self.cat, obj = obj, "latency: {answer:?}");
+                answer.apply(q);
                 Some(true)
             }
             gst::QueryViewMut::Duration(q) if q.format() == gst::Format::Time => {
@@ -554,13 +544,15 @@ impl LiveSource {
     }
 
     /// Answers the seeks this source refuses before the base class acts on them (it flushes
-    /// first, and a seek refused after the flush would leave the stream without a segment).
-    /// `None` lets the base class perform the seek. To call from `send_event` and `event`.
-    pub fn refuse_seek(&self, obj: &gst_base::BaseSrc, event: &gst::Event) -> Option<bool> {
+    /// first, and a seek refused after the flush would leave the stream without a segment), and
+    /// completes an open-ended seek into one `gst_segment_do_seek` accepts whatever segment came
+    /// before. [`Seek::Perform`] lets the base class perform the (completed) seek, or handle any
+    /// other event. To call from `send_event` and `event`.
+    pub fn admit_seek(&self, obj: &gst_base::BaseSrc, event: &gst::Event) -> Seek {
         let gst::EventView::Seek(seek) = event.view() else {
-            return None;
+            return Seek::Perform(event.clone());
         };
-        let (rate, _flags, _start_type, _start, stop_type, stop) = seek.get();
+        let (rate, flags, start_type, start, stop_type, stop) = seek.get();
         if self.timing().is_live() {
             // Live sources cannot move in time: rate 1.0 is a no-op, any other rate is refused.
             if rate == 1.0 {
@@ -569,14 +561,14 @@ impl LiveSource {
                     obj = obj,
                     "live source: seek at rate 1.0 is a no-op"
                 );
-                return Some(true);
+                return Seek::Answer(true);
             }
             gst::warning!(
                 self.cat,
                 obj = obj,
                 "live source refuses a seek at rate {rate}: a live capture runs at rate 1.0"
             );
-            return Some(false);
+            return Seek::Answer(false);
         }
         let open_end = stop_type == gst::SeekType::None || stop.value() == -1;
         if rate < 0.0 && open_end && self.duration().is_none() {
@@ -585,9 +577,39 @@ impl LiveSource {
                 obj = obj,
                 "reverse playback needs a stop position: seek with a stop or set num-buffers"
             );
-            return Some(false);
+            return Seek::Answer(false);
         }
-        None
+        let (gst::GenericFormattedValue::Time(start), gst::GenericFormattedValue::Time(stop)) =
+            (start, stop)
+        else {
+            return Seek::Perform(event.clone());
+        };
+        // The base class's segment as `do_seek` last saw it (reading it from the base class
+        // would take the stream lock, held by a streaming thread blocked in preroll).
+        let current_stop = lock(&self.stream).segment_stop;
+        let bounds = SeekBounds {
+            start_type,
+            start,
+            stop_type,
+            stop,
+        }
+        .completed(rate, self.duration(), current_stop);
+        if bounds.start == start && bounds.stop == stop && bounds.stop_type == stop_type {
+            return Seek::Perform(event.clone());
+        }
+        gst::debug!(self.cat, obj = obj, "seek completed to {bounds:?}");
+        Seek::Perform(
+            gst::event::Seek::builder(
+                rate,
+                flags,
+                bounds.start_type,
+                bounds.start,
+                bounds.stop_type,
+                bounds.stop,
+            )
+            .seqnum(event.seqnum())
+            .build(),
+        )
     }
 
     pub fn do_seek(&self, obj: &gst_base::BaseSrc, segment: &mut gst::Segment) -> bool {
@@ -608,6 +630,11 @@ impl LiveSource {
                 );
                 return false;
             };
+            // A seek from past the end plays nothing, but its segment must stay valid
+            // (start <= stop), or the next seek made from it fails in gst_segment_do_seek.
+            if segment.start().is_some_and(|start| start > duration) {
+                segment.set_start(duration);
+            }
             segment.set_stop(duration);
             segment.set_position(duration);
         }
@@ -635,9 +662,12 @@ impl LiveSource {
     }
 
     pub fn unlock(&self) {
-        let mut wait = lock(&self.clock_wait);
-        wait.flushing = true;
-        if let Some(id) = wait.clock_id.take() {
+        let scheduled = {
+            let mut wait = lock(&self.clock_wait);
+            wait.flushing = true;
+            wait.clock_id.take()
+        };
+        if let Some(id) = scheduled {
             id.unschedule();
         }
     }
@@ -687,6 +717,10 @@ impl LiveSource {
         Ok(buffer)
     }
 
+    fn capture_started(&self) -> bool {
+        lock(&self.stream).capture_start.is_some()
+    }
+
     fn timing_changes(&self) -> u64 {
         lock(&self.clock_wait).timing_changes
     }
@@ -733,11 +767,19 @@ impl LiveSource {
         }
     }
 
-    /// Decides, at running time `now`, what happens to the next live buffer.
-    fn next_capture(&self, timing: &Timing, now: ClockTime) -> Result<Capture, gst::FlowError> {
+    /// Decides, at running time `now`, what happens to the next live buffer. `paced` is false
+    /// when the clock cannot run before the source has pushed (see [`Self::next_live_span`]):
+    /// the first buffer of the capture then goes out at once.
+    fn next_capture(
+        &self,
+        timing: &Timing,
+        now: ClockTime,
+        paced: bool,
+    ) -> Result<Capture, gst::FlowError> {
         let mut stream = lock(&self.stream);
         let rate = stream.rate()?;
         let per_buffer = timing.units_per_buffer as u64;
+        let first_of_capture = stream.capture_start.is_none();
         let start = *stream.capture_start.get_or_insert(now);
         let first = stream.next_unit;
         let units = match timing.end_unit() {
@@ -749,18 +791,13 @@ impl LiveSource {
         let end = time::saturating_add(start, rate.units_to_time(first + units));
 
         let push_at = time::saturating_add(pts, timing.requested_latency).max(end);
-        if now < push_at {
+        if now < push_at && (paced || !first_of_capture) {
             return Ok(Capture::Wait(push_at));
         }
 
-        // The modelled device buffer holds `latency + max-offset` of capture: anything captured
-        // before `now - capacity` has been overwritten. Like a device's ring buffer it works in
-        // whole buffers (periods): a buffer is lost once all of it has been overwritten, so the
-        // wake-up jitter of a source with no slack (max-offset 0) loses nothing.
-        let capacity = time::saturating_add(timing.effective_latency(rate), timing.max_offset);
-        let oldest_kept = now.saturating_sub(capacity).saturating_sub(start);
-        let oldest_kept_unit = rate.time_to_units_ceil(oldest_kept);
-        let lost_buffers = oldest_kept_unit.saturating_sub(first) / per_buffer;
+        let capture = CaptureBuffer::new(timing.effective_latency(rate), timing.max_offset);
+        let overwritten = capture.overwritten_units(rate, start, now);
+        let lost_buffers = overwritten.saturating_sub(first) / per_buffer;
         if lost_buffers > 0 {
             let next = first.saturating_add(lost_buffers.saturating_mul(per_buffer));
             let next = timing.end_unit().map_or(next, |end| next.min(end));
@@ -768,7 +805,16 @@ impl LiveSource {
             stream.next_unit = next;
             stream.dropped_units += dropped;
             stream.discont = true;
-            return Ok(Capture::Lost { dropped, at: pts });
+            return Ok(Capture::Lost(LossReport {
+                timestamp: pts,
+                stream_time: Some(pts),
+                running_time: pts,
+                duration: rate.units_to_time(dropped),
+                now,
+                units: self.config.qos_units,
+                processed: stream.processed_units,
+                dropped: stream.dropped_units,
+            }));
         }
         stream.next_unit = first + units;
         Ok(Capture::Ready(Span {
@@ -784,65 +830,27 @@ impl LiveSource {
             gst::element_error!(obj, gst::CoreError::Clock, ("A live source needs a clock"));
             return Err(gst::FlowError::Error);
         };
+        // A clock provided downstream (an audio sink's) only runs once the sink has data: waiting
+        // on it for the first buffer would wait for ever. GstBaseSrc lets a live source's first
+        // buffer through at once (it syncs on the buffer's start, which is now); so does this.
+        let paced = self.capture_started() || !provided_downstream(obj.src_pad(), &clock);
         loop {
             let timing_changes = self.timing_changes();
             let timing = self.timing();
             let now = clock.time().saturating_sub(base_time);
-            match self.next_capture(&timing, now)? {
+            match self.next_capture(&timing, now, paced)? {
                 Capture::Wait(push_at) => {
-                    self.wait_until(
-                        obj,
-                        &clock,
-                        time::saturating_add(base_time, push_at),
-                        timing_changes,
-                    )?;
+                    let target = time::saturating_add(base_time, push_at);
+                    let horizon =
+                        time::saturating_add(base_time, time::saturating_add(now, LONGEST_WAIT));
+                    self.wait_until(obj, &clock, target.min(horizon), timing_changes)?;
                 }
-                Capture::Lost { dropped, at } => self.post_lost(obj, &timing, dropped, at, now),
+                Capture::Lost(report) => {
+                    capture_loss::post_loss(obj, self.cat, &report, timing.ts_offset)
+                }
                 Capture::Ready(span) => return Ok(span),
             }
         }
-    }
-
-    fn post_lost(
-        &self,
-        obj: &gst_base::BaseSrc,
-        timing: &Timing,
-        dropped: u64,
-        at: ClockTime,
-        now: ClockTime,
-    ) {
-        let (processed, total_dropped) = {
-            let stream = lock(&self.stream);
-            (stream.processed_units, stream.dropped_units)
-        };
-        let rate = self.rate();
-        let running_time = time::add_offset(at, timing.ts_offset).unwrap_or(ClockTime::ZERO);
-        gst::warning!(
-            self.cat,
-            obj = obj,
-            "blocked downstream beyond latency + max-offset ({} + {}): lost {dropped} units from {at}",
-            timing.effective_latency(rate),
-            timing.max_offset
-        );
-        let jitter = now.nseconds() as i64 - at.nseconds() as i64;
-        let counted = |units: u64| match self.config.qos_units {
-            QosUnits::Default => {
-                gst::GenericFormattedValue::Default(Some(gst::format::Default::from_u64(units)))
-            }
-            QosUnits::Buffers => {
-                gst::GenericFormattedValue::Buffers(Some(gst::format::Buffers::from_u64(units)))
-            }
-        };
-        let message = gst::message::Qos::builder(true)
-            .running_time(running_time)
-            .stream_time(at)
-            .timestamp(at)
-            .duration(rate.units_to_time(dropped))
-            .values(jitter, 1.0, 1_000_000)
-            .stats(counted(processed), counted(total_dropped))
-            .src(obj)
-            .build();
-        let _ = obj.post_message(message);
     }
 
     fn next_seekable_span(&self) -> Result<Span, gst::FlowError> {
@@ -889,126 +897,81 @@ impl LiveSource {
     }
 }
 
-/// The `GstBaseSrc` virtual methods a push test source forwards to its [`LiveSource`] (the
-/// field named by the argument): start, stop, is_seekable, query, event, negotiate (a clear
-/// ERROR when downstream accepts none of the source's formats), do_seek, unlock and unlock_stop. To expand inside `impl BaseSrcImpl for …`.
-#[macro_export]
-macro_rules! base_src_timing_methods {
-    ($engine:ident) => {
-        fn start(&self) -> Result<(), gst::ErrorMessage> {
-            self.$engine.start();
-            Ok(())
+/// Whether the element providing `clock` is downstream of `pad` (through any element, bin or
+/// ghost pad).
+fn provided_downstream(pad: &gst::Pad, clock: &gst::Clock) -> bool {
+    fn search(pad: &gst::Pad, clock: &gst::Clock, depth: u32) -> bool {
+        let Some(peer) = pad.peer() else {
+            return false;
+        };
+        if depth == 0 {
+            return false;
         }
-
-        fn stop(&self) -> Result<(), gst::ErrorMessage> {
-            self.$engine.stop();
-            Ok(())
+        // Into a bin through its sink ghost pad.
+        if let Some(ghost) = peer.downcast_ref::<gst::GhostPad>() {
+            return ghost
+                .internal()
+                .is_some_and(|inside| search(inside.upcast_ref(), clock, depth - 1));
         }
-
-        fn is_seekable(&self) -> bool {
-            self.$engine.is_seekable()
+        // Out of a bin through its src ghost pad.
+        if let Some(ghost) = peer
+            .parent()
+            .and_then(|parent| parent.downcast::<gst::GhostPad>().ok())
+        {
+            return search(ghost.upcast_ref(), clock, depth - 1);
         }
-
-        fn query(&self, query: &mut gst::QueryRef) -> bool {
-            match self.$engine.query(self.obj().upcast_ref(), query) {
-                Some(handled) => handled,
-                None => BaseSrcImplExt::parent_query(self, query),
-            }
+        let Some(element) = peer.parent_element() else {
+            return false;
+        };
+        if element
+            .provide_clock()
+            .is_some_and(|provided| &provided == clock)
+        {
+            return true;
         }
-
-        fn event(&self, event: &gst::Event) -> bool {
-            match self.$engine.refuse_seek(self.obj().upcast_ref(), event) {
-                Some(handled) => handled,
-                None => self.parent_event(event),
-            }
-        }
-
-        fn negotiate(&self) -> Result<(), gst::LoggableError> {
-            self.$engine
-                .check_downstream_caps(self.obj().upcast_ref())?;
-            self.parent_negotiate()
-        }
-
-        fn do_seek(&self, segment: &mut gst::Segment) -> bool {
-            self.$engine.do_seek(self.obj().upcast_ref(), segment)
-        }
-
-        fn unlock(&self) -> Result<(), gst::ErrorMessage> {
-            self.$engine.unlock();
-            Ok(())
-        }
-
-        fn unlock_stop(&self) -> Result<(), gst::ErrorMessage> {
-            self.$engine.unlock_stop();
-            Ok(())
-        }
-    };
+        element
+            .src_pads()
+            .iter()
+            .any(|next| search(next, clock, depth - 1))
+    }
+    // Deep enough for any real pipeline; a loop of links cannot recurse for ever.
+    search(pad, clock, 64)
 }
 
-/// `impl PushSourceImpl for $type`, forwarding to its [`LiveSource`] field `$engine`.
-#[macro_export]
-macro_rules! push_source_timing_impl {
-    ($type:ty, $engine:ident) => {
-        impl $crate::push_source::PushSourceImpl for $type {
-            fn latency(&self) -> Option<gst::ClockTime> {
-                Some(self.$engine.effective_latency())
-            }
+#[cfg(test)]
+mod tests {
+    use super::*;
 
-            fn stream_offset(&self) -> i64 {
-                self.$engine.timing().ts_offset
-            }
+    fn seconds(s: u64) -> Option<ClockTime> {
+        Some(ClockTime::from_seconds(s))
+    }
 
-            fn set_stream_offset(&self, offset: i64) -> $crate::push_source::StreamOffsetResult {
-                let result = self
-                    .$engine
-                    .apply_ts_offset(self.obj().upcast_ref(), offset);
-                self.obj().notify("ts-offset");
-                result
-            }
-
-            fn max_stream_offset(&self) -> gst::ClockTime {
-                self.$engine.timing().max_offset
-            }
-
-            fn set_max_stream_offset(&self, max_offset: gst::ClockTime) {
-                self.$engine
-                    .apply_max_offset(self.obj().upcast_ref(), max_offset);
-                self.obj().notify("max-offset");
-            }
-
-            fn push_source_flags(&self) -> $crate::push_source::PushSourceFlags {
-                self.$engine.timing().flags
-            }
-
-            fn set_push_source_flags(&self, flags: $crate::push_source::PushSourceFlags) {
-                self.$engine.set_flags(self.obj().upcast_ref(), flags);
-                self.obj().notify("push-source-flags");
-                self.obj().notify("is-live");
-            }
+    fn open_from(start: Option<ClockTime>) -> SeekBounds {
+        SeekBounds {
+            start_type: gst::SeekType::Set,
+            start,
+            stop_type: gst::SeekType::None,
+            stop: None,
         }
-    };
-}
+    }
 
-/// The `GstElement` virtual methods a push test source forwards to its [`LiveSource`]:
-/// change_state (the offset WARNING deferred from NULL) and send_event (seeks it refuses before
-/// the base class flushes). To expand inside `impl ElementImpl for …`.
-#[macro_export]
-macro_rules! element_timing_methods {
-    ($engine:ident) => {
-        fn change_state(
-            &self,
-            transition: gst::StateChange,
-        ) -> Result<gst::StateChangeSuccess, gst::StateChangeError> {
-            self.$engine
-                .change_state(self.obj().upcast_ref(), transition);
-            self.parent_change_state(transition)
-        }
+    #[test]
+    fn a_reverse_seek_from_past_the_end_is_a_seek_to_the_end() {
+        gst::init().unwrap();
+        let completed = open_from(seconds(5)).completed(-1.0, seconds(1), None);
+        assert_eq!((completed.start, completed.stop), (seconds(1), seconds(1)));
+        assert_eq!(completed.stop_type, gst::SeekType::Set);
+        let within = open_from(seconds(0)).completed(-1.0, seconds(1), seconds(1));
+        assert_eq!((within.start, within.stop), (seconds(0), seconds(1)));
+    }
 
-        fn send_event(&self, event: gst::Event) -> bool {
-            match self.$engine.refuse_seek(self.obj().upcast_ref(), &event) {
-                Some(handled) => handled,
-                None => self.parent_send_event(event),
-            }
-        }
-    };
+    #[test]
+    fn a_forward_seek_past_the_old_stop_opens_the_end() {
+        gst::init().unwrap();
+        let completed = open_from(seconds(5)).completed(1.0, seconds(1), seconds(1));
+        assert_eq!(completed.stop_type, gst::SeekType::Set);
+        assert_eq!(completed.stop, None);
+        let before = open_from(seconds(0)).completed(1.0, seconds(1), seconds(1));
+        assert_eq!(before, open_from(seconds(0)), "left as asked");
+    }
 }
