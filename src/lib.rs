@@ -13,7 +13,7 @@ pub mod pushaudiotestsrc;
 pub mod pushsrcbin;
 pub mod pushtestsrc;
 pub mod pushvideotestsrc;
-pub mod time;
+pub(crate) mod time;
 pub(crate) mod timing;
 
 pub use push_source::{

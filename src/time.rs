@@ -76,28 +76,6 @@ impl Rate {
     }
 }
 
-/// Time of the first sample at `samples` (rounded down), saturating at [`ClockTime::MAX`].
-pub fn samples_to_time(samples: u64, rate: u32) -> ClockTime {
-    Rate::per_second(rate).units_to_time(samples)
-}
-
-/// Time of `samples`, rounded up: the smallest time that covers all of them.
-pub fn samples_to_time_ceil(samples: u64, rate: u32) -> ClockTime {
-    Rate::per_second(rate).units_to_time_ceil(samples)
-}
-
-/// Index of the first sample at or after `time`.
-pub fn time_to_samples_ceil(time: ClockTime, rate: u32) -> u64 {
-    let samples = (time.nseconds() as u128 * rate as u128).div_ceil(NSECS_PER_SEC);
-    samples.min(u64::MAX as u128) as u64
-}
-
-/// Index of the last sample boundary at or before `time`.
-pub fn time_to_samples_floor(time: ClockTime, rate: u32) -> u64 {
-    let samples = time.nseconds() as u128 * rate as u128 / NSECS_PER_SEC;
-    samples.min(u64::MAX as u128) as u64
-}
-
 /// `time + offset`, saturating at [`ClockTime::MAX`]; `None` when the result would be negative.
 pub fn add_offset(time: ClockTime, offset: i64) -> Option<ClockTime> {
     let result = time.nseconds() as i128 + offset as i128;
@@ -120,20 +98,24 @@ mod tests {
     #[test]
     fn sample_conversions_are_exact_and_saturate() {
         gst::init().unwrap();
-        assert_eq!(samples_to_time(48_000, 48_000), ClockTime::SECOND);
-        assert_eq!(samples_to_time(1, 44_100).nseconds(), 22_675);
-        assert_eq!(samples_to_time_ceil(1, 44_100).nseconds(), 22_676);
-        assert_eq!(samples_to_time(u64::MAX, 8_000), ClockTime::MAX);
+        let (r48k, r44k1) = (Rate::per_second(48_000), Rate::per_second(44_100));
+        assert_eq!(r48k.units_to_time(48_000), ClockTime::SECOND);
+        assert_eq!(r44k1.units_to_time(1).nseconds(), 22_675);
+        assert_eq!(r44k1.units_to_time_ceil(1).nseconds(), 22_676);
         assert_eq!(
-            time_to_samples_ceil(ClockTime::from_nseconds(22_676), 44_100),
+            Rate::per_second(8_000).units_to_time(u64::MAX),
+            ClockTime::MAX
+        );
+        assert_eq!(
+            r44k1.time_to_units_ceil(ClockTime::from_nseconds(22_676)),
             2
         );
         assert_eq!(
-            time_to_samples_floor(ClockTime::from_nseconds(22_676), 44_100),
+            r44k1.time_to_units_floor(ClockTime::from_nseconds(22_676)),
             1
         );
         assert_eq!(
-            time_to_samples_ceil(ClockTime::MAX, 192_000),
+            Rate::per_second(192_000).time_to_units_ceil(ClockTime::MAX),
             (ClockTime::MAX.nseconds() as u128 * 192_000).div_ceil(1_000_000_000) as u64
         );
     }

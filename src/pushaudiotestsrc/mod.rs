@@ -14,7 +14,7 @@ use gst::glib;
 use gst::prelude::*;
 
 mod imp;
-pub mod wave;
+pub(crate) mod wave;
 
 pub use wave::Wave;
 

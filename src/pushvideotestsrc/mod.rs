@@ -17,7 +17,7 @@ use gst::glib;
 use gst::prelude::*;
 
 mod imp;
-pub mod pattern;
+pub(crate) mod pattern;
 
 glib::wrapper! {
     /// The `pushvideotestsrc` element.
