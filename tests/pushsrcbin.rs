@@ -188,6 +188,11 @@ fn a_source_that_is_not_live_reports_not_live() {
     let element = srcbin_with_description("audiotestsrc samplesperbuffer=480");
     let (mut harness, bus) = harness(&element, CAPS_48K_MONO, false);
     element.set_state(gst::State::Ready).unwrap();
+    // Nobody asked for live: the default flags follow the source without a WARNING.
+    assert!(
+        warnings(&drain_messages(&bus)).is_empty(),
+        "no WARNING for flags nobody wrote"
+    );
     assert_eq!(
         element.property::<PushSourceFlags>("push-source-flags"),
         PushSourceFlags::NOT_LIVE

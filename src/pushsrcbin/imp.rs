@@ -58,6 +58,10 @@ struct Settings {
     max_offset: Option<ClockTime>,
     /// As set; `not-live` is corrected to the wrapped source's liveness once that is known.
     flags: PushSourceFlags,
+    /// The flags were written (property or interface): a `not-live` that contradicts the
+    /// wrapped source is then a request refused with a WARNING, while the default flags follow
+    /// the source silently.
+    flags_written: bool,
 }
 
 /// The wrapped element, as set up at the last NULL→READY.
@@ -289,27 +293,42 @@ impl PushSrcBin {
     }
 
     fn set_flags(&self, flags: PushSourceFlags) {
-        lock(&self.settings).flags = flags;
+        {
+            let mut settings = lock(&self.settings);
+            settings.flags = flags;
+            settings.flags_written = true;
+        }
         if self.obj().current_state() > gst::State::Null {
             self.check_not_live_request();
         }
     }
 
     /// `not-live` is a fact about the wrapped source, which the bin cannot change: a request
-    /// that contradicts it is refused with a WARNING (in NULL, once the source is known).
+    /// that contradicts it is refused with a WARNING (in NULL, once the source is known). Flags
+    /// nobody wrote follow the source without a word.
     fn check_not_live_request(&self) {
         let Some(live) = self.wrapped_liveness() else {
             return;
         };
-        let (requested_not_live, refused) = {
+        let (requested_not_live, refused, explicit) = {
             let mut settings = lock(&self.settings);
             let requested = settings.flags.contains(PushSourceFlags::NOT_LIVE);
             let (flags, refused) =
                 properties::flags_with_fixed_liveness(settings.flags, Some(live));
             settings.flags = flags;
-            (requested, refused)
+            (requested, refused, settings.flags_written)
         };
         if !refused {
+            return;
+        }
+        if !explicit {
+            gst::debug!(
+                CAT,
+                imp = self,
+                "not-live follows the wrapped source: {}",
+                if live { "live" } else { "not live" }
+            );
+            self.obj().notify("push-source-flags");
             return;
         }
         let what = if live { "live" } else { "not live" };
