@@ -64,6 +64,9 @@ pub(super) struct RunState {
     pub sink_offsets: Vec<(gst::Element, ClockTime)>,
     /// The pipeline latency of the last LATENCY event.
     pub pipeline_latency: Option<ClockTime>,
+    /// The largest pipeline latency seen in this run, from the bin's own latency answer or a
+    /// LATENCY event: what the push sources' capture buffers are sized for.
+    pub sinks_wait: ClockTime,
     pub equalized_since_paused: bool,
     /// The problems the last equalization reported.
     pub reported: Findings,
@@ -242,6 +245,19 @@ impl ElementImpl for GraphBin {
 
     fn query(&self, query: &mut gst::QueryRef) -> bool {
         if query.type_() == gst::QueryType::Latency {
+            // With sync, the sources' capture buffers are sized for the wait their sinks impose,
+            // which PL (at least this bin's own `min`, the sinks' processing deadline included)
+            // tells: asked first, so that the answer the pipeline gets (its `max`, which each
+            // source's max-offset bounds) comes from the sources as sized.
+            if lock(&self.settings).sync_using_stream_offset {
+                let mut probe = gst::query::Latency::new();
+                if ElementImplExt::parent_query(self, &mut probe) {
+                    let (live, min, _) = probe.result();
+                    if live {
+                        self.pipeline_latency_seen(min);
+                    }
+                }
+            }
             // Offsets first, so that the sinks' answers (and so PL) come from the graph as
             // equalized; the sources' answers do not include their offsets.
             self.equalize(false);
@@ -259,6 +275,11 @@ impl ElementImpl for GraphBin {
                 run.pipeline_latency = Some(pipeline_latency);
             }
             if lock(&self.settings).sync_using_stream_offset {
+                // A pipeline latency above this bin's own answer (sinks outside it): the
+                // sources buffer for the longer wait.
+                if self.pipeline_latency_seen(pipeline_latency) {
+                    self.equalize(false);
+                }
                 return self.distribute_latency(&event, pipeline_latency);
             }
         }
