@@ -509,7 +509,11 @@ fn case_11_max_graph_latency_reaches_each_source_and_warns_when_exceeded() {
     let sources = entries(&message, "sources");
     let fast = &sources["fast"];
     assert_eq!(fast.get::<i64>("ts-offset").unwrap(), 267_000_000, "{fast}");
-    assert_eq!(fast.get::<u64>("max-offset").unwrap(), 467_000_000, "{fast}");
+    assert_eq!(
+        fast.get::<u64>("max-offset").unwrap(),
+        467_000_000,
+        "{fast}"
+    );
     assert!(!fast.get::<bool>("exceeds-max").unwrap(), "{fast}");
     assert_eq!(sources["slow"].get::<i64>("ts-offset").unwrap(), 0);
 

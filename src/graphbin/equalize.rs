@@ -808,6 +808,44 @@ impl GraphBin {
         }
     }
 
+    /// The pipeline's latency query, answered with the graph equalized first: the sinks' answers
+    /// (and so PL) come from the graph as equalized; the sources' answers do not include their
+    /// offsets. With sync, the sources' capture buffers are sized for the wait their sinks
+    /// impose, which PL tells (at least this bin's own `min`, the sinks' processing deadline
+    /// included): asked first, so that the `max` the pipeline gets, which each source's
+    /// `max-offset` bounds, comes from the sources as sized.
+    pub(super) fn answer_latency_query(&self, query: &mut gst::QueryRef) -> bool {
+        let sync = lock(&self.settings).sync_using_stream_offset;
+        if sync {
+            let mut probe = gst::query::Latency::new();
+            if ElementImplExt::parent_query(self, &mut probe) {
+                let (live, min, _) = probe.result();
+                if live {
+                    self.pipeline_latency_seen(min);
+                }
+            }
+        }
+        self.equalize(false);
+        let mut answered = ElementImplExt::parent_query(self, query);
+        // A source whose latency changed since it was asked (a test source that has just
+        // negotiated its sample rate) can leave the answer short of buffering (max < min): it
+        // is sized again with what it says now, twice at most.
+        for _ in 0..2 {
+            let gst::QueryView::Latency(latency) = query.view() else {
+                break;
+            };
+            let (live, min, max) = latency.result();
+            if !(sync && answered && live && max.is_some_and(|max| max < min)) {
+                break;
+            }
+            gst::debug!(CAT, imp = self, "max {max:?} < min {min}: sizing again");
+            self.pipeline_latency_seen(min);
+            self.equalize(false);
+            answered = ElementImplExt::parent_query(self, query);
+        }
+        answered
+    }
+
     /// A pipeline latency seen (the bin's own latency answer, or the LATENCY event): whether it
     /// is more than the sources were sized for in this run, so that they must buffer more.
     pub(super) fn pipeline_latency_seen(&self, latency: ClockTime) -> bool {
@@ -898,7 +936,11 @@ mod tests {
         // 33 ms + 500 ms: the fast source waits 520 − 33 = 487 ms, less than 500.
         let plan = plan(&canonical(), defaults(520), &Findings::default());
         assert_eq!(plan.offsets, [(0, 467_000_000)]);
-        assert_eq!(planned_max_offset(&plan, Member::Live(0)), None, "already 500");
+        assert_eq!(
+            planned_max_offset(&plan, Member::Live(0)),
+            None,
+            "already 500"
+        );
         assert_eq!(plan.take_over_max, [Member::Live(0), Member::Live(1)]);
         assert_eq!(plan.warnings, Findings::default());
         // 10 ms + 500 ms: it waits 510 ms, more than max-graph-latency.
@@ -919,7 +961,11 @@ mod tests {
         let inputs = inputs(true);
         let plan = plan(&canonical(), inputs, &Findings::default());
         assert_eq!(planned_max_offset(&plan, Member::Live(0)), Some(467));
-        assert_eq!(planned_max_offset(&plan, Member::Live(1)), Some(0), "no cap");
+        assert_eq!(
+            planned_max_offset(&plan, Member::Live(1)),
+            Some(0),
+            "no cap"
+        );
     }
 
     #[test]
@@ -972,7 +1018,11 @@ mod tests {
             max_offset: ClockTime::from_mseconds(200),
         });
         let plan = plan(&facts, defaults(520), &Findings::default());
-        assert_eq!(planned_max_offset(&plan, Member::Live(2)), None, "500 already");
+        assert_eq!(
+            planned_max_offset(&plan, Member::Live(2)),
+            None,
+            "500 already"
+        );
         assert_eq!(planned_max_offset(&plan, Member::NotLive(0)), Some(500));
         assert!(plan.take_over_max.contains(&Member::NotLive(0)));
         assert!(!plan.take_over.contains(&2));

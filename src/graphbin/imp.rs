@@ -245,22 +245,7 @@ impl ElementImpl for GraphBin {
 
     fn query(&self, query: &mut gst::QueryRef) -> bool {
         if query.type_() == gst::QueryType::Latency {
-            // With sync, the sources' capture buffers are sized for the wait their sinks impose,
-            // which PL (at least this bin's own `min`, the sinks' processing deadline included)
-            // tells: asked first, so that the answer the pipeline gets (its `max`, which each
-            // source's max-offset bounds) comes from the sources as sized.
-            if lock(&self.settings).sync_using_stream_offset {
-                let mut probe = gst::query::Latency::new();
-                if ElementImplExt::parent_query(self, &mut probe) {
-                    let (live, min, _) = probe.result();
-                    if live {
-                        self.pipeline_latency_seen(min);
-                    }
-                }
-            }
-            // Offsets first, so that the sinks' answers (and so PL) come from the graph as
-            // equalized; the sources' answers do not include their offsets.
-            self.equalize(false);
+            return self.answer_latency_query(query);
         }
         ElementImplExt::parent_query(self, query)
     }
