@@ -93,13 +93,14 @@ fn play(
 /// first is DISCONT (the start of the stream); no QOS message said data was lost, no WARNING.
 fn assert_every_buffer_played(renders: &HashMap<String, Vec<Render>>, messages: &[gst::Message]) {
     for (sink, renders) in renders {
+        let first = &renders[..renders.len().min(4)];
         for pair in renders.windows(2) {
             assert_eq!(
                 pair[1].pts,
                 pair[0].pts + pair[0].duration,
-                "{sink}: no buffer lost: {renders:?}"
+                "{sink}: no buffer lost: {first:?}…"
             );
-            assert!(!pair[1].discont, "{sink}: no DISCONT: {renders:?}");
+            assert!(!pair[1].discont, "{sink}: no DISCONT: {first:?}…");
         }
     }
     let qos = messages_of(messages, gst::MessageType::Qos);
