@@ -340,10 +340,11 @@ pub(super) fn plan(facts: &Facts, inputs: Inputs, previous: &Findings) -> Plan {
         } else {
             Vec::new()
         },
+        // Without sync nothing is equalized, so nothing is left out: logged only.
         unknown_latency: facts
             .live
             .iter()
-            .filter(|source| source.latency.is_none())
+            .filter(|source| inputs.sync && source.latency.is_none())
             .map(|source| source.name.clone())
             .collect(),
     };
@@ -616,11 +617,12 @@ impl GraphBin {
             source.push_source().set_stream_offset(*offset);
         }
         self.set_max_offsets(&survey, &shrinking);
-        for name in &plan.findings.unknown_latency {
+        for source in survey.live.iter().filter(|source| source.latency.is_none()) {
             gst::warning!(
                 CAT,
                 imp = self,
-                "{name} cannot tell its latency: left out of the equalization"
+                "{} cannot tell its latency: left out of the equalization",
+                source.name
             );
         }
         self.post_warnings(&plan.warnings);

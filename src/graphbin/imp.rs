@@ -7,8 +7,8 @@
 //! Each of the mutexes below guards plain values and is held only to read or write them: never
 //! while the bin posts a message, emits a notify or a signal, sets a property of another
 //! element, sends it an event or a query, changes its state, or waits. When two are held
-//! together it is in this order: `settings` → `run` → `rates`. `equalizer`, `seeks` and
-//! `pitch_keepers` are never held with another. The only other lock the bin takes itself is
+//! together it is in this order: `settings` → `run` → `rates`. `equalizer`, `seeks`,
+//! `pitch_keepers` and `unposted` are never held with another. The only other lock the bin takes itself is
 //! GStreamer's state lock of the pipeline, around a rate change, with none of these held
 //! ([`super::workarounds::TopLevelStateLock`]).
 
@@ -87,6 +87,9 @@ pub struct GraphBin {
     pub(super) seeks: Mutex<Seeks>,
     /// The `scaletempo` elements put in front of the audio sinks while PAUSED or PLAYING.
     pub(super) pitch_keepers: Mutex<Option<PitchKeepers>>,
+    /// WARNINGs raised while the bin had no bus (gst-launch sets properties before the bin is
+    /// in a pipeline): posted once it has one.
+    unposted: Mutex<Vec<gst::Message>>,
 }
 
 impl GraphBin {
@@ -108,6 +111,18 @@ impl GraphBin {
         let run = lock(&self.run).take();
         if let Some(run) = run {
             super::rate_matching::set_slave_methods(run.slave_methods.into_iter().collect());
+        }
+    }
+
+    /// Posts the WARNINGs kept while the bin had no bus, once it has one.
+    fn post_unposted(&self) {
+        if self.obj().bus().is_none() {
+            return;
+        }
+        let unposted = std::mem::take(&mut *lock(&self.unposted));
+        let obj = self.obj();
+        for message in unposted {
+            let _ = obj.post_message(message);
         }
     }
 
@@ -176,6 +191,7 @@ impl ElementImpl for GraphBin {
         &self,
         transition: gst::StateChange,
     ) -> Result<gst::StateChangeSuccess, gst::StateChangeError> {
+        self.post_unposted();
         match transition {
             gst::StateChange::ReadyToPaused => {
                 self.start_run();
@@ -273,6 +289,15 @@ impl ElementImpl for GraphBin {
 
     fn post_message(&self, message: gst::Message) -> bool {
         let obj = self.obj();
+        if message.type_() == gst::MessageType::Warning && obj.bus().is_none() {
+            gst::debug!(
+                CAT,
+                imp = self,
+                "no bus yet: WARNING kept until there is one"
+            );
+            lock(&self.unposted).push(message);
+            return true;
+        }
         if message.src() != Some(obj.upcast_ref()) {
             return self.parent_post_message(message);
         }
