@@ -76,8 +76,7 @@ impl GraphBin {
                          twice the speed, negative rates play in reverse. A write flushes every \
                          stream and seeks it to the current position at the new rate; set before \
                          PAUSED, it applies once the graph has prerolled. 0, infinities and any \
-                         rate but 1.0 on a live graph are refused with a WARNING (set-rate \
-                         answers FALSE instead; NaN reaches the bin through set-rate only)",
+                         rate but 1.0 on a live graph are refused with a WARNING",
                     )
                     // Infinities pass GLib's range check so that the bin refuses them itself,
                     // with the WARNING a refused rate gets.
