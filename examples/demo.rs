@@ -38,7 +38,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         })
         .collect();
     let description = format!(
-        "graphbin.( name=graph sync-using-stream-offset=true max-graph-latency=500000000 {} )",
+        "graphbin.( name=graph sync-using-stream-offset=true {} )",
         branches.join("  ")
     );
     println!("gst-launch-1.0 {description}\n");

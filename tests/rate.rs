@@ -301,10 +301,19 @@ fn case_12_zero_nan_and_infinities_are_refused_without_a_flush() {
         assert!(!graph.set_rate(rate), "set-rate({rate}) returns FALSE");
         assert_eq!(graph.rate(), 1.0);
     }
-    assert!(
-        rate_refusals(&drain_messages(&graph.bus)).is_empty(),
-        "the signal answers FALSE, no WARNING"
+    // Issue 11, item 6: the signal answers FALSE and says why on the bus, as a write does.
+    let refusals = rate_refusals(&drain_messages(&graph.bus));
+    assert_eq!(
+        refusals.len(),
+        not_rates.len(),
+        "one WARNING per refusal through the signal"
     );
+    for (refusal, rate) in refusals.iter().zip(not_rates) {
+        let refused = refusal.get::<f64>("rate").unwrap();
+        assert!(refused.to_bits() == rate.to_bits(), "{refused} is {rate}");
+        assert_eq!(refusal.get::<&str>("reason").unwrap(), "not-a-rate");
+        assert_eq!(refusal.get::<f64>("current-rate").unwrap(), 1.0);
+    }
 
     // NaN is within no range: GLib itself refuses to write it to a gdouble property (with a
     // GLib warning, fatal here), so it never reaches the bin.
@@ -642,7 +651,16 @@ fn case_15_a_live_graph_refuses_rates_but_1() {
         !graph.pipeline.send_event(rate_seek(2.0)),
         "a seek with a new rate sent to the pipeline is refused too"
     );
-    assert!(rate_refusals(&drain_messages(&graph.bus)).is_empty());
+    // Issue 11, item 6: every refusal says why on the bus, whatever asked: the signal before
+    // PAUSED and three times after, and the seek.
+    let refusals = rate_refusals(&drain_messages(&graph.bus));
+    assert_eq!(refusals.len(), 5, "{refusals:?}");
+    assert!(
+        refusals
+            .iter()
+            .all(|refusal| refusal.get::<&str>("reason").unwrap() == "live"),
+        "{refusals:?}"
+    );
 
     graph.graph.set_property("rate", 2.0);
     assert_eq!(graph.rate(), 1.0);
@@ -1276,4 +1294,178 @@ fn a_non_flushing_seek_with_a_new_rate_to_a_paused_graph_flushes() {
     graph.set_state(gst::State::Playing);
     assert_rendered_at_rate(&graph.render(3), 2.0);
     drop(std::mem::ManuallyDrop::into_inner(graph));
+}
+
+// Issue 11: the rough edges of rates from gst-launch.
+
+/// `gst-launch-1.0 -m` with `line` split at spaces: its output.
+fn launch_text(line: &str) -> (std::process::Output, String) {
+    let output = gst_launch(&line.split_whitespace().collect::<Vec<_>>());
+    let text = output_text(&output);
+    (output, text)
+}
+
+/// Item 6: a seek event refused says why on the bus too.
+#[test]
+fn a_seek_event_refused_posts_the_warning_with_its_reason() {
+    register_no_reverse();
+    let graph = Graph::new("", &format!("{VIDEO} ! testnoreverse"));
+    graph.set_state(gst::State::Playing);
+    graph.render(5);
+    graph.settle();
+    drain_messages(&graph.bus);
+    assert!(!graph.pipeline.send_event(rate_seek(-1.0)), "refused");
+    let refusals = rate_refusals(&drain_messages(&graph.bus));
+    assert_eq!(refusals.len(), 1, "one WARNING for the seek and its copies");
+    assert_eq!(refusals[0].get::<f64>("rate").unwrap(), -1.0);
+    assert_eq!(refusals[0].get::<&str>("reason").unwrap(), "seek-refused");
+    assert_eq!(refusals[0].get::<f64>("current-rate").unwrap(), 1.0);
+}
+
+/// Item 3: gst-launch sets `rate` while the bin has no bus yet; the WARNING is kept until the
+/// bin is in the pipeline.
+#[test]
+fn a_rate_refused_before_the_bin_has_a_bus_is_posted_once_it_has_one() {
+    init();
+    let graph = gst::parse::launch(
+        "graphbin.( name=graph rate=2.0 pushaudiotestsrc name=live ! fakesink )",
+    )
+    .unwrap();
+    assert!(graph.bus().is_none(), "a lone bin has no bus");
+    assert_eq!(graph.property::<f64>("rate"), 1.0, "refused: live");
+    let pipeline = gst::Pipeline::new();
+    pipeline.add(&graph).unwrap();
+    let bus = pipeline.bus().unwrap();
+    pipeline.set_state(gst::State::Ready).unwrap();
+    let refusals = rate_refusals(&drain_messages(&bus));
+    assert_eq!(refusals.len(), 1, "posted at NULL to READY, once");
+    assert_eq!(refusals[0].get::<&str>("reason").unwrap(), "live");
+    assert_eq!(refusals[0].get::<f64>("rate").unwrap(), 2.0);
+    pipeline.set_state(gst::State::Playing).unwrap();
+    pipeline.set_state(gst::State::Null).unwrap();
+    assert!(rate_refusals(&drain_messages(&bus)).is_empty(), "not again");
+}
+
+#[test]
+fn gst_launch_shows_why_a_rate_was_refused() {
+    let (output, text) = launch_text(
+        "-m graphbin.( rate=2.0 pushaudiotestsrc num-buffers=10 ! fakesink sync=true )",
+    );
+    assert!(output.status.success(), "{text}");
+    assert!(text.contains("WARNING"), "{text}");
+    assert!(text.contains("pushsource/rate-refused"), "{text}");
+    assert!(
+        text.contains("is live: a live source cannot change its rate"),
+        "{text}"
+    );
+}
+
+/// Item 4: before PAUSED a pushsrcbin has not built its source: the rate is judged at the
+/// preroll, on what the source is.
+#[test]
+fn a_rate_set_before_paused_on_a_source_bin_not_live_plays_at_that_rate() {
+    let graph = Graph::new(
+        "rate=2.0",
+        "pushsrcbin source-description=\"videotestsrc is-live=false\" ! \
+         video/x-raw,format=I420,width=64,height=48,framerate=25/1",
+    );
+    assert_eq!(graph.rate(), 2.0, "stored, not refused");
+    graph.pipeline.set_state(gst::State::Playing).unwrap();
+    let changed = graph.await_message("rate-changed");
+    assert_eq!(changed.get::<f64>("rate").unwrap(), 2.0);
+    graph.await_state(gst::State::Playing);
+    assert_rendered_at_rate(&graph.render(10), 2.0);
+    assert!(rate_refusals(&drain_messages(&graph.bus)).is_empty());
+}
+
+#[test]
+fn a_rate_set_before_paused_on_a_live_source_bin_is_refused_at_the_preroll() {
+    let graph = Graph::new(
+        "rate=2.0",
+        "pushsrcbin name=live source-description=\"audiotestsrc is-live=true\"",
+    );
+    assert_eq!(graph.rate(), 2.0, "stored: the source is not known yet");
+    graph.pipeline.set_state(gst::State::Playing).unwrap();
+    let refusal = loop {
+        let details = await_detailed_warning(&graph.bus);
+        if details.name() == "pushsource/rate-refused" {
+            break details;
+        }
+    };
+    assert_eq!(refusal.get::<&str>("reason").unwrap(), "live");
+    assert_eq!(graph.rate(), 1.0);
+}
+
+#[test]
+fn gst_launch_plays_a_source_bin_not_live_at_the_rate_set() {
+    let (output, text) = launch_text(
+        "-m graphbin.( rate=2.0 pushsrcbin \
+         source-description=\"audiotestsrc is-live=false num-buffers=50\" ! fakesink sync=true )",
+    );
+    assert!(output.status.success(), "{text}");
+    assert!(text.contains("rate-changed, rate=(double)2"), "{text}");
+    assert!(!text.contains("rate-refused"), "{text}");
+}
+
+/// Item 5: a reverse rate set before the graph starts plays it backwards from its end.
+#[test]
+fn a_reverse_rate_set_before_paused_plays_from_the_end() {
+    let graph = Graph::new(
+        "rate=-1.0",
+        &VIDEO.replace("is-live=false", "is-live=false num-buffers=50"),
+    );
+    graph.pipeline.set_state(gst::State::Playing).unwrap();
+    let changed = graph.await_message("rate-changed");
+    assert_eq!(changed.get::<f64>("rate").unwrap(), -1.0);
+    assert_eq!(
+        changed.get::<u64>("position").unwrap(),
+        (FRAME * 50).nseconds(),
+        "from the end: 50 frames of 40 ms"
+    );
+    graph.await_state(gst::State::Playing);
+    let renders = graph.render(10);
+    assert_eq!(renders[0].pts, FRAME * 49, "the last frame first");
+    assert_rendered_at_rate(&renders, -1.0);
+    assert!(warnings(&drain_messages(&graph.bus)).is_empty());
+}
+
+#[test]
+fn a_reverse_rate_set_before_paused_without_a_duration_says_so() {
+    let graph = Graph::new("rate=-1.0", VIDEO);
+    graph.pipeline.set_state(gst::State::Playing).unwrap();
+    let notice = await_detailed_warning(&graph.bus);
+    assert_eq!(notice.name(), "pushsource/reverse-from-position");
+    assert_eq!(notice.get::<f64>("rate").unwrap(), -1.0);
+    assert_eq!(notice.get::<u64>("position").unwrap(), 0);
+}
+
+#[test]
+fn gst_launch_plays_a_reverse_rate_from_the_end() {
+    let (output, text) = launch_text(
+        "-m -v graphbin.( rate=-1.0 pushvideotestsrc is-live=false num-buffers=10 ! \
+         fakesink sync=true silent=false )",
+    );
+    assert!(output.status.success(), "{text}");
+    assert!(
+        text.contains("rate-changed, rate=(double)-1, position=(guint64)333333333;"),
+        "{text}"
+    );
+    // Frame 9 is the preroll buffer (fakesink says "preroll"), then every other frame,
+    // backwards, down to frame 0.
+    let rendered: Vec<&str> = text
+        .lines()
+        .filter(|line| line.contains("last-message = chain"))
+        .map(|line| {
+            line.split("pts: ")
+                .nth(1)
+                .unwrap()
+                .split(',')
+                .next()
+                .unwrap()
+        })
+        .collect();
+    assert_eq!(rendered.len(), 9, "every frame, backwards\n{text}");
+    assert_eq!(rendered[0], "0:00:00.266666666", "{text}");
+    assert_eq!(rendered[8], "0:00:00.000000000", "{text}");
+    assert!(!text.contains("WARNING"), "{text}");
 }

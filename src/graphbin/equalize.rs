@@ -3,9 +3,11 @@
 //!
 //! 1. survey: the push sources, their groups and the sinks inside ([`super::graph`]);
 //! 2. plan: [`plan`], a pure function of plain values ([`Facts`] and the settings) that decides
-//!    the offset of each source, the latency each sink gets, the WARNINGs to post, the
-//!    `graph-latency` message and whether `graph-latency` changed;
-//! 3. apply: offsets set, WARNINGs and the message posted, `notify::graph-latency` emitted.
+//!    the offset and the capture buffer (`max-offset`) of each source, the latency each sink
+//!    gets, the WARNINGs to post, the `graph-latency` message and whether `graph-latency`
+//!    changed;
+//! 3. apply: capture buffers and offsets set, WARNINGs and the message posted,
+//!    `notify::graph-latency` emitted.
 //!
 //! Equalizations are serialized by a "run again" loop, not by a lock: a request while one runs
 //! (another thread, or a handler of what the one under way posts) marks it to run once more and
@@ -26,8 +28,8 @@ use crate::push_source::{PushSource, PushSourceExt, PushSourceFlags, StreamOffse
 /// changes, not at every latency computation.
 #[derive(Debug, Default, Clone, PartialEq)]
 pub(super) struct Findings {
-    /// (Lmax, max-graph-latency) when Lmax exceeds it.
-    pub exceeds_max: Option<(ClockTime, ClockTime)>,
+    /// With sync, Lmax above `max-graph-latency`.
+    pub exceeds_max: Option<AboveCap>,
     /// (source, pad): a stream of a source with an offset leaves the bin.
     pub exits: Vec<(String, String)>,
     /// Sources that cannot tell their latency.
@@ -40,6 +42,7 @@ impl Findings {
         Findings {
             exceeds_max: self
                 .exceeds_max
+                .clone()
                 .filter(|_| previous.exceeds_max != self.exceeds_max),
             exits: self
                 .exits
@@ -55,6 +58,24 @@ impl Findings {
                 .collect(),
         }
     }
+}
+
+/// Lmax above `max-graph-latency`: the sources above it keep offset 0.
+#[derive(Debug, Clone, PartialEq)]
+pub(super) struct AboveCap {
+    /// Lmax.
+    pub latency: ClockTime,
+    pub max_graph_latency: ClockTime,
+    /// The sources whose latency exceeds `max-graph-latency`, in the order they were added.
+    pub sources: Vec<String>,
+}
+
+/// A push source of the survey: live (index in [`Facts::live`]) or flagged `not-live` (index in
+/// [`Facts::not_live`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub(super) enum Member {
+    Live(usize),
+    NotLive(usize),
 }
 
 /// A live push source as the plan sees it.
@@ -161,6 +182,10 @@ pub(super) struct Inputs {
     pub max_graph_latency: ClockTime,
     /// `graph-latency` before this equalization.
     pub graph_latency: ClockTime,
+    /// The largest pipeline latency known in this run (the bin's own latency answer, the
+    /// LATENCY event), `ZERO` before either: what a source waits for its sinks is this minus
+    /// its latency.
+    pub pipeline_latency: ClockTime,
 }
 
 /// What one equalization does, decided before anything is done.
@@ -170,6 +195,10 @@ pub(super) struct Plan {
     pub offsets: Vec<(usize, i64)>,
     /// Live sources whose offset the bin takes over (with sync, those that told their latency).
     pub take_over: Vec<usize>,
+    /// (source, its new `max-offset`): only the ones that change.
+    pub max_offsets: Vec<(Member, ClockTime)>,
+    /// Sources whose `max-offset` the bin takes over (with sync, those it sizes).
+    pub take_over_max: Vec<Member>,
     /// The offset of the group feeding each sink (0 when none is, or without sync).
     pub sink_offsets: Vec<ClockTime>,
     /// Lmax.
@@ -187,6 +216,30 @@ fn exceeds(offset: i64, max_offset: ClockTime) -> bool {
     StreamOffsetResult::for_offset(offset, max_offset) == StreamOffsetResult::ExceedsMaximum
 }
 
+/// The latency the graph equalizes to: Lmax, capped by `max-graph-latency` unless that is 0
+/// (SPEC section 3, latency item 4).
+pub(super) fn equalized_latency(max_latency: ClockTime, max_graph_latency: ClockTime) -> ClockTime {
+    if max_graph_latency.is_zero() {
+        max_latency
+    } else {
+        max_latency.min(max_graph_latency)
+    }
+}
+
+/// The `max-offset` a live source of `latency` gets with sync (SPEC section 3, latency item 4):
+/// the larger of `max-graph-latency` and the wait its sinks impose, `PL − latency`, so that no
+/// data is lost while it waits. PL is at least Lmax, which keeps the capacity at least the
+/// source's offset even before PL is known.
+pub(super) fn capacity(
+    latency: ClockTime,
+    max_latency: ClockTime,
+    pipeline_latency: ClockTime,
+    max_graph_latency: ClockTime,
+) -> ClockTime {
+    let wait = pipeline_latency.max(max_latency).saturating_sub(latency);
+    wait.max(max_graph_latency)
+}
+
 /// SPEC section 3, latency items 2–5, as values.
 pub(super) fn plan(facts: &Facts, inputs: Inputs, previous: &Findings) -> Plan {
     let max_latency = facts
@@ -195,6 +248,7 @@ pub(super) fn plan(facts: &Facts, inputs: Inputs, previous: &Findings) -> Plan {
         .filter_map(|source| source.latency)
         .max()
         .unwrap_or(ClockTime::ZERO);
+    let target = equalized_latency(max_latency, inputs.max_graph_latency);
     let group_offsets: Vec<ClockTime> = facts
         .groups
         .iter()
@@ -202,17 +256,43 @@ pub(super) fn plan(facts: &Facts, inputs: Inputs, previous: &Findings) -> Plan {
             if group.pinned {
                 ClockTime::ZERO
             } else {
-                max_latency.saturating_sub(group.latency)
+                target.saturating_sub(group.latency)
             }
         })
         .collect();
 
     let mut new_offsets: Vec<i64> = facts.live.iter().map(|source| source.offset).collect();
+    let mut new_max_offsets: Vec<ClockTime> =
+        facts.live.iter().map(|source| source.max_offset).collect();
+    let mut new_not_live_max: Vec<ClockTime> = facts
+        .not_live
+        .iter()
+        .map(|source| source.max_offset)
+        .collect();
     let mut offsets = Vec::new();
     let mut take_over = Vec::new();
+    let mut max_offsets = Vec::new();
+    let mut take_over_max = Vec::new();
     let mut sink_offsets = vec![ClockTime::ZERO; facts.sinks];
     if inputs.sync {
+        let handed = (!inputs.max_graph_latency.is_zero()).then_some(inputs.max_graph_latency);
         for (index, source) in facts.live.iter().enumerate() {
+            let max_offset = match source.latency {
+                Some(latency) => Some(capacity(
+                    latency,
+                    max_latency,
+                    inputs.pipeline_latency,
+                    inputs.max_graph_latency,
+                )),
+                None => handed,
+            };
+            if let Some(max_offset) = max_offset {
+                take_over_max.push(Member::Live(index));
+                if source.max_offset != max_offset {
+                    max_offsets.push((Member::Live(index), max_offset));
+                    new_max_offsets[index] = max_offset;
+                }
+            }
             if source.latency.is_none() {
                 continue;
             }
@@ -223,6 +303,15 @@ pub(super) fn plan(facts: &Facts, inputs: Inputs, previous: &Findings) -> Plan {
                 new_offsets[index] = offset;
             }
         }
+        if let Some(max_offset) = handed {
+            for (index, source) in facts.not_live.iter().enumerate() {
+                take_over_max.push(Member::NotLive(index));
+                if source.max_offset != max_offset {
+                    max_offsets.push((Member::NotLive(index), max_offset));
+                    new_not_live_max[index] = max_offset;
+                }
+            }
+        }
         for (group, offset) in facts.groups.iter().zip(&group_offsets) {
             for sink in &group.sinks {
                 sink_offsets[*sink] = *offset;
@@ -231,9 +320,16 @@ pub(super) fn plan(facts: &Facts, inputs: Inputs, previous: &Findings) -> Plan {
     }
 
     let findings = Findings {
-        exceeds_max: (!inputs.max_graph_latency.is_zero()
-            && max_latency > inputs.max_graph_latency)
-            .then_some((max_latency, inputs.max_graph_latency)),
+        exceeds_max: (inputs.sync && target < max_latency).then(|| AboveCap {
+            latency: max_latency,
+            max_graph_latency: inputs.max_graph_latency,
+            sources: facts
+                .live
+                .iter()
+                .filter(|source| source.latency.is_some_and(|latency| latency > target))
+                .map(|source| source.name.clone())
+                .collect(),
+        }),
         exits: if inputs.sync {
             facts
                 .groups
@@ -244,18 +340,30 @@ pub(super) fn plan(facts: &Facts, inputs: Inputs, previous: &Findings) -> Plan {
         } else {
             Vec::new()
         },
+        // Without sync nothing is equalized, so nothing is left out: logged only.
         unknown_latency: facts
             .live
             .iter()
-            .filter(|source| source.latency.is_none())
+            .filter(|source| inputs.sync && source.latency.is_none())
             .map(|source| source.name.clone())
             .collect(),
     };
     let warnings = findings.new_since(previous);
-    let message = message(facts, &new_offsets, max_latency, inputs.sync);
+    let message = message(
+        facts,
+        Planned {
+            offsets: &new_offsets,
+            max_offsets: &new_max_offsets,
+            not_live_max_offsets: &new_not_live_max,
+        },
+        max_latency,
+        inputs.sync,
+    );
     Plan {
         offsets,
         take_over,
+        max_offsets,
+        take_over_max,
         sink_offsets,
         graph_latency: max_latency,
         notify: inputs.graph_latency != max_latency,
@@ -265,12 +373,24 @@ pub(super) fn plan(facts: &Facts, inputs: Inputs, previous: &Findings) -> Plan {
     }
 }
 
+/// Each source's offset and `max-offset` as planned.
+struct Planned<'a> {
+    offsets: &'a [i64],
+    max_offsets: &'a [ClockTime],
+    not_live_max_offsets: &'a [ClockTime],
+}
+
 /// SPEC section 3, latency item 5: the `graph-latency` message, with the offsets as planned.
-fn message(facts: &Facts, offsets: &[i64], max_latency: ClockTime, sync: bool) -> gst::Structure {
+fn message(facts: &Facts, planned: Planned, max_latency: ClockTime, sync: bool) -> gst::Structure {
     let mut sources = Vec::new();
     let mut excluded = Vec::new();
-    for (source, offset) in facts.live.iter().zip(offsets) {
-        let max_offset = source.max_offset;
+    for ((source, offset), max_offset) in facts
+        .live
+        .iter()
+        .zip(planned.offsets)
+        .zip(planned.max_offsets)
+    {
+        let max_offset = *max_offset;
         match source.latency {
             Some(latency) => sources.push(
                 gst::Structure::builder("source")
@@ -294,13 +414,13 @@ fn message(facts: &Facts, offsets: &[i64], max_latency: ClockTime, sync: bool) -
             ),
         }
     }
-    for source in &facts.not_live {
+    for (source, max_offset) in facts.not_live.iter().zip(planned.not_live_max_offsets) {
         excluded.push(
             gst::Structure::builder("source")
                 .field("name", &source.name)
                 .field("reason", "not-live")
                 .field("ts-offset", source.offset)
-                .field("max-offset", source.max_offset.nseconds())
+                .field("max-offset", max_offset.nseconds())
                 .field("rate-matching", rate_matching::field::NOT_LIVE)
                 .build(),
         );
@@ -324,6 +444,8 @@ pub(super) struct Equalizer {
     redistribute: bool,
     /// Sources whose offset the bin took over, with the offset they had before.
     pub taken_over: HashMap<gst::Element, i64>,
+    /// Sources whose `max-offset` the bin took over, with the value they had before.
+    pub taken_over_max: HashMap<gst::Element, ClockTime>,
     /// Lmax of the last equalization: `graph-latency`.
     pub graph_latency: ClockTime,
 }
@@ -335,6 +457,15 @@ pub(super) struct Quiet {
     sync: bool,
     message: gst::Structure,
     not_live: Vec<(gst::Element, i64, ClockTime)>,
+}
+
+impl Survey {
+    fn member(&self, member: Member) -> &graph::Source {
+        match member {
+            Member::Live(index) => &self.live[index],
+            Member::NotLive(index) => &self.not_live[index],
+        }
+    }
 }
 
 /// Resets `running` when the equalizing thread leaves, even by a panic.
@@ -409,10 +540,14 @@ impl GraphBin {
             .as_ref()
             .map(|run| run.reported.clone())
             .unwrap_or_default();
+        let pipeline_latency = lock(&self.run)
+            .as_ref()
+            .map_or(ClockTime::ZERO, |run| run.sinks_wait);
         let inputs = Inputs {
             sync,
             max_graph_latency: settings.max_graph_latency,
             graph_latency,
+            pipeline_latency,
         };
         let plan = plan(&facts, inputs, &previous);
 
@@ -425,6 +560,13 @@ impl GraphBin {
                     .taken_over
                     .entry(source.element.clone())
                     .or_insert(source.offset);
+            }
+            for member in &plan.take_over_max {
+                let source = survey.member(*member);
+                equalizer
+                    .taken_over_max
+                    .entry(source.element.clone())
+                    .or_insert(source.max_offset);
             }
             equalizer.graph_latency = plan.graph_latency;
         }
@@ -443,12 +585,26 @@ impl GraphBin {
                 not_live: survey
                     .not_live
                     .iter()
-                    .map(|source| (source.element.clone(), source.offset, source.max_offset))
+                    .enumerate()
+                    .map(|(index, source)| {
+                        let max_offset = plan
+                            .max_offsets
+                            .iter()
+                            .find(|(member, _)| *member == Member::NotLive(index))
+                            .map_or(source.max_offset, |(_, max_offset)| *max_offset);
+                        (source.element.clone(), source.offset, max_offset)
+                    })
                     .collect(),
             });
         }
 
-        // Apply, with no lock held.
+        // Apply, with no lock held: capture buffers that grow before the offsets, those that
+        // shrink after, so that no offset exceeds its source's max-offset on the way.
+        let (growing, shrinking): (Vec<_>, Vec<_>) = plan
+            .max_offsets
+            .iter()
+            .partition(|(member, max_offset)| *max_offset >= survey.member(*member).max_offset);
+        self.set_max_offsets(&survey, &growing);
         for (index, offset) in &plan.offsets {
             let source = &survey.live[*index];
             gst::debug!(
@@ -460,17 +616,27 @@ impl GraphBin {
             );
             source.push_source().set_stream_offset(*offset);
         }
-        for name in &plan.findings.unknown_latency {
+        self.set_max_offsets(&survey, &shrinking);
+        for source in survey.live.iter().filter(|source| source.latency.is_none()) {
             gst::warning!(
                 CAT,
                 imp = self,
-                "{name} cannot tell its latency: left out of the equalization"
+                "{} cannot tell its latency: left out of the equalization",
+                source.name
             );
         }
         self.post_warnings(&plan.warnings);
         self.post_graph_latency_message(plan.message);
         if plan.notify {
             self.obj().notify("graph-latency");
+        }
+    }
+
+    fn set_max_offsets(&self, survey: &Survey, max_offsets: &[&(Member, ClockTime)]) {
+        for (member, max_offset) in max_offsets {
+            let source = survey.member(*member);
+            gst::debug!(CAT, imp = self, "{}: max-offset {max_offset}", source.name);
+            source.push_source().set_max_stream_offset(*max_offset);
         }
     }
 
@@ -501,23 +667,23 @@ impl GraphBin {
     }
 
     fn post_warnings(&self, findings: &Findings) {
-        if let Some((latency, max)) = findings.exceeds_max {
+        if let Some(above) = &findings.exceeds_max {
+            let (latency, max) = (above.latency.nseconds(), above.max_graph_latency.nseconds());
+            let names = above.sources.join(", ");
             let details = gst::Structure::builder("pushsource/graph-latency-exceeds-max")
-                .field("latency", latency.nseconds())
-                .field("max-graph-latency", max.nseconds())
+                .field("latency", latency)
+                .field("max-graph-latency", max)
+                .field("sources", gst::Array::new(&above.sources))
                 .build();
             gst::element_imp_warning!(
                 self,
                 gst::CoreError::Clock,
                 (
-                    "Graph latency exceeds max-graph-latency: the sources may not buffer enough \
-                     to be equalized"
+                    "{names}: latency above max-graph-latency, left at ts-offset 0; the graph \
+                     is equalized to {} ms",
+                    max / 1_000_000
                 ),
-                [
-                    "graph latency {} ns > max-graph-latency {} ns",
-                    latency.nseconds(),
-                    max.nseconds()
-                ],
+                ["graph latency {latency} ns > max-graph-latency {max} ns: {names}"],
                 details: details
             );
         }
@@ -554,9 +720,15 @@ impl GraphBin {
         }
     }
 
-    /// Gives back the offsets the sources had before the bin took them over.
+    /// Gives back the offsets and `max-offset`s the sources had before the bin took them over.
     pub(super) fn restore_offsets(&self) {
-        let taken_over = std::mem::take(&mut lock(&self.equalizer).taken_over);
+        let (taken_over, taken_over_max) = {
+            let mut equalizer = lock(&self.equalizer);
+            (
+                std::mem::take(&mut equalizer.taken_over),
+                std::mem::take(&mut equalizer.taken_over_max),
+            )
+        };
         for (element, offset) in taken_over {
             if let Some(source) = element.dynamic_cast_ref::<PushSource>()
                 && source.stream_offset() != offset
@@ -568,6 +740,19 @@ impl GraphBin {
                     element.name()
                 );
                 source.set_stream_offset(offset);
+            }
+        }
+        for (element, max_offset) in taken_over_max {
+            if let Some(source) = element.dynamic_cast_ref::<PushSource>()
+                && source.max_stream_offset() != max_offset
+            {
+                gst::debug!(
+                    CAT,
+                    imp = self,
+                    "{}: max-offset restored to {max_offset}",
+                    element.name()
+                );
+                source.set_max_stream_offset(max_offset);
             }
         }
     }
@@ -625,6 +810,56 @@ impl GraphBin {
         }
     }
 
+    /// The pipeline's latency query, answered with the graph equalized first: the sinks' answers
+    /// (and so PL) come from the graph as equalized; the sources' answers do not include their
+    /// offsets. With sync, the sources' capture buffers are sized for the wait their sinks
+    /// impose, which PL tells (at least this bin's own `min`, the sinks' processing deadline
+    /// included): asked first, so that the `max` the pipeline gets, which each source's
+    /// `max-offset` bounds, comes from the sources as sized.
+    pub(super) fn answer_latency_query(&self, query: &mut gst::QueryRef) -> bool {
+        let sync = lock(&self.settings).sync_using_stream_offset;
+        if sync {
+            let mut probe = gst::query::Latency::new();
+            if ElementImplExt::parent_query(self, &mut probe) {
+                let (live, min, _) = probe.result();
+                if live {
+                    self.pipeline_latency_seen(min);
+                }
+            }
+        }
+        self.equalize(false);
+        let mut answered = ElementImplExt::parent_query(self, query);
+        // A source whose latency changed since it was asked (a test source that has just
+        // negotiated its sample rate) can leave the answer short of buffering (max < min): it
+        // is sized again with what it says now, twice at most.
+        for _ in 0..2 {
+            let gst::QueryView::Latency(latency) = query.view() else {
+                break;
+            };
+            let (live, min, max) = latency.result();
+            if !(sync && answered && live && max.is_some_and(|max| max < min)) {
+                break;
+            }
+            gst::debug!(CAT, imp = self, "max {max:?} < min {min}: sizing again");
+            self.pipeline_latency_seen(min);
+            self.equalize(false);
+            answered = ElementImplExt::parent_query(self, query);
+        }
+        answered
+    }
+
+    /// A pipeline latency seen (the bin's own latency answer, or the LATENCY event): whether it
+    /// is more than the sources were sized for in this run, so that they must buffer more.
+    pub(super) fn pipeline_latency_seen(&self, latency: ClockTime) -> bool {
+        match &mut *lock(&self.run) {
+            Some(run) if latency > run.sinks_wait => {
+                run.sinks_wait = latency;
+                true
+            }
+            _ => false,
+        }
+    }
+
     pub(super) fn sync_changed(&self) {
         if self.obj().current_state() >= gst::State::Paused {
             self.equalize(true);
@@ -676,7 +911,132 @@ mod tests {
             sync,
             max_graph_latency: ClockTime::ZERO,
             graph_latency: ClockTime::ZERO,
+            pipeline_latency: ClockTime::ZERO,
         }
+    }
+
+    /// DirectShow's defaults: 500 ms, with the pipeline latency of fakesinks (20 ms of
+    /// processing deadline) known.
+    fn defaults(pipeline_latency: u64) -> Inputs {
+        Inputs {
+            max_graph_latency: ClockTime::from_mseconds(500),
+            pipeline_latency: ClockTime::from_mseconds(pipeline_latency),
+            ..inputs(true)
+        }
+    }
+
+    fn planned_max_offset(plan: &Plan, member: Member) -> Option<u64> {
+        plan.max_offsets
+            .iter()
+            .find(|(planned, _)| *planned == member)
+            .map(|(_, max_offset)| max_offset.mseconds())
+    }
+
+    #[test]
+    fn with_the_defaults_every_source_buffers_for_the_wait_its_sinks_impose() {
+        gst::init().unwrap();
+        // 33 ms + 500 ms: the fast source waits 520 − 33 = 487 ms, less than 500.
+        let plan = plan(&canonical(), defaults(520), &Findings::default());
+        assert_eq!(plan.offsets, [(0, 467_000_000)]);
+        assert_eq!(
+            planned_max_offset(&plan, Member::Live(0)),
+            None,
+            "already 500"
+        );
+        assert_eq!(plan.take_over_max, [Member::Live(0), Member::Live(1)]);
+        assert_eq!(plan.warnings, Findings::default());
+        // 10 ms + 500 ms: it waits 510 ms, more than max-graph-latency.
+        let mut facts = canonical();
+        facts.live[0].latency = Some(ClockTime::from_mseconds(10));
+        facts.groups[0].latency = ClockTime::from_mseconds(10);
+        let plan = super::plan(&facts, defaults(520), &Findings::default());
+        assert_eq!(plan.offsets, [(0, 490_000_000)]);
+        assert_eq!(planned_max_offset(&plan, Member::Live(0)), Some(510));
+        let fast = &entries(&plan.message)[0];
+        assert_eq!(fast.get::<u64>("max-offset").unwrap(), 510_000_000);
+        assert!(!fast.get::<bool>("exceeds-max").unwrap());
+    }
+
+    #[test]
+    fn before_the_pipeline_latency_is_known_a_source_buffers_at_least_its_offset() {
+        gst::init().unwrap();
+        let inputs = inputs(true);
+        let plan = plan(&canonical(), inputs, &Findings::default());
+        assert_eq!(planned_max_offset(&plan, Member::Live(0)), Some(467));
+        assert_eq!(
+            planned_max_offset(&plan, Member::Live(1)),
+            Some(0),
+            "no cap"
+        );
+    }
+
+    #[test]
+    fn without_sync_no_max_offset_is_touched_and_no_cap_warns() {
+        gst::init().unwrap();
+        let inputs = Inputs {
+            sync: false,
+            max_graph_latency: ClockTime::from_mseconds(100),
+            ..defaults(520)
+        };
+        let plan = plan(&canonical(), inputs, &Findings::default());
+        assert!(plan.max_offsets.is_empty() && plan.take_over_max.is_empty());
+        assert_eq!(plan.findings, Findings::default());
+    }
+
+    #[test]
+    fn above_the_cap_a_source_keeps_offset_0_and_a_warning_names_it() {
+        gst::init().unwrap();
+        let inputs = Inputs {
+            max_graph_latency: ClockTime::from_mseconds(300),
+            ..defaults(520)
+        };
+        let plan = plan(&canonical(), inputs, &Findings::default());
+        assert_eq!(plan.offsets, [(0, 267_000_000)], "equalized to 300 ms");
+        assert_eq!(
+            plan.sink_offsets,
+            [ClockTime::from_mseconds(267), ClockTime::ZERO]
+        );
+        assert_eq!(plan.graph_latency, ClockTime::from_mseconds(500), "Lmax");
+        let above = plan.warnings.exceeds_max.clone().expect("a WARNING");
+        assert_eq!(above.sources, ["slow"]);
+        assert_eq!(above.latency, ClockTime::from_mseconds(500));
+        assert_eq!(above.max_graph_latency, ClockTime::from_mseconds(300));
+        assert_eq!(planned_max_offset(&plan, Member::Live(0)), Some(487));
+        assert_eq!(planned_max_offset(&plan, Member::Live(1)), Some(300));
+    }
+
+    #[test]
+    fn not_live_sources_and_sources_of_unknown_latency_get_max_graph_latency() {
+        gst::init().unwrap();
+        let mut facts = canonical();
+        facts.live.push(source("mute", None, 0, 2));
+        facts.groups.push(GroupFacts {
+            pinned: true,
+            ..group(0, Vec::new())
+        });
+        facts.not_live.push(NotLiveFacts {
+            name: "file".to_string(),
+            offset: 0,
+            max_offset: ClockTime::from_mseconds(200),
+        });
+        let plan = plan(&facts, defaults(520), &Findings::default());
+        assert_eq!(
+            planned_max_offset(&plan, Member::Live(2)),
+            None,
+            "500 already"
+        );
+        assert_eq!(planned_max_offset(&plan, Member::NotLive(0)), Some(500));
+        assert!(plan.take_over_max.contains(&Member::NotLive(0)));
+        assert!(!plan.take_over.contains(&2));
+    }
+
+    fn entries(message: &gst::Structure) -> Vec<gst::Structure> {
+        message
+            .get::<gst::List>("sources")
+            .unwrap()
+            .iter()
+            .map(|value| value.get::<gst::Structure>().unwrap())
+            .collect()
     }
 
     #[test]
@@ -744,7 +1104,11 @@ mod tests {
         let first = plan(&facts, inputs, &Findings::default());
         assert_eq!(
             first.warnings.exceeds_max,
-            Some((ClockTime::from_mseconds(500), ClockTime::from_mseconds(100)))
+            Some(AboveCap {
+                latency: ClockTime::from_mseconds(500),
+                max_graph_latency: ClockTime::from_mseconds(100),
+                sources: vec!["slow".to_string()],
+            })
         );
         assert_eq!(first.warnings.unknown_latency, ["mute"]);
         assert!(!first.take_over.contains(&2), "left out");

@@ -7,8 +7,8 @@
 //! Each of the mutexes below guards plain values and is held only to read or write them: never
 //! while the bin posts a message, emits a notify or a signal, sets a property of another
 //! element, sends it an event or a query, changes its state, or waits. When two are held
-//! together it is in this order: `settings` → `run` → `rates`. `equalizer`, `seeks` and
-//! `pitch_keepers` are never held with another. The only other lock the bin takes itself is
+//! together it is in this order: `settings` → `run` → `rates`. `equalizer`, `seeks`,
+//! `pitch_keepers` and `unposted` are never held with another. The only other lock the bin takes itself is
 //! GStreamer's state lock of the pipeline, around a rate change, with none of these held
 //! ([`super::workarounds::TopLevelStateLock`]).
 
@@ -64,6 +64,9 @@ pub(super) struct RunState {
     pub sink_offsets: Vec<(gst::Element, ClockTime)>,
     /// The pipeline latency of the last LATENCY event.
     pub pipeline_latency: Option<ClockTime>,
+    /// The largest pipeline latency seen in this run, from the bin's own latency answer or a
+    /// LATENCY event: what the push sources' capture buffers are sized for.
+    pub sinks_wait: ClockTime,
     pub equalized_since_paused: bool,
     /// The problems the last equalization reported.
     pub reported: Findings,
@@ -84,6 +87,9 @@ pub struct GraphBin {
     pub(super) seeks: Mutex<Seeks>,
     /// The `scaletempo` elements put in front of the audio sinks while PAUSED or PLAYING.
     pub(super) pitch_keepers: Mutex<Option<PitchKeepers>>,
+    /// WARNINGs raised while the bin had no bus (gst-launch sets properties before the bin is
+    /// in a pipeline): posted once it has one.
+    unposted: Mutex<Vec<gst::Message>>,
 }
 
 impl GraphBin {
@@ -105,6 +111,18 @@ impl GraphBin {
         let run = lock(&self.run).take();
         if let Some(run) = run {
             super::rate_matching::set_slave_methods(run.slave_methods.into_iter().collect());
+        }
+    }
+
+    /// Posts the WARNINGs kept while the bin had no bus, once it has one.
+    fn post_unposted(&self) {
+        if self.obj().bus().is_none() {
+            return;
+        }
+        let unposted = std::mem::take(&mut *lock(&self.unposted));
+        let obj = self.obj();
+        for message in unposted {
+            let _ = obj.post_message(message);
         }
     }
 
@@ -173,6 +191,7 @@ impl ElementImpl for GraphBin {
         &self,
         transition: gst::StateChange,
     ) -> Result<gst::StateChangeSuccess, gst::StateChangeError> {
+        self.post_unposted();
         match transition {
             gst::StateChange::ReadyToPaused => {
                 self.start_run();
@@ -242,9 +261,7 @@ impl ElementImpl for GraphBin {
 
     fn query(&self, query: &mut gst::QueryRef) -> bool {
         if query.type_() == gst::QueryType::Latency {
-            // Offsets first, so that the sinks' answers (and so PL) come from the graph as
-            // equalized; the sources' answers do not include their offsets.
-            self.equalize(false);
+            return self.answer_latency_query(query);
         }
         ElementImplExt::parent_query(self, query)
     }
@@ -259,6 +276,11 @@ impl ElementImpl for GraphBin {
                 run.pipeline_latency = Some(pipeline_latency);
             }
             if lock(&self.settings).sync_using_stream_offset {
+                // A pipeline latency above this bin's own answer (sinks outside it): the
+                // sources buffer for the longer wait.
+                if self.pipeline_latency_seen(pipeline_latency) {
+                    self.equalize(false);
+                }
                 return self.distribute_latency(&event, pipeline_latency);
             }
         }
@@ -267,6 +289,15 @@ impl ElementImpl for GraphBin {
 
     fn post_message(&self, message: gst::Message) -> bool {
         let obj = self.obj();
+        if message.type_() == gst::MessageType::Warning && obj.bus().is_none() {
+            gst::debug!(
+                CAT,
+                imp = self,
+                "no bus yet: WARNING kept until there is one"
+            );
+            lock(&self.unposted).push(message);
+            return true;
+        }
         if message.src() != Some(obj.upcast_ref()) {
             return self.parent_post_message(message);
         }

@@ -23,24 +23,29 @@ fn with_descendants(element: &gst::Element) -> Vec<gst::Element> {
 }
 
 impl GraphBin {
-    /// `max-graph-latency`, handed to `sources` as their `max-offset` (SPEC section 3, latency
-    /// item 4).
+    /// With sync, `max-graph-latency` handed to `sources` as their `max-offset` before they
+    /// run (SPEC section 3, latency item 4; DirectShow's SetMaxStreamOffset when
+    /// SyncUsingStreamOffset is turned on); each equalization then sizes the live ones for the
+    /// wait their sinks impose. The bin takes their own values over, to give them back.
     pub(super) fn hand_max_graph_latency(&self, sources: &[gst::Element]) {
-        let max = lock(&self.settings).max_graph_latency;
-        if max.is_zero() {
+        let settings = *lock(&self.settings);
+        let max = settings.max_graph_latency;
+        if !settings.sync_using_stream_offset || max.is_zero() {
             return;
         }
         for element in sources {
-            if let Some(source) = element.dynamic_cast_ref::<PushSource>()
-                && source.max_stream_offset() != max
-            {
+            let Some(source) = element.dynamic_cast_ref::<PushSource>() else {
+                continue;
+            };
+            let own = source.max_stream_offset();
+            lock(&self.equalizer)
+                .taken_over_max
+                .entry(element.clone())
+                .or_insert(own);
+            if own != max {
                 source.set_max_stream_offset(max);
             }
         }
-    }
-
-    pub(super) fn all_push_sources(&self) -> Vec<gst::Element> {
-        graph::Contents::of(self.obj().upcast_ref()).sources
     }
 
     /// What the bin knows about its contents is void.
@@ -75,11 +80,20 @@ impl GraphBin {
                 run.sink_offsets.retain(|(sink, _)| *sink != element);
                 run.slave_methods.remove(&element)
             });
-            let original = lock(&self.equalizer).taken_over.remove(&element);
-            if let (Some(offset), Some(source)) =
-                (original, element.dynamic_cast_ref::<PushSource>())
-            {
-                source.set_stream_offset(offset);
+            let (original, original_max) = {
+                let mut equalizer = lock(&self.equalizer);
+                (
+                    equalizer.taken_over.remove(&element),
+                    equalizer.taken_over_max.remove(&element),
+                )
+            };
+            if let Some(source) = element.dynamic_cast_ref::<PushSource>() {
+                if let Some(offset) = original {
+                    source.set_stream_offset(offset);
+                }
+                if let Some(max_offset) = original_max {
+                    source.set_max_stream_offset(max_offset);
+                }
             }
             if let Some(method) = slave_method {
                 rate_matching::set_slave_methods(vec![(element.clone(), method)]);

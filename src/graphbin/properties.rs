@@ -13,8 +13,8 @@ use super::rate::Request;
 use crate::time;
 
 const DEFAULT_SYNC_USING_STREAM_OFFSET: bool = false;
-/// 0: no maximum graph latency.
-const DEFAULT_MAX_GRAPH_LATENCY: ClockTime = ClockTime::ZERO;
+/// DirectShow's default maximum graph latency (0 would mean no cap).
+const DEFAULT_MAX_GRAPH_LATENCY: ClockTime = ClockTime::from_mseconds(500);
 const DEFAULT_PRESERVE_PITCH: bool = false;
 
 #[derive(Debug, Clone, Copy)]
@@ -52,9 +52,9 @@ impl GraphBin {
                 glib::ParamSpecUInt64::builder("max-graph-latency")
                     .nick("Maximum graph latency")
                     .blurb(
-                        "Largest latency the graph should equalize to, in ns, handed to every \
-                         push source as max-offset before the bin leaves READY; a larger Lmax \
-                         posts a WARNING (IAMGraphStreams::SetMaxGraphLatency). 0: unset",
+                        "Largest latency (ns) the graph equalizes to, and the least max-offset \
+                         of each push source with sync (IAMGraphStreams::SetMaxGraphLatency); \
+                         0: no cap",
                     )
                     .maximum(time::MAX_DURATION_NS)
                     .default_value(DEFAULT_MAX_GRAPH_LATENCY.nseconds())
@@ -76,8 +76,7 @@ impl GraphBin {
                          twice the speed, negative rates play in reverse. A write flushes every \
                          stream and seeks it to the current position at the new rate; set before \
                          PAUSED, it applies once the graph has prerolled. 0, infinities and any \
-                         rate but 1.0 on a live graph are refused with a WARNING (set-rate \
-                         answers FALSE instead; NaN reaches the bin through set-rate only)",
+                         rate but 1.0 on a live graph are refused with a WARNING",
                     )
                     // Infinities pass GLib's range check so that the bin refuses them itself,
                     // with the WARNING a refused rate gets.
@@ -160,10 +159,16 @@ impl GraphBin {
             }
             "max-graph-latency" => {
                 let max = ClockTime::from_nseconds(value.get().expect("type checked upstream"));
-                lock(&self.settings).max_graph_latency = max;
+                let sync = {
+                    let mut settings = lock(&self.settings);
+                    settings.max_graph_latency = max;
+                    settings.sync_using_stream_offset
+                };
                 gst::debug!(CAT, imp = self, "max-graph-latency {max}");
-                if self.obj().current_state() >= gst::State::Paused {
-                    self.hand_max_graph_latency(&self.all_push_sources());
+                // Without sync the sources are left as they are; with it, the equalization sizes
+                // them again (before PAUSED, the value is handed on at READY to PAUSED).
+                if sync && self.obj().current_state() >= gst::State::Paused {
+                    self.equalize(true);
                 }
             }
             "rate" => {

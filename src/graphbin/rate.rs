@@ -19,8 +19,8 @@ use super::workarounds::{TopLevelStateLock, top_level};
 
 pub const DEFAULT_RATE: f64 = 1.0;
 
-/// Where a rate change came from: a refused one answers differently (the signal and a seek
-/// return FALSE, a property write, having no return value, posts a WARNING).
+/// Where a rate change came from. A refusal is posted as a WARNING whatever the request (the
+/// signal and a seek also answer FALSE), so that the reason reaches the bus.
 #[derive(Debug)]
 pub enum Request {
     /// The `set-rate` action signal.
@@ -31,13 +31,6 @@ pub enum Request {
     Preroll,
     /// A seek event with a new rate, sent to the bin or to the pipeline holding it.
     Seek(gst::Event),
-}
-
-impl Request {
-    /// Whether a refusal must be posted as a WARNING: nobody gets a return value.
-    pub fn warns(&self) -> bool {
-        matches!(self, Request::Property | Request::Preroll)
-    }
 }
 
 /// Why a rate change was refused.
@@ -187,9 +180,9 @@ pub fn seek_position(seek: &gst::Event) -> Option<ClockTime> {
     }
 }
 
-/// The first live source inside `bin`, recursively: a GstBaseSrc that says it is live, or an
-/// element with a boolean `is-live` property set (a source bin such as `pushsrcbin`, which
-/// speaks for its contents).
+/// The first live source inside `bin`, recursively, whose liveness is known for sure: a
+/// GstBaseSrc that says it is live. A source bin (`pushsrcbin`) is walked into: before it has
+/// built its contents nothing inside tells, and the bin's preroll (NO_PREROLL) will.
 pub fn live_source(bin: &gst::Bin) -> Option<gst::Element> {
     let children = super::graph::collect(bin.iterate_elements());
     for child in children {
@@ -199,20 +192,30 @@ pub fn live_source(bin: &gst::Bin) -> Option<gst::Element> {
             }
             continue;
         }
-        let says_live = child
-            .find_property("is-live")
-            .filter(|pspec| {
-                pspec.value_type() == bool::static_type()
-                    && pspec.flags().contains(gst::glib::ParamFlags::READABLE)
-            })
-            .map(|_| child.property::<bool>("is-live"));
-        match says_live {
-            Some(true) => return Some(child),
-            Some(false) => continue,
-            None => {}
-        }
         if let Some(inner) = child.downcast_ref::<gst::Bin>()
             && let Some(live) = live_source(inner)
+        {
+            return Some(live);
+        }
+    }
+    None
+}
+
+/// The first element inside `bin`, recursively, with a readable boolean `is-live` property set
+/// (a source bin such as `pushsrcbin`, which speaks for its contents): what names the live
+/// element once the bin's preroll said it is live.
+fn says_live(bin: &gst::Bin) -> Option<gst::Element> {
+    let children = super::graph::collect(bin.iterate_elements());
+    for child in children {
+        let readable_flag = child.find_property("is-live").is_some_and(|pspec| {
+            pspec.value_type() == bool::static_type()
+                && pspec.flags().contains(gst::glib::ParamFlags::READABLE)
+        });
+        if readable_flag && child.property::<bool>("is-live") {
+            return Some(child);
+        }
+        if let Some(inner) = child.downcast_ref::<gst::Bin>()
+            && let Some(live) = says_live(inner)
         {
             return Some(live);
         }
@@ -266,13 +269,16 @@ enum Changed {
         rate: f64,
         notify: bool,
         position: ClockTime,
+        /// A reverse rate at the preroll started from the current position, for want of a
+        /// duration: a WARNING says so.
+        end_unknown: bool,
     },
 }
 
 impl GraphBin {
     /// SPEC section 3, rates: the one procedure behind `set-rate`, a write of `rate`, a rate
     /// set before PAUSED and a seek event with a new rate. Returns whether the graph now plays
-    /// at `rate`; a refusal is logged, and posted as a WARNING when nobody gets the answer.
+    /// at `rate`; a refusal is logged and posted as a WARNING with its reason.
     pub(super) fn change_rate(&self, rate: f64, request: Request) -> bool {
         let obj = self.obj();
         // Before any lock: a flush while the pipeline is still on its way back to PLAYING can
@@ -308,9 +314,13 @@ impl GraphBin {
                 rate,
                 notify,
                 position,
+                end_unknown,
             }) => {
                 if matches!(request, Request::Seek(_)) {
                     self.check_not_left_behind();
+                }
+                if end_unknown {
+                    self.post_reverse_from_position(rate, position);
                 }
                 if notify {
                     obj.notify("rate");
@@ -332,9 +342,7 @@ impl GraphBin {
                     lock(&self.rates).pending = None;
                     obj.notify("rate");
                 }
-                if request.warns() {
-                    self.post_rate_refused(rate, &refusal);
-                }
+                self.post_rate_refused(rate, &refusal);
                 false
             }
         }
@@ -411,10 +419,18 @@ impl GraphBin {
             });
         }
         let last_seek = lock(&self.run).as_ref().and_then(|run| run.last_seek);
-        let position = self
-            .position()
-            .or(last_seek)
-            .ok_or(Refusal::PositionUnknown)?;
+        // A reverse rate set before the graph started plays it backwards from its end, when
+        // that is known; otherwise (and for any change while running) DirectShow's rule: from
+        // the current position.
+        let from_end = (matches!(request, Request::Preroll) && rate < 0.0).then(|| self.duration());
+        let position = match from_end {
+            Some(Some(duration)) => duration,
+            _ => self
+                .position()
+                .or(last_seek)
+                .ok_or(Refusal::PositionUnknown)?,
+        };
+        let end_unknown = from_end == Some(None);
         let seek = match request {
             Request::Seek(event) => flushing(event),
             _ => seek_to_rate(rate, position),
@@ -458,6 +474,7 @@ impl GraphBin {
             rate,
             notify: rate != previous,
             position: resumes_at,
+            end_unknown,
         })
     }
 
@@ -539,13 +556,23 @@ impl GraphBin {
     }
 
     /// The name of a live source inside, if there is one. Once PAUSED the bin's own state
-    /// change told (NO_PREROLL), and the walk is needed only to name the source.
+    /// change told (NO_PREROLL), and the walk is needed only to name the source. Before PAUSED
+    /// only a source whose liveness is known for sure counts (a live GstBaseSrc): a source bin
+    /// that has not built its contents yet is judged at the preroll, where a refusal is posted.
     fn live_source(&self) -> Option<String> {
         let known = lock(&self.run).as_ref().and_then(|run| run.live);
-        if known == Some(false) && self.obj().current_state() >= gst::State::Paused {
+        let bin = self.obj();
+        let running = bin.current_state() >= gst::State::Paused;
+        if running && known == Some(false) {
             return None;
         }
-        match live_source(self.obj().upcast_ref()) {
+        if let Some(source) = live_source(bin.upcast_ref()) {
+            return Some(source.name().to_string());
+        }
+        if !running {
+            return None;
+        }
+        match says_live(bin.upcast_ref()) {
             Some(source) => Some(source.name().to_string()),
             None if known == Some(true) => Some("an element inside".to_string()),
             None => None,
@@ -572,6 +599,32 @@ impl GraphBin {
             return obj.query_position::<ClockTime>();
         }
         top_level(obj.upcast_ref()).query_position::<ClockTime>()
+    }
+
+    /// The graph's duration in time, asked as [`Self::position`] asks the position.
+    fn duration(&self) -> Option<ClockTime> {
+        let obj = self.obj();
+        if obj.element_flags().contains(gst::ElementFlags::SINK) {
+            return obj.query_duration::<ClockTime>();
+        }
+        top_level(obj.upcast_ref()).query_duration::<ClockTime>()
+    }
+
+    fn post_reverse_from_position(&self, rate: f64, position: ClockTime) {
+        let details = gst::Structure::builder("pushsource/reverse-from-position")
+            .field("rate", rate)
+            .field("position", position.nseconds())
+            .build();
+        gst::element_imp_warning!(
+            self,
+            gst::CoreError::Seek,
+            (
+                "Rate {rate} plays backwards from position {position}, not from the end: the \
+                 duration is unknown"
+            ),
+            ["no duration to start reverse playback from; position {position}"],
+            details: details
+        );
     }
 
     fn post_rate_refused(&self, rate: f64, refusal: &Refusal) {
