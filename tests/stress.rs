@@ -164,6 +164,14 @@ fn random_sequences_keep_the_readme_promises() {
                 "stress: sequence {index}, seed {seed}\n{plan}"
             );
         }
+        if !verbose && index > 0 && index % 500 == 0 {
+            let _ = writeln!(
+                std::io::stderr(),
+                "stress: {index} sequences, {} failed, {:.0} s",
+                failures.len(),
+                started.elapsed().as_secs_f64()
+            );
+        }
         match run_sequence(&plan, only.as_deref()) {
             Ok(seen) => {
                 figures.operations += seen.operations;

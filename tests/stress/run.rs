@@ -505,6 +505,13 @@ impl Run<'_> {
         let slow = match (property, value) {
             ("latency" | "extra-latency", Value::U64(latency)) => *latency > plan::SECOND as u64,
             ("ts-offset", Value::I64(offset)) => *offset < -plan::SECOND,
+            // A capture buffer of (almost) no more than the latency loses what a loaded
+            // machine pushes late: a live stream can lose every buffer, and its sink never
+            // prerolls (issue 10 #8 for the test sources; pushsrcbin drops stale buffers by
+            // design). The state check is not made then.
+            ("max-offset" | "max-graph-latency", Value::U64(max)) => {
+                *max > 0 && *max < 50_000_000 || (*max == 0 && property == "max-offset")
+            }
             _ => false,
         };
         self.slow_state_allowed |= slow;
