@@ -51,6 +51,8 @@ struct Run<'a> {
     /// latency, or one whose output is clipped for seconds by a negative offset.
     slow_state_allowed: bool,
     second_thread: Option<JoinHandle<Result<gst::StateChangeSuccess, gst::StateChangeError>>>,
+    /// A state change from the second thread raced one from here since the last settle.
+    raced: bool,
     figures: Figures,
 }
 
@@ -89,6 +91,7 @@ pub fn run(plan: &Plan, only: Option<&[usize]>) -> Outcome {
         error_seen: false,
         slow_state_allowed: false,
         second_thread: None,
+        raced: false,
         figures: Figures::default(),
     };
     run.watch_all_sinks();
@@ -163,6 +166,17 @@ fn to_gvalue(pspec: &glib::ParamSpec, value: &Value) -> Option<glib::Value> {
         Value::Flags(bits) => flags_value(pspec, *bits)?,
     };
     Some(gvalue)
+}
+
+/// More runnable threads than cores (the 1-minute load average): a live source then wakes up
+/// late, and late live data is lost as the README says; a live pipeline may legitimately not
+/// reach PLAYING, so its state check is skipped.
+fn overloaded() -> bool {
+    let cores = std::thread::available_parallelism().map_or(1, |n| n.get()) as f64;
+    std::fs::read_to_string("/proc/loadavg")
+        .ok()
+        .and_then(|text| text.split_whitespace().next()?.parse::<f64>().ok())
+        .is_some_and(|load| load > cores)
 }
 
 /// Whether a mixer is upstream of `sink` (through queues, converters and ghost pads).
@@ -319,9 +333,24 @@ impl Run<'_> {
             (result, current, pending) = self.pipeline.state(bound);
         }
         self.drain_bus()?;
+        // Two set_state() calls racing can leave even `audiotestsrc ! queue ! fakesink` under
+        // way for ever (GStreamer 1.22: 14 of 150 runs on a loaded machine): what an
+        // application does then is ask again, so the check does too before judging.
+        if self.raced
+            && result == Ok(gst::StateChangeSuccess::Async)
+            && pending != gst::State::VoidPending
+        {
+            self.raced = false;
+            let _ = self.pipeline.set_state(pending);
+            (result, current, pending) = self.pipeline.state(bound);
+            self.drain_bus()?;
+        }
         match result {
             Ok(gst::StateChangeSuccess::Async) => {
-                if self.error_seen || self.slow_state_allowed {
+                if self.error_seen
+                    || self.slow_state_allowed
+                    || (self.may_be_live() && overloaded())
+                {
                     Ok((current, false))
                 } else {
                     Err(format!(
@@ -341,6 +370,7 @@ impl Run<'_> {
         let Some(handle) = self.second_thread.take() else {
             return Ok(());
         };
+        self.raced = true;
         let result = handle
             .join()
             .map_err(|_| "the second thread panicked".to_string())?;
@@ -385,6 +415,7 @@ impl Run<'_> {
                     return Err(format!("{text} failed and no ERROR was posted"));
                 }
                 let racing = self.second_thread.is_some();
+                self.raced |= racing;
                 let (current, settled) = self.settle(&text)?;
                 // With a change from the second thread under way, either may come last.
                 if settled && !racing && current != state.gst() && !self.error_seen {
@@ -499,6 +530,19 @@ impl Run<'_> {
                 Ok(())
             }
         }
+    }
+
+    /// Whether a source of this sequence is, or may have become, live.
+    fn may_be_live(&self) -> bool {
+        self.plan.topology.sources.iter().any(|s| s.live)
+            || self.plan.ops.iter().any(|op| match op {
+                Op::AddSource { source, .. } => source.live,
+                Op::SetProperty {
+                    property: "is-live" | "push-source-flags",
+                    ..
+                } => true,
+                _ => false,
+            })
     }
 
     fn note_slow_values(&mut self, property: &str, value: &Value) {
