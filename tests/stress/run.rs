@@ -1,0 +1,738 @@
+//! Runs a plan on a real pipeline and checks, after every operation, what the README promises:
+//! a requested state is reached or an ERROR is posted (within [`STATE_BOUND`]); stamps are
+//! monotonic within a segment at every sink; a refused `set-rate` or `rate` write leaves `rate`
+//! unchanged (and a refused write posts its WARNING); no panic; no GLib warning or critical.
+
+use std::sync::{Arc, Mutex};
+use std::thread::JoinHandle;
+use std::time::Duration;
+
+use gst::glib;
+use gst::prelude::*;
+
+use super::monitor;
+use super::plan::{self, Op, Plan, SeekTarget, SinkKind, Source, Value};
+
+/// How long a state change may take before it counts as never reached: generous, as no sane
+/// state change in these small pipelines takes more than a fraction of a second.
+pub const STATE_BOUND: Duration = Duration::from_secs(10);
+
+/// What a sequence saw besides its problems, for the figures of a run.
+#[derive(Debug, Default, Clone)]
+pub struct Figures {
+    pub operations: usize,
+    pub errors_posted: usize,
+    pub refused_rates: usize,
+    pub accepted_rates: usize,
+}
+
+#[derive(Debug, Default)]
+pub struct Outcome {
+    /// The first broken promise, with the index of the operation that broke it.
+    pub problem: Option<(Option<usize>, String)>,
+    pub figures: Figures,
+}
+
+/// Segment rate and last stamp seen at one sink pad.
+#[derive(Default)]
+struct StampTrack {
+    rate: f64,
+    last: Option<gst::ClockTime>,
+}
+
+struct Run<'a> {
+    plan: &'a Plan,
+    pipeline: gst::Pipeline,
+    bus: gst::Bus,
+    /// Problems found on streaming threads (stamps), read after each operation.
+    stream_problems: Arc<Mutex<Vec<String>>>,
+    error_seen: bool,
+    /// A state may legitimately take longer than the bound: a live source with seconds of
+    /// latency, or one whose output is clipped for seconds by a negative offset.
+    slow_state_allowed: bool,
+    second_thread: Option<JoinHandle<Result<gst::StateChangeSuccess, gst::StateChangeError>>>,
+    /// A state change from the second thread raced one from here since the last settle.
+    raced: bool,
+    figures: Figures,
+}
+
+/// A pipeline is never dropped out of NULL, even when the test itself panics.
+impl Drop for Run<'_> {
+    fn drop(&mut self) {
+        let _ = self.pipeline.set_state(gst::State::Null);
+    }
+}
+
+/// Runs `plan`, keeping only the operations in `only` when given.
+pub fn run(plan: &Plan, only: Option<&[usize]>) -> Outcome {
+    let pipeline = match gst::parse::launch(&plan.topology.description) {
+        Ok(element) => match element.downcast::<gst::Pipeline>() {
+            Ok(pipeline) => pipeline,
+            // A description of one bin alone (`graphbin.( … )`) gives that bin.
+            Err(element) => {
+                let pipeline = gst::Pipeline::new();
+                pipeline.add(&element).expect("add the bin to a pipeline");
+                pipeline
+            }
+        },
+        Err(error) => {
+            return Outcome {
+                problem: Some((None, format!("the description does not parse: {error}"))),
+                figures: Figures::default(),
+            };
+        }
+    };
+    let bus = pipeline.bus().expect("a pipeline has a bus");
+    let mut run = Run {
+        plan,
+        pipeline,
+        bus,
+        stream_problems: Arc::new(Mutex::new(Vec::new())),
+        error_seen: false,
+        slow_state_allowed: false,
+        second_thread: None,
+        raced: false,
+        figures: Figures::default(),
+    };
+    run.watch_all_sinks();
+    let mut problem = None;
+    for (index, op) in plan.ops.iter().enumerate() {
+        if only.is_some_and(|only| !only.contains(&index)) {
+            continue;
+        }
+        monitor::at_operation(Some(index));
+        run.figures.operations += 1;
+        let mut result = run.apply(op);
+        if result.is_ok()
+            && !matches!(
+                op,
+                Op::SetState {
+                    from_second_thread: true,
+                    ..
+                }
+            )
+        {
+            result = run.join_second_thread();
+        }
+        let result = result.and_then(|()| run.check_streams_and_log());
+        if let Err(text) = result {
+            problem = Some((Some(index), text));
+            break;
+        }
+    }
+    monitor::at_operation(None);
+    let cleanup = run.join_second_thread().and_then(|()| run.stop());
+    if problem.is_none()
+        && let Err(text) = cleanup.and_then(|()| run.check_streams_and_log())
+    {
+        problem = Some((None, text));
+    }
+    Outcome {
+        problem,
+        figures: run.figures.clone(),
+    }
+}
+
+fn flags_value(pspec: &glib::ParamSpec, bits: u32) -> Option<glib::Value> {
+    let class = glib::FlagsClass::with_type(pspec.value_type())?;
+    class.to_value(bits)
+}
+
+fn to_gvalue(pspec: &glib::ParamSpec, value: &Value) -> Option<glib::Value> {
+    // Only values in the property's range: GLib refuses others with a warning of its own.
+    let gvalue = match value {
+        Value::I64(v) => {
+            let spec = pspec.downcast_ref::<glib::ParamSpecInt64>()?;
+            (spec.minimum()..=spec.maximum())
+                .contains(v)
+                .then(|| v.to_value())?
+        }
+        Value::U64(v) => {
+            let spec = pspec.downcast_ref::<glib::ParamSpecUInt64>()?;
+            (spec.minimum()..=spec.maximum())
+                .contains(v)
+                .then(|| v.to_value())?
+        }
+        Value::F64(v) => {
+            let spec = pspec.downcast_ref::<glib::ParamSpecDouble>()?;
+            (spec.minimum()..=spec.maximum())
+                .contains(v)
+                .then(|| v.to_value())?
+        }
+        Value::Bool(v) => {
+            pspec.downcast_ref::<glib::ParamSpecBoolean>()?;
+            v.to_value()
+        }
+        Value::Flags(bits) => flags_value(pspec, *bits)?,
+    };
+    Some(gvalue)
+}
+
+/// More runnable threads than cores (the 1-minute load average): a live source then wakes up
+/// late, and late live data is lost as the README says; a live pipeline may legitimately not
+/// reach PLAYING, so its state check is skipped.
+fn overloaded() -> bool {
+    let cores = std::thread::available_parallelism().map_or(1, |n| n.get()) as f64;
+    std::fs::read_to_string("/proc/loadavg")
+        .ok()
+        .and_then(|text| text.split_whitespace().next()?.parse::<f64>().ok())
+        .is_some_and(|load| load > cores)
+}
+
+/// Whether a mixer is upstream of `sink` (through queues, converters and ghost pads).
+fn fed_by_mixer(sink: &gst::Element) -> bool {
+    let mut pad = sink.static_pad("sink");
+    for _ in 0..16 {
+        let Some(peer) = pad.as_ref().and_then(|pad| pad.peer()) else {
+            return false;
+        };
+        let upstream = match peer.downcast_ref::<gst::GhostPad>() {
+            Some(ghost) => ghost.target(),
+            None => Some(peer),
+        };
+        let Some(element) = upstream.and_then(|pad| pad.parent_element()) else {
+            return false;
+        };
+        let factory = element
+            .factory()
+            .map(|f| f.name().to_string())
+            .unwrap_or_default();
+        if matches!(factory.as_str(), "audiomixer" | "adder" | "compositor") {
+            return true;
+        }
+        pad = element.static_pad("sink");
+    }
+    false
+}
+
+/// What the SPEC accepts as a rate: anything but 0, NaN and the infinities.
+fn valid_rate(rate: f64) -> bool {
+    rate.is_finite() && rate != 0.0
+}
+
+fn same_rate(a: f64, b: f64) -> bool {
+    a == b || (a.is_nan() && b.is_nan())
+}
+
+impl Run<'_> {
+    fn element(&self, name: &str) -> Option<gst::Element> {
+        self.pipeline.by_name(name)
+    }
+
+    fn watch_all_sinks(&self) {
+        let sinks: Vec<gst::Element> = self
+            .pipeline
+            .iterate_recurse()
+            .into_iter()
+            .flatten()
+            .filter(|e| e.element_flags().contains(gst::ElementFlags::SINK) && !e.is::<gst::Bin>())
+            .collect();
+        // A mixer (an aggregator) stamps its output itself: what reaches its sink is checked
+        // only on request, the promise being about what the push sources output.
+        let check_mixed = std::env::var_os("PUSHSOURCE_STRESS_CHECK_MIXER_STAMPS").is_some();
+        for sink in sinks {
+            if check_mixed || !fed_by_mixer(&sink) {
+                self.watch_sink(&sink);
+            }
+        }
+    }
+
+    /// Stamps must not go back in a forward segment, nor forward in a reverse one.
+    fn watch_sink(&self, sink: &gst::Element) {
+        let Some(pad) = sink.static_pad("sink") else {
+            return;
+        };
+        let track = Mutex::new(StampTrack {
+            rate: 1.0,
+            last: None,
+        });
+        let problems = self.stream_problems.clone();
+        let name = sink.name();
+        pad.add_probe(
+            gst::PadProbeType::BUFFER | gst::PadProbeType::EVENT_DOWNSTREAM,
+            move |_, info| {
+                let mut track = track.lock().unwrap();
+                match &info.data {
+                    Some(gst::PadProbeData::Event(event)) => match event.view() {
+                        gst::EventView::Segment(segment) => {
+                            track.rate = segment.segment().rate();
+                            track.last = None;
+                        }
+                        gst::EventView::FlushStop(_) => track.last = None,
+                        _ => {}
+                    },
+                    Some(gst::PadProbeData::Buffer(buffer)) => {
+                        if let Some(pts) = buffer.pts() {
+                            if let Some(last) = track.last {
+                                let backwards = if track.rate >= 0.0 {
+                                    pts < last
+                                } else {
+                                    pts > last
+                                };
+                                if backwards {
+                                    problems.lock().unwrap().push(format!(
+                                        "{name}: PTS {pts} after {last} in a segment of rate {:e}",
+                                        track.rate
+                                    ));
+                                }
+                            }
+                            track.last = Some(pts);
+                        }
+                    }
+                    _ => {}
+                }
+                gst::PadProbeReturn::Ok
+            },
+        );
+    }
+
+    /// Reads the bus; ERRORs make a state that is never reached acceptable, except a panic.
+    fn drain_bus(&mut self) -> Result<Vec<gst::Message>, String> {
+        let mut messages = Vec::new();
+        while let Some(message) = self.bus.pop() {
+            if let gst::MessageView::Error(error) = message.view() {
+                self.error_seen = true;
+                self.figures.errors_posted += 1;
+                let text = format!("{} ({:?})", error.error(), error.debug());
+                if text.contains("anicked") {
+                    return Err(format!("ERROR from a panic: {text}"));
+                }
+            }
+            messages.push(message);
+        }
+        Ok(messages)
+    }
+
+    fn check_streams_and_log(&mut self) -> Result<(), String> {
+        if let Some(problem) = self.stream_problems.lock().unwrap().first() {
+            return Err(format!("stamps not monotonic: {problem}"));
+        }
+        if let Some(finding) = monitor::findings().first() {
+            return Err(finding.clone());
+        }
+        Ok(())
+    }
+
+    /// Waits until no state change is under way; one that stays under way past the bound
+    /// without an ERROR breaks the README's promise.
+    fn settle(&mut self, after: &str) -> Result<(gst::State, bool), String> {
+        // When a change may legitimately stay under way (an ERROR was posted, or a live source
+        // has seconds of latency), nothing is checked: no need to wait.
+        let bound = if self.error_seen || self.slow_state_allowed {
+            gst::ClockTime::from_mseconds(50)
+        } else {
+            gst::ClockTime::from_nseconds(STATE_BOUND.as_nanos() as u64)
+        };
+        let (mut result, mut current, mut pending) = self.pipeline.state(bound);
+        // A wait interrupted by a change from another thread answers FAILURE (GStreamer's
+        // get_state): ask again for the change that interrupted it.
+        for _ in 0..3 {
+            if result.is_ok() {
+                break;
+            }
+            (result, current, pending) = self.pipeline.state(bound);
+        }
+        self.drain_bus()?;
+        // Two set_state() calls racing can leave even `audiotestsrc ! queue ! fakesink` under
+        // way for ever (GStreamer 1.22: 14 of 150 runs on a loaded machine). The check asks
+        // again, as an application would, and does not judge a change that raced: a deadlock
+        // is still caught by the watchdog.
+        let raced = std::mem::take(&mut self.raced);
+        if raced
+            && result == Ok(gst::StateChangeSuccess::Async)
+            && pending != gst::State::VoidPending
+        {
+            let _ = self.pipeline.set_state(pending);
+            (result, current, pending) = self.pipeline.state(bound);
+            self.drain_bus()?;
+        }
+        match result {
+            Ok(gst::StateChangeSuccess::Async) => {
+                if raced
+                    || self.error_seen
+                    || self.slow_state_allowed
+                    || (self.may_be_live() && overloaded())
+                {
+                    Ok((current, false))
+                } else {
+                    Err(format!(
+                        "after {after}: {current:?} → {pending:?} still under way after {STATE_BOUND:?}, and no ERROR posted"
+                    ))
+                }
+            }
+            Ok(_) => Ok((current, true)),
+            Err(_) if self.error_seen => Ok((current, false)),
+            Err(_) => Err(format!(
+                "after {after}: the state change failed and no ERROR was posted"
+            )),
+        }
+    }
+
+    fn join_second_thread(&mut self) -> Result<(), String> {
+        let Some(handle) = self.second_thread.take() else {
+            return Ok(());
+        };
+        self.raced = true;
+        let result = handle
+            .join()
+            .map_err(|_| "the second thread panicked".to_string())?;
+        self.drain_bus()?;
+        if result.is_err() && !self.error_seen {
+            return Err("set_state from the second thread failed and no ERROR was posted".into());
+        }
+        self.settle("the second thread's set_state").map(|_| ())
+    }
+
+    fn stop(&mut self) -> Result<(), String> {
+        match self.pipeline.set_state(gst::State::Null) {
+            Ok(_) => Ok(()),
+            Err(_) => Err("set_state(NULL) failed".into()),
+        }
+    }
+
+    fn apply(&mut self, op: &Op) -> Result<(), String> {
+        let text = op.to_string();
+        match op {
+            Op::SetState {
+                state,
+                from_second_thread: true,
+            } => {
+                let pipeline = self.pipeline.clone();
+                let state = state.gst();
+                self.second_thread = Some(
+                    std::thread::Builder::new()
+                        .name("second thread".into())
+                        .spawn(move || pipeline.set_state(state))
+                        .expect("spawn"),
+                );
+                Ok(())
+            }
+            Op::SetState {
+                state,
+                from_second_thread: false,
+            } => {
+                let result = self.pipeline.set_state(state.gst());
+                self.drain_bus()?;
+                if result.is_err() && !self.error_seen {
+                    return Err(format!("{text} failed and no ERROR was posted"));
+                }
+                let racing = self.second_thread.is_some();
+                self.raced |= racing;
+                let (current, settled) = self.settle(&text)?;
+                // With a change from the second thread under way, either may come last.
+                if settled && !racing && current != state.gst() && !self.error_seen {
+                    return Err(format!("{text} succeeded but the pipeline is {current:?}"));
+                }
+                Ok(())
+            }
+            Op::Seek {
+                target,
+                rate,
+                flush,
+                accurate,
+                start,
+                stop,
+            } => {
+                let mut flags = gst::SeekFlags::empty();
+                if *flush {
+                    flags |= gst::SeekFlags::FLUSH;
+                }
+                if *accurate {
+                    flags |= gst::SeekFlags::ACCURATE;
+                }
+                let position = |t: Option<i64>| match t {
+                    Some(t) => (
+                        gst::SeekType::Set,
+                        Some(gst::ClockTime::from_nseconds(t as u64)),
+                    ),
+                    None => (gst::SeekType::None, gst::ClockTime::NONE),
+                };
+                let (start_type, start) = position(*start);
+                let (stop_type, stop) = position(*stop);
+                let event = gst::event::Seek::new(*rate, flags, start_type, start, stop_type, stop);
+                let element = match target {
+                    SeekTarget::Pipeline => Some(self.pipeline.clone().upcast()),
+                    SeekTarget::Element(name) => self.element(name),
+                };
+                if let Some(element) = element {
+                    element.send_event(event);
+                }
+                self.settle(&text).map(|_| ())
+            }
+            Op::SetRate { graph, rate } => {
+                let Some(graph) = self.element(graph) else {
+                    return Ok(());
+                };
+                let before = graph.property::<f64>("rate");
+                let changed = graph.emit_by_name::<bool>("set-rate", &[rate]);
+                let after = graph.property::<f64>("rate");
+                self.drain_bus()?;
+                if changed {
+                    self.figures.accepted_rates += 1;
+                    if !valid_rate(*rate) {
+                        return Err(format!("{text} returned TRUE for a rate the SPEC refuses"));
+                    }
+                    if !same_rate(after, *rate) {
+                        return Err(format!("{text} returned TRUE but rate reads {after:e}"));
+                    }
+                } else {
+                    self.figures.refused_rates += 1;
+                    if !same_rate(before, after) {
+                        return Err(format!(
+                            "{text} returned FALSE but rate went from {before:e} to {after:e}"
+                        ));
+                    }
+                }
+                self.settle(&text).map(|_| ())
+            }
+            Op::SetProperty {
+                element,
+                property,
+                value,
+            } => {
+                let Some(element) = self.element(element) else {
+                    return Ok(());
+                };
+                let Some(pspec) = element.find_property(property) else {
+                    return Ok(());
+                };
+                if !pspec.flags().contains(glib::ParamFlags::WRITABLE) {
+                    return Ok(());
+                }
+                let Some(gvalue) = to_gvalue(&pspec, value) else {
+                    return Ok(());
+                };
+                self.note_slow_values(property, value);
+                self.note_slow_mixer_input(&element.name(), property, value);
+                if *property == "rate" {
+                    return self.write_rate(&element, gvalue, &text);
+                }
+                element.set_property_from_value(property, &gvalue);
+                self.settle(&text).map(|_| ())
+            }
+            Op::AddSource { source, sink } => {
+                self.add_source(source, *sink)?;
+                self.settle(&text).map(|_| ())
+            }
+            Op::RemoveSource { source } => {
+                self.remove_source(source);
+                self.settle(&text).map(|_| ())
+            }
+            Op::Eos => {
+                self.pipeline.send_event(gst::event::Eos::new());
+                self.settle(&text).map(|_| ())
+            }
+            Op::QueryPosition => {
+                let _ = self.pipeline.query_position::<gst::ClockTime>();
+                let _ = self.pipeline.query_duration::<gst::ClockTime>();
+                Ok(())
+            }
+            Op::Wait { ms } => {
+                std::thread::sleep(Duration::from_millis(*ms));
+                Ok(())
+            }
+        }
+    }
+
+    /// Whether a source of this sequence is, or may have become, live.
+    fn may_be_live(&self) -> bool {
+        self.plan.topology.sources.iter().any(|s| s.live)
+            || self.plan.ops.iter().any(|op| match op {
+                Op::AddSource { source, .. } => source.live,
+                Op::SetProperty {
+                    property: "is-live" | "push-source-flags",
+                    ..
+                } => true,
+                _ => false,
+            })
+    }
+
+    fn note_slow_values(&mut self, property: &str, value: &Value) {
+        let slow = match (property, value) {
+            ("latency" | "extra-latency", Value::U64(latency)) => *latency > plan::SECOND as u64,
+            ("ts-offset", Value::I64(offset)) => *offset < -plan::SECOND,
+            // A capture buffer of (almost) no more than the latency loses what a loaded
+            // machine pushes late: a live stream can lose every buffer, and its sink never
+            // prerolls (issue 10 #8 for the test sources; pushsrcbin drops stale buffers by
+            // design). The state check is not made then.
+            ("max-offset" | "max-graph-latency", Value::U64(max)) => {
+                *max > 0 && *max < 50_000_000 || (*max == 0 && property == "max-offset")
+            }
+            _ => false,
+        };
+        self.slow_state_allowed |= slow;
+    }
+
+    /// A mixer aligns its inputs by running time: an input shifted by seconds may hold its
+    /// output (and the preroll of the sink after it) that long, by GStreamer's aggregator
+    /// timing.
+    fn note_slow_mixer_input(&mut self, element: &str, property: &str, value: &Value) {
+        let shifted = matches!((property, value), ("ts-offset", Value::I64(offset)) if offset.unsigned_abs() > plan::SECOND as u64);
+        let feeds_mixer = self
+            .plan
+            .topology
+            .sources
+            .iter()
+            .chain(self.plan.ops.iter().filter_map(|op| match op {
+                Op::AddSource { source, .. } => Some(source),
+                _ => None,
+            }))
+            .any(|source| source.name == element && source.mixer.is_some());
+        self.slow_state_allowed |= shifted && feeds_mixer;
+    }
+
+    /// A write of `rate` has no return value: it is applied, or refused with a WARNING
+    /// (`pushsource/rate-refused`) and the old value kept.
+    fn write_rate(
+        &mut self,
+        graph: &gst::Element,
+        value: glib::Value,
+        text: &str,
+    ) -> Result<(), String> {
+        let rate = value.get::<f64>().expect("a gdouble");
+        let before = graph.property::<f64>("rate");
+        graph.set_property_from_value("rate", &value);
+        let after = graph.property::<f64>("rate");
+        let messages = self.drain_bus()?;
+        let refusal_posted = messages.iter().any(|message| match message.view() {
+            gst::MessageView::Warning(warning) => warning
+                .details()
+                .is_some_and(|details| details.name() == "pushsource/rate-refused"),
+            _ => false,
+        });
+        if !valid_rate(rate) && !same_rate(before, after) {
+            return Err(format!(
+                "{text}: a rate the SPEC refuses changed rate from {before:e} to {after:e}"
+            ));
+        }
+        if same_rate(after, rate) {
+            self.figures.accepted_rates += 1;
+        } else {
+            self.figures.refused_rates += 1;
+            if !same_rate(after, before) {
+                return Err(format!(
+                    "{text}: rate reads {after:e}, neither the old {before:e} nor the new"
+                ));
+            }
+            if !refusal_posted && !self.error_seen {
+                return Err(format!(
+                    "{text}: refused (rate stays {before:e}) without the rate-refused WARNING"
+                ));
+            }
+        }
+        self.settle(text).map(|_| ())
+    }
+
+    fn container(&self, source: &Source) -> gst::Bin {
+        match (&self.plan.topology.graph, source.in_graph) {
+            (Some(graph), true) => self
+                .element(graph)
+                .and_then(|graph| graph.downcast::<gst::Bin>().ok())
+                .expect("the graph bin"),
+            _ => self.pipeline.clone().upcast(),
+        }
+    }
+
+    fn add_source(&mut self, source: &Source, sink: Option<SinkKind>) -> Result<(), String> {
+        let index = &source.name[1..];
+        let element = gst::parse::launch(&source.launch_text())
+            .map_err(|error| format!("the source does not parse: {error}"))?;
+        let capsfilter = gst::ElementFactory::make("capsfilter")
+            .name(format!("c{index}"))
+            .property("caps", gst::Caps::from_str(source.caps()).expect("caps"))
+            .build()
+            .expect("capsfilter");
+        let container = self.container(source);
+        match &source.mixer {
+            Some(mixer_name) => {
+                let Some(mixer) = self.element(mixer_name) else {
+                    return Ok(());
+                };
+                let queue = gst::ElementFactory::make("queue")
+                    .name(format!("q{index}"))
+                    .build()
+                    .expect("queue");
+                container
+                    .add_many([&element, &capsfilter, &queue])
+                    .expect("add");
+                gst::Element::link_many([&element, &capsfilter, &queue]).expect("link");
+                let pad = mixer.request_pad_simple("sink_%u").expect("a mixer pad");
+                queue
+                    .static_pad("src")
+                    .unwrap()
+                    .link(&pad)
+                    .expect("link to the mixer");
+                for e in [&queue, &capsfilter, &element] {
+                    let _ = e.sync_state_with_parent();
+                }
+            }
+            None => {
+                let sink = match sink.unwrap_or(SinkKind::Fake) {
+                    SinkKind::App => gst::ElementFactory::make("appsink")
+                        .property("max-buffers", 2u32)
+                        .property("drop", true)
+                        .property("wait-on-eos", false),
+                    _ => gst::ElementFactory::make("fakesink"),
+                }
+                .name(format!("dk{index}"))
+                .property("sync", true)
+                // A sink added to a running pipeline that waited for preroll would take the
+                // pipeline's state down to PAUSED, and a live source synced to that PAUSED
+                // never produces the buffer it waits for: GStreamer's rule (plain
+                // `audiotestsrc is-live=true` too), not a defect.
+                .property("async", false)
+                .build()
+                .expect("sink");
+                self.watch_sink(&sink);
+                container
+                    .add_many([&element, &capsfilter, &sink])
+                    .expect("add");
+                gst::Element::link_many([&element, &capsfilter, &sink]).expect("link");
+                for e in [&sink, &capsfilter, &element] {
+                    let _ = e.sync_state_with_parent();
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// Removes a source as an application must: first what blocks its streaming thread
+    /// downstream goes (the mixer's pad released, which unblocks a thread waiting in the
+    /// mixer; or the branch's sink set to NULL, which unblocks a preroll or clock wait), then
+    /// each element to NULL from downstream up, so that no element joins a thread still
+    /// blocked further down.
+    fn remove_source(&mut self, source: &Source) {
+        let elements: Vec<gst::Element> = source
+            .elements
+            .iter()
+            .filter_map(|name| self.element(name))
+            .collect();
+        if elements.len() != source.elements.len() {
+            return;
+        }
+        if source.mixer.is_some() {
+            let queue = elements.last().expect("the queue");
+            let src = queue.static_pad("src").expect("a queue src pad");
+            if let Some(peer) = src.peer()
+                && let Some(mixer) = peer.parent_element()
+            {
+                mixer.release_request_pad(&peer);
+            }
+        }
+        // Locked first: a state change of the pipeline from the second thread must not take
+        // them back up while they go down.
+        for element in &elements {
+            element.set_locked_state(true);
+        }
+        for element in elements.iter().rev() {
+            let _ = element.set_state(gst::State::Null);
+        }
+        for element in &elements {
+            if let Some(bin) = element.parent().and_then(|p| p.downcast::<gst::Bin>().ok()) {
+                let _ = bin.remove(element);
+            }
+        }
+    }
+}
+
+use std::str::FromStr;
