@@ -18,6 +18,7 @@ use std::collections::HashMap;
 use gst::ClockTime;
 use gst::prelude::*;
 use gst::subclass::prelude::*;
+use gst_base::prelude::*;
 
 use super::graph::{self, Survey};
 use super::imp::{CAT, GraphBin, lock};
@@ -542,7 +543,8 @@ impl GraphBin {
             .unwrap_or_default();
         let pipeline_latency = lock(&self.run)
             .as_ref()
-            .map_or(ClockTime::ZERO, |run| run.sinks_wait);
+            .map_or(ClockTime::ZERO, |run| run.sinks_wait)
+            .max(expected_pipeline_latency(&survey));
         let inputs = Inputs {
             sync,
             max_graph_latency: settings.max_graph_latency,
@@ -818,15 +820,6 @@ impl GraphBin {
     /// `max-offset` bounds, comes from the sources as sized.
     pub(super) fn answer_latency_query(&self, query: &mut gst::QueryRef) -> bool {
         let sync = lock(&self.settings).sync_using_stream_offset;
-        if sync {
-            let mut probe = gst::query::Latency::new();
-            if ElementImplExt::parent_query(self, &mut probe) {
-                let (live, min, _) = probe.result();
-                if live {
-                    self.pipeline_latency_seen(min);
-                }
-            }
-        }
         self.equalize(false);
         let mut answered = ElementImplExt::parent_query(self, query);
         // A source whose latency changed since it was asked (a test source that has just
@@ -866,6 +859,32 @@ impl GraphBin {
         } else if !lock(&self.settings).sync_using_stream_offset {
             self.restore_offsets();
         }
+    }
+}
+
+/// The latency the sinks inside will ask for, as the survey sees it: the slowest live source's
+/// plus the largest `processing-deadline` of a sink inside. What lies between (a queue with a
+/// latency, a sink outside) is caught by the answer itself (`max < min`) or by the LATENCY
+/// event, at the cost of sizing once more; asking the sinks each time would cost a second
+/// latency query at every computation.
+fn expected_pipeline_latency(survey: &Survey) -> ClockTime {
+    let slowest = survey
+        .live
+        .iter()
+        .filter_map(|source| source.latency)
+        .max()
+        .unwrap_or(ClockTime::ZERO);
+    let deadline = survey
+        .sinks
+        .iter()
+        .filter_map(|sink| sink.downcast_ref::<gst_base::BaseSink>())
+        .map(|sink| sink.processing_deadline())
+        .max()
+        .unwrap_or(ClockTime::ZERO);
+    if survey.live.is_empty() {
+        ClockTime::ZERO
+    } else {
+        crate::time::saturating_add(slowest, deadline)
     }
 }
 
