@@ -643,6 +643,31 @@ impl PushSrcBin {
         }
     }
 
+    /// An upstream event on the src pad. SPEC section 2 rule 7 holds for every source-like
+    /// element: with a live wrapped source, a seek at a rate other than 1.0 is refused here (a
+    /// wrapped `videotestsrc is-live=true` would accept it and stamp wrapped times). Anything
+    /// else goes on to the wrapped source.
+    fn src_event(
+        &self,
+        pad: &gst::GhostPad,
+        parent: Option<&gst::Object>,
+        event: gst::Event,
+    ) -> bool {
+        if let gst::EventView::Seek(seek) = event.view() {
+            let rate = seek.get().0;
+            if rate != 1.0 && self.wrapped_liveness() == Some(true) {
+                gst::debug!(
+                    CAT,
+                    imp = self,
+                    "live wrapped source: refusing a seek at rate {rate} (a live capture runs at \
+                     rate 1.0)"
+                );
+                return false;
+            }
+        }
+        gst::Pad::event_default(pad, parent, event)
+    }
+
     /// The running time on the clock, when the wrapped source is live and a clock is running.
     fn live_now(&self) -> Option<ClockTime> {
         if self.wrapped_liveness() != Some(true) {
@@ -822,7 +847,15 @@ impl ObjectSubclass for PushSrcBin {
 
     fn with_class(klass: &Self::Class) -> Self {
         let template = klass.pad_template("src").expect("src pad template");
-        let src_pad = gst::GhostPad::builder_from_template(&template).build();
+        let src_pad = gst::GhostPad::builder_from_template(&template)
+            .event_function(|pad, parent, event| {
+                PushSrcBin::catch_panic_pad_function(
+                    parent,
+                    || false,
+                    |bin| bin.src_event(pad, parent, event),
+                )
+            })
+            .build();
         Self {
             src_pad,
             buffer_probes: Mutex::default(),

@@ -128,8 +128,21 @@ impl KnownDefect {
     }
 }
 
-/// The defects avoided today: all of them, until their fixes are merged.
-pub const KNOWN_DEFECTS: &[KnownDefect] = &KnownDefect::ALL;
+/// The defects avoided today: only those still open (the others stay in [`KnownDefect`] for
+/// replay with `PUSHSOURCE_STRESS_KNOWN_DEFECTS`).
+pub const KNOWN_DEFECTS: &[KnownDefect] = &[
+    // Open: a negative `ts-offset` into `compositor` aborts the process (not fixed yet; its
+    // regression test waits in tests/negative_offset_into_compositor.rs.pending).
+    KnownDefect::NegativeOffsetIntoCompositor,
+    // Open, not attributed yet: a mixer fed by live sources inside a graph sometimes never
+    // reaches PLAYING under load.
+    KnownDefect::LiveSourcesIntoMixer,
+    // Open, not attributed yet: `gst_audio_buffer_clip` CRITICALs after a source was added to
+    // an `audiomixer` (likely GStreamer's audioaggregator refusing a segment, as below).
+    KnownDefect::SourceAddedToAudioMixer,
+    // Open, not attributed yet: a non-flushing seek through a mixer never returns.
+    KnownDefect::NonFlushingSeekThroughMixer,
+];
 
 /// The defects to avoid: [`KNOWN_DEFECTS`], or `PUSHSOURCE_STRESS_KNOWN_DEFECTS`
 /// (`none`, `all`, or names separated by commas).
@@ -880,6 +893,14 @@ fn seek(rng: &mut Rng, model: &mut Model, topology: &Topology) -> Option<Op> {
         && model.test_source_maybe_live
         && model.avoids(KnownDefect::LiveTestSourceSeekThroughMixer)
     {
+        return None;
+    }
+    // GStreamer's `audiomixer` (GstAudioAggregator) takes a seek's rate for its output whatever
+    // its inputs answer, then refuses their segments at any other rate and clips their buffers
+    // against no segment (`gst_audio_buffer_clip` CRITICALs). A live source refuses rates other
+    // than 1.0 (SPEC 2 rule 7): not ours, no such seek through an audio mixer with a live source.
+    let live_source = model.test_source_maybe_live || model.sources.iter().any(|s| s.live);
+    if rate != 1.0 && model.has_audio_mixer && live_source {
         return None;
     }
     let live_bin = model
