@@ -13,7 +13,8 @@ const NSECS_PER_SEC: u128 = 1_000_000_000;
 /// a wait of centuries.
 pub const MAX_DURATION_NS: u64 = i64::MAX as u64;
 
-fn clamp_nsecs(nsecs: u128) -> ClockTime {
+/// `nsecs` as a clock time, saturating at the largest valid one.
+pub fn clamp_nsecs(nsecs: u128) -> ClockTime {
     ClockTime::from_nseconds(nsecs.min(ClockTime::MAX.nseconds() as u128) as u64)
 }
 

@@ -1,7 +1,8 @@
 //! Regression tests for the defects the stress test (tests/stress.rs) found beyond issue 10's
 //! list (each failed on the code before its fix; the reference test with a live test source
-//! passes either way). Two are still pending, not compiled until their fixes land:
-//! `tests/negative_offset_into_compositor.rs.pending` and
+//! passes either way). `negative-offset-into-compositor`'s is
+//! `tests/negative_offset_into_compositor.rs` (it runs gst-launch: the defect aborted the
+//! process). One is still pending, not compiled until its fix lands:
 //! `tests/live_source_seek_through_mixer.rs.pending`.
 
 mod common;

@@ -76,8 +76,9 @@ pub enum KnownDefect {
     /// the process: `GStreamer-Video:ERROR: gst_video_aggregator_fill_queues: assertion failed:
     /// (start_running_time != -1 && end_running_time != -1)` (`pushvideotestsrc is-live=false
     /// ts-offset=-10000000 ! … ! queue ! compositor ! fakesink sync=true`, first run; the
-    /// element hands the mixer in-segment buffers whose running time is invalid). Avoided: no
-    /// negative `ts-offset` write on a source feeding a video mixer.
+    /// element hands the mixer in-segment buffers whose running time is invalid). Fixed: the
+    /// segment starts where running time 0 falls. Avoided (for replay): no negative
+    /// `ts-offset` write on a source feeding a video mixer.
     NegativeOffsetIntoCompositor,
     /// Found by this test, not yet attributed (issue 10 #9's "segment in the wrong format
     /// reaching an audio path"): after a source was added to an `audiomixer` while running,
@@ -131,9 +132,6 @@ impl KnownDefect {
 /// The defects avoided today: only those still open (the others stay in [`KnownDefect`] for
 /// replay with `PUSHSOURCE_STRESS_KNOWN_DEFECTS`).
 pub const KNOWN_DEFECTS: &[KnownDefect] = &[
-    // Open: a negative `ts-offset` into `compositor` aborts the process (not fixed yet; its
-    // regression test waits in tests/negative_offset_into_compositor.rs.pending).
-    KnownDefect::NegativeOffsetIntoCompositor,
     // Open: a flushing seek that reaches a live push test source through a mixer leaves the
     // pipeline ASYNC in PAUSED (the source answers without a flush; the fix that flushed from
     // inside the seek deadlocked, see tests/live_source_seek_through_mixer.rs.pending).
