@@ -984,11 +984,13 @@ fn seek(rng: &mut Rng, model: &mut Model, topology: &Topology) -> Option<Op> {
 /// flush makes the sinks lose their state; once one branch has prerolled again, the pipeline
 /// continues to PLAYING in a thread of its own that holds the pipeline's state lock and waits
 /// for the bin's, while a sink's message on the next FLUSH_STOP makes the pipeline recalculate
-/// its latency from the seeking thread, which waits for the pipeline's state lock: deadlock
-/// (stress seed 6172500240292503709 with `videotestsrc is-live=true` in place of the live
-/// `pushvideotestsrc`: a hang at the first replay). The same with a state change asked from a
-/// second thread still under way. Such a seek goes to the pipeline instead (as an application
-/// should send it); seeks to the bin stay when no source is or may become live, or in PAUSED.
+/// its latency from the seeking thread, which waits for the pipeline's state lock: deadlock.
+/// Stress seed 6172500240292503709 hung so with `videotestsrc is-live=true` in place of its live
+/// `pushvideotestsrc` (3 of 14 replays) and with GStreamer's elements only (3 of 5 replays:
+/// examples/bin_seek_hazard.rs). A state change asked from a second thread and still under way
+/// holds the same lock: avoided too. Such a seek goes to the pipeline instead (as an
+/// application sends it); seeks to the bin stay when no source is or may become live, or in
+/// PAUSED.
 fn bin_seek_hazard(model: &Model, flush: bool, live_source: bool) -> bool {
     flush && live_source && (model.state == State::Playing || model.unsettled)
 }
