@@ -1,9 +1,8 @@
 //! Regression tests for the defects the stress test (tests/stress.rs) found beyond issue 10's
-//! list (each failed on the code before its fix; the reference test with a live test source
-//! passes either way). `negative-offset-into-compositor`'s is
-//! `tests/negative_offset_into_compositor.rs` (it runs gst-launch: the defect aborted the
-//! process). One is still pending, not compiled until its fix lands:
-//! `tests/live_source_seek_through_mixer.rs.pending`.
+//! list (each failed on the code before its fix; the reference tests with GStreamer's own
+//! elements pass either way). The others are in tests/live_source_seek_through_mixer.rs and
+//! tests/negative_offset_into_compositor.rs (which runs gst-launch: that defect aborted the
+//! process).
 
 mod common;
 
@@ -11,28 +10,6 @@ use common::*;
 use gst::prelude::*;
 
 const VIDEO: &str = "video/x-raw,format=I420,width=64,height=48,framerate=30/1";
-
-/// Waits for the state within a generous bound: (result, current, pending).
-fn settle(
-    pipeline: &gst::Pipeline,
-) -> (
-    Result<gst::StateChangeSuccess, gst::StateChangeError>,
-    gst::State,
-) {
-    let (result, current, _) = pipeline.state(gst::ClockTime::from_seconds(10));
-    (result, current)
-}
-
-fn flushing_seek(rate: f64) -> gst::Event {
-    gst::event::Seek::new(
-        rate,
-        gst::SeekFlags::FLUSH,
-        gst::SeekType::Set,
-        gst::ClockTime::ZERO,
-        gst::SeekType::None,
-        gst::ClockTime::NONE,
-    )
-}
 
 /// KNOWN_DEFECTS `pushsrcbin-live-rate-seek`: SPEC section 2 rule 7 ("live sources refuse
 /// rate seeks other than 1.0", a rule of every source-like element) holds for pushsrcbin too.
@@ -49,10 +26,7 @@ fn pushsrcbin_refuses_rate_seeks_for_a_live_source() {
         pipeline.set_state(gst::State::Paused).unwrap();
         let _ = settle(&pipeline);
         let bin = pipeline.by_name("bin").unwrap();
-        let accepted = bin
-            .static_pad("src")
-            .unwrap()
-            .send_event(flushing_seek(rate));
+        let accepted = bin.static_pad("src").unwrap().send_event(rate_seek(rate));
         pipeline.set_state(gst::State::Null).unwrap();
         assert!(
             !accepted,
@@ -69,7 +43,7 @@ fn pushvideotestsrc_refuses_rate_seeks_when_live() {
     ));
     pipeline.set_state(gst::State::Paused).unwrap();
     let _ = settle(&pipeline);
-    let accepted = pipeline.send_event(flushing_seek(-1.0));
+    let accepted = pipeline.send_event(rate_seek(-1.0));
     pipeline.set_state(gst::State::Null).unwrap();
     assert!(!accepted);
 }

@@ -123,8 +123,10 @@ struct Stream {
     pending_position: Option<ClockTime>,
     segment_start: ClockTime,
     segment_stop: Option<ClockTime>,
-    /// Live: running time at which unit 0 was captured.
+    /// Live: running time at which unit `capture_origin` was captured.
     capture_start: Option<ClockTime>,
+    /// Live: the unit the capture (re)started with; the unit numbering goes on across a restart.
+    capture_origin: u64,
     discont: bool,
     processed_units: u64,
     dropped_units: u64,
@@ -145,10 +147,13 @@ struct ClockWait {
     timing_changes: u64,
 }
 
-/// What becomes of an event sent to the source: answered here, or performed by the base class.
+/// What becomes of an event sent to the source: answered here, performed by the base class, or
+/// (a flushing seek to a live source) a flush of the stream that leaves its position alone, then
+/// answered.
 pub enum Seek {
     Answer(bool),
     Perform(gst::Event),
+    FlushLive { seqnum: gst::Seqnum, accepted: bool },
 }
 
 /// The positions of a TIME seek.
@@ -451,6 +456,8 @@ impl Engine {
             if let Some(old) = stream.rate.filter(|old| *old != rate) {
                 let position = old.units_to_time(stream.next_unit);
                 stream.next_unit = rate.time_to_units_ceil(position);
+                let origin = old.units_to_time(stream.capture_origin);
+                stream.capture_origin = rate.time_to_units_ceil(origin);
                 stream.discont = true;
             }
             stream.rate = Some(rate);
@@ -554,21 +561,7 @@ impl Engine {
         };
         let (rate, flags, start_type, start, stop_type, stop) = seek.get();
         if self.timing().is_live() {
-            // Live sources cannot move in time: rate 1.0 is a no-op, any other rate is refused.
-            if rate == 1.0 {
-                gst::debug!(
-                    self.cat,
-                    obj = obj,
-                    "live source: seek at rate 1.0 is a no-op"
-                );
-                return Seek::Answer(true);
-            }
-            gst::warning!(
-                self.cat,
-                obj = obj,
-                "live source refuses a seek at rate {rate}: a live capture runs at rate 1.0"
-            );
-            return Seek::Answer(false);
+            return self.admit_live_seek(obj, rate, flags, event.seqnum());
         }
         let open_end = stop_type == gst::SeekType::None || stop.value() == -1;
         if rate < 0.0 && open_end && self.duration().is_none() {
@@ -610,6 +603,39 @@ impl Engine {
             .seqnum(event.seqnum())
             .build(),
         )
+    }
+
+    /// Live sources cannot move in time: a seek at rate 1.0 keeps the position (accepted), any
+    /// other rate is refused (SPEC section 2 rule 7). A flushing seek flushes either way: whoever
+    /// sent it flushes downstream and waits for a FLUSH_STOP through each of its inputs (a
+    /// mixer waits for all of them, and a mixer that set its input flushing leaves our
+    /// streaming task paused by a FLUSHING push until one comes), as with any GStreamer source
+    /// that handles the seek. Not started, there is nothing to flush.
+    fn admit_live_seek(
+        &self,
+        obj: &gst_base::BaseSrc,
+        rate: f64,
+        flags: gst::SeekFlags,
+        seqnum: gst::Seqnum,
+    ) -> Seek {
+        let accepted = rate == 1.0;
+        if accepted {
+            gst::debug!(
+                self.cat,
+                obj = obj,
+                "live source: seek at rate 1.0 keeps the position"
+            );
+        } else {
+            gst::warning!(
+                self.cat,
+                obj = obj,
+                "live source refuses a seek at rate {rate}: a live capture runs at rate 1.0"
+            );
+        }
+        if flags.contains(gst::SeekFlags::FLUSH) && obj.src_pad().is_active() {
+            return Seek::FlushLive { seqnum, accepted };
+        }
+        Seek::Answer(accepted)
     }
 
     pub fn do_seek(&self, obj: &gst_base::BaseSrc, segment: &mut gst::Segment) -> bool {
@@ -659,6 +685,22 @@ impl Engine {
         stream.segment_start = segment.start().unwrap_or(ClockTime::ZERO);
         stream.segment_stop = segment.stop();
         true
+    }
+
+    /// A live capture that was flushed starts again from the running time of its next buffer
+    /// (a flushing seek resets the pipeline's running time: a capture kept on the old timeline
+    /// would stamp buffers far ahead of it and wait that long before pushing anything again).
+    /// The units go on being numbered from where they were; the next buffer is a discontinuity.
+    pub fn restart_capture(&self, obj: &gst_base::BaseSrc) {
+        let mut stream = lock(&self.stream);
+        stream.capture_start = None;
+        stream.discont = true;
+        gst::debug!(
+            self.cat,
+            obj = obj,
+            "capture restarts at unit {}",
+            stream.next_unit
+        );
     }
 
     pub fn unlock(&self) {
@@ -780,15 +822,22 @@ impl Engine {
         let rate = stream.rate()?;
         let per_buffer = timing.units_per_buffer as u64;
         let first_of_capture = stream.capture_start.is_none();
+        if first_of_capture {
+            stream.capture_origin = stream.next_unit;
+        }
         let start = *stream.capture_start.get_or_insert(now);
+        let origin = stream.capture_origin;
         let first = stream.next_unit;
         let units = match timing.end_unit() {
             Some(end) if first >= end => return Err(gst::FlowError::Eos),
             Some(end) => per_buffer.min(end - first),
             None => per_buffer,
         };
-        let pts = time::saturating_add(start, rate.units_to_time(first));
-        let end = time::saturating_add(start, rate.units_to_time(first + units));
+        let pts = time::saturating_add(start, rate.units_to_time(first.saturating_sub(origin)));
+        let end = time::saturating_add(
+            start,
+            rate.units_to_time(first.saturating_sub(origin) + units),
+        );
 
         let push_at = time::saturating_add(pts, timing.requested_latency).max(end);
         if now < push_at && (paced || !first_of_capture) {
@@ -796,7 +845,7 @@ impl Engine {
         }
 
         let capture = CaptureBuffer::new(timing.effective_latency(rate), timing.max_offset);
-        let overwritten = capture.overwritten_units(rate, start, now);
+        let overwritten = origin.saturating_add(capture.overwritten_units(rate, start, now));
         let lost_buffers = overwritten.saturating_sub(first) / per_buffer;
         if lost_buffers > 0 {
             let next = first.saturating_add(lost_buffers.saturating_mul(per_buffer));

@@ -32,6 +32,22 @@ impl PushTestSrc {
     fn base_src(&self) -> gst_base::BaseSrc {
         self.obj().clone().upcast()
     }
+
+    /// A flushing seek to a live source: FLUSH_START and FLUSH_STOP (with the seek's seqnum)
+    /// through GstBaseSrc's own flush handling, which unblocks, stops and restarts the streaming
+    /// task as for a seek, the capture restarted in between. The position stays.
+    fn flush_live(&self, seqnum: gst::Seqnum) {
+        let start = gst::event::FlushStart::builder().seqnum(seqnum).build();
+        let started = self.parent_send_event(start);
+        self.engine.restart_capture(&self.base_src());
+        let stop = gst::event::FlushStop::builder(true).seqnum(seqnum).build();
+        let stopped = self.parent_send_event(stop);
+        gst::debug!(
+            CAT,
+            imp = self,
+            "live flush: start {started}, stop {stopped}"
+        );
+    }
 }
 
 #[glib::object_subclass]
@@ -76,6 +92,10 @@ impl ElementImpl for PushTestSrc {
         match self.engine.admit_seek(&self.base_src(), &event) {
             Seek::Answer(handled) => handled,
             Seek::Perform(event) => self.parent_send_event(event),
+            Seek::FlushLive { seqnum, accepted } => {
+                self.flush_live(seqnum);
+                accepted
+            }
         }
     }
 }
@@ -106,6 +126,10 @@ impl BaseSrcImpl for PushTestSrc {
         match self.engine.admit_seek(&self.base_src(), event) {
             Seek::Answer(handled) => handled,
             Seek::Perform(event) => self.parent_event(&event),
+            Seek::FlushLive { seqnum, accepted } => {
+                self.flush_live(seqnum);
+                accepted
+            }
         }
     }
 

@@ -354,6 +354,17 @@ pub fn negotiation_failure(source: &str, caps: &str) -> (glib::Error, String) {
     (error.error(), error.debug().unwrap_or_default().to_string())
 }
 
+/// Waits for the state within a generous bound: (result, current).
+pub fn settle(
+    pipeline: &gst::Pipeline,
+) -> (
+    Result<gst::StateChangeSuccess, gst::StateChangeError>,
+    gst::State,
+) {
+    let (result, current, _) = pipeline.state(gst::ClockTime::from_seconds(10));
+    (result, current)
+}
+
 /// A flushing seek from 0 to the end at `rate`: the rate change a live source refuses unless it
 /// is 1.0.
 pub fn rate_seek(rate: f64) -> gst::Event {

@@ -57,12 +57,14 @@ pub enum KnownDefect {
     /// too: GStreamer's bug, which pushsrcbin could keep away by refusing such seeks). Avoided:
     /// no seek with a rate other than 1.0 in a pipeline holding a live `pushsrcbin`.
     PushSrcBinLiveRateSeek,
-    /// Found by this test: a flushing seek that reaches a live `pushaudiotestsrc` or
-    /// `pushvideotestsrc` through a mixer (`audiomixer`, `adder`, `compositor`) leaves the
-    /// pipeline in PAUSED, ASYNC, for ever, with no ERROR (the mixer has flushed downstream and
-    /// waits for a FLUSH_STOP that never comes; `audiotestsrc is-live=true` or `fakesrc
-    /// is-live=true` in its place: back in PLAYING). Avoided: no seek (of any rate, flushing or
-    /// not) in a pipeline with a mixer once a push test source in it is or may have become live.
+    /// Found by this test (fixed: the live source flushes from the seeking thread, as
+    /// `GstBaseSrc` does; tests/live_source_seek_through_mixer.rs): a flushing seek that reaches
+    /// a live `pushaudiotestsrc` or `pushvideotestsrc` through a mixer (`audiomixer`, `adder`,
+    /// `compositor`) left the pipeline in PAUSED, ASYNC, for ever, with no ERROR (the mixer has
+    /// flushed downstream and waits for a FLUSH_STOP that never comes; `audiotestsrc
+    /// is-live=true` or `fakesrc is-live=true` in its place: back in PLAYING). Avoided: no seek
+    /// (of any rate, flushing or not) in a pipeline with a mixer once a push test source in it
+    /// is or may have become live.
     LiveTestSourceSeekThroughMixer,
     /// Found by this test, not yet attributed (ours or GStreamer's aggregator): a mixer fed by
     /// live sources (alone or with non-live ones) inside a graph sometimes never completes
@@ -132,10 +134,16 @@ impl KnownDefect {
 /// The defects avoided today: only those still open (the others stay in [`KnownDefect`] for
 /// replay with `PUSHSOURCE_STRESS_KNOWN_DEFECTS`).
 pub const KNOWN_DEFECTS: &[KnownDefect] = &[
+<<<<<<< HEAD
     // Open: a flushing seek that reaches a live push test source through a mixer leaves the
     // pipeline ASYNC in PAUSED (the source answers without a flush; the fix that flushed from
     // inside the seek deadlocked, see tests/live_source_seek_through_mixer.rs.pending).
     KnownDefect::LiveTestSourceSeekThroughMixer,
+=======
+    // Open: a negative `ts-offset` into `compositor` aborts the process (not fixed yet; its
+    // regression test waits in tests/negative_offset_into_compositor.rs.pending).
+    KnownDefect::NegativeOffsetIntoCompositor,
+>>>>>>> liveflush
     // Open, not attributed yet: a mixer fed by live sources inside a graph sometimes never
     // reaches PLAYING under load.
     KnownDefect::LiveSourcesIntoMixer,
@@ -962,7 +970,9 @@ fn seek(rng: &mut Rng, model: &mut Model, topology: &Topology) -> Option<Op> {
         model.kept_stop = stop;
     }
     let target = match &topology.graph {
-        Some(graph) if rng.chance(35) => SeekTarget::Element(graph.clone()),
+        Some(graph) if rng.chance(35) && !bin_seek_hazard(model, flush, live_source) => {
+            SeekTarget::Element(graph.clone())
+        }
         _ => SeekTarget::Pipeline,
     };
     note_rate(model, rate);
@@ -974,6 +984,23 @@ fn seek(rng: &mut Rng, model: &mut Model, topology: &Topology) -> Option<Op> {
         start,
         stop,
     })
+}
+
+/// GStreamer's hazard, not ours: a flushing seek sent to a bin inside the pipeline (`g0`, not
+/// the pipeline) holds that bin's state lock while its live sources flush from the seeking
+/// thread (`GstBaseSrc` does that for any live source, `videotestsrc is-live=true` too). The
+/// flush makes the sinks lose their state; once one branch has prerolled again, the pipeline
+/// continues to PLAYING in a thread of its own that holds the pipeline's state lock and waits
+/// for the bin's, while a sink's message on the next FLUSH_STOP makes the pipeline recalculate
+/// its latency from the seeking thread, which waits for the pipeline's state lock: deadlock.
+/// Stress seed 6172500240292503709 hung so with `videotestsrc is-live=true` in place of its live
+/// `pushvideotestsrc` (3 of 14 replays) and with GStreamer's elements only (3 of 5 replays:
+/// examples/bin_seek_hazard.rs). A state change asked from a second thread and still under way
+/// holds the same lock: avoided too. Such a seek goes to the pipeline instead (as an
+/// application sends it); seeks to the bin stay when no source is or may become live, or in
+/// PAUSED.
+fn bin_seek_hazard(model: &Model, flush: bool, live_source: bool) -> bool {
+    flush && live_source && (model.state == State::Playing || model.unsettled)
 }
 
 fn note_rate(model: &mut Model, rate: f64) {
