@@ -134,16 +134,6 @@ impl KnownDefect {
 /// The defects avoided today: only those still open (the others stay in [`KnownDefect`] for
 /// replay with `PUSHSOURCE_STRESS_KNOWN_DEFECTS`).
 pub const KNOWN_DEFECTS: &[KnownDefect] = &[
-<<<<<<< HEAD
-    // Open: a flushing seek that reaches a live push test source through a mixer leaves the
-    // pipeline ASYNC in PAUSED (the source answers without a flush; the fix that flushed from
-    // inside the seek deadlocked, see tests/live_source_seek_through_mixer.rs.pending).
-    KnownDefect::LiveTestSourceSeekThroughMixer,
-=======
-    // Open: a negative `ts-offset` into `compositor` aborts the process (not fixed yet; its
-    // regression test waits in tests/negative_offset_into_compositor.rs.pending).
-    KnownDefect::NegativeOffsetIntoCompositor,
->>>>>>> liveflush
     // Open, not attributed yet: a mixer fed by live sources inside a graph sometimes never
     // reaches PLAYING under load.
     KnownDefect::LiveSourcesIntoMixer,
