@@ -298,7 +298,7 @@ pub(super) fn plan(facts: &Facts, inputs: Inputs, previous: &Findings) -> Plan {
                 continue;
             }
             take_over.push(index);
-            let offset = group_offsets[source.group].nseconds() as i64;
+            let offset = i64::try_from(group_offsets[source.group].nseconds()).unwrap_or(i64::MAX);
             if source.offset != offset {
                 offsets.push((index, offset));
                 new_offsets[index] = offset;
@@ -469,12 +469,18 @@ impl Survey {
     }
 }
 
-/// Resets `running` when the equalizing thread leaves, even by a panic.
-struct Running<'a>(&'a GraphBin);
+/// Resets `running` when the equalizing thread leaves by a panic; a normal exit resets it
+/// under the same lock that finds nothing asked for again, so that no request falls between.
+struct Running<'a> {
+    bin: &'a GraphBin,
+    done: bool,
+}
 
 impl Drop for Running<'_> {
     fn drop(&mut self) {
-        lock(&self.0.equalizer).running = false;
+        if !self.done {
+            lock(&self.bin.equalizer).running = false;
+        }
     }
 }
 
@@ -492,11 +498,16 @@ impl GraphBin {
             }
             equalizer.running = true;
         }
-        let _running = Running(self);
+        let mut running = Running {
+            bin: self,
+            done: false,
+        };
         loop {
             let redistribute = {
                 let mut equalizer = lock(&self.equalizer);
                 if !std::mem::take(&mut equalizer.again) {
+                    equalizer.running = false;
+                    running.done = true;
                     return;
                 }
                 std::mem::take(&mut equalizer.redistribute)
