@@ -142,23 +142,7 @@ impl Graph {
     }
 
     fn await_message(&self, name: &str) -> gst::Structure {
-        loop {
-            let message = self
-                .bus
-                .timed_pop(gst::ClockTime::from_seconds(HANG_GUARD.as_secs()))
-                .unwrap_or_else(|| panic!("a {name} message"));
-            match message.view() {
-                gst::MessageView::Element(element) => {
-                    if let Some(structure) = element.structure().filter(|s| s.name() == name) {
-                        return structure.to_owned();
-                    }
-                }
-                gst::MessageView::Error(error) => {
-                    panic!("error: {} ({:?})", error.error(), error.debug())
-                }
-                _ => {}
-            }
-        }
+        await_element_message(&self.bus, name)
     }
 
     fn element_messages(&self, name: &str) -> Vec<gst::Structure> {

@@ -105,25 +105,6 @@ fn a_rate_set_before_paused_beside_a_live_source_outside_does_not_deadlock() {
     }
 }
 
-fn await_element_message(bus: &gst::Bus, name: &str) -> gst::Structure {
-    loop {
-        let message = bus
-            .timed_pop(gst::ClockTime::from_seconds(HANG_GUARD.as_secs()))
-            .unwrap_or_else(|| panic!("a {name} message"));
-        match message.view() {
-            gst::MessageView::Element(element) => {
-                if let Some(structure) = element.structure().filter(|s| s.name() == name) {
-                    return structure.to_owned();
-                }
-            }
-            gst::MessageView::Error(error) => {
-                panic!("error: {} ({:?})", error.error(), error.debug())
-            }
-            _ => {}
-        }
-    }
-}
-
 /// What a handler does.
 #[derive(Clone, Copy, Debug)]
 enum Reaction {

@@ -82,6 +82,26 @@ pub fn release_next_wait(testclock: &gst_check::TestClock) -> gst::ClockTime {
     release_next_wait_late(testclock, gst::ClockTime::ZERO)
 }
 
+/// The next element message named `name` on `bus` (an ERROR on the way fails the test).
+pub fn await_element_message(bus: &gst::Bus, name: &str) -> gst::Structure {
+    loop {
+        let message = bus
+            .timed_pop(gst::ClockTime::from_seconds(HANG_GUARD.as_secs()))
+            .unwrap_or_else(|| panic!("a {name} message"));
+        match message.view() {
+            gst::MessageView::Element(element) => {
+                if let Some(structure) = element.structure().filter(|s| s.name() == name) {
+                    return structure.to_owned();
+                }
+            }
+            gst::MessageView::Error(error) => {
+                panic!("error: {} ({:?})", error.error(), error.debug())
+            }
+            _ => {}
+        }
+    }
+}
+
 /// Lets the live source's next clock wait complete and returns the buffer it pushes.
 pub fn crank_and_pull(harness: &mut gst_check::Harness) -> gst::Buffer {
     await_pending_wait(&harness.testclock().unwrap());
