@@ -205,7 +205,7 @@ impl RateMatch {
     ) -> Result<Outcome, gst::FlowError> {
         let mut outcome = Outcome::default();
         let Some(info) = state.info.clone() else {
-            gst::element_imp_error!(self, gst::CoreError::Negotiation, ["No caps before data"]);
+            gst::element_imp_error!(self, gst::CoreError::Negotiation, ("No caps before data"));
             return Err(gst::FlowError::NotNegotiated);
         };
         if !reference.resamples() || state.segment.rate() < 0.0 {
@@ -425,7 +425,7 @@ impl RateMatch {
 
     fn apply(&self, outcome: Outcome) -> Result<gst::FlowSuccess, gst::FlowError> {
         if let Some(warning) = outcome.warning {
-            gst::element_imp_warning!(self, gst::CoreError::Clock, ["{}", warning]);
+            gst::element_imp_warning!(self, gst::CoreError::Clock, ("{}", warning));
         }
         for structure in outcome.messages {
             let _ = self.obj().post_message(
@@ -472,7 +472,7 @@ impl RateMatch {
                     gst::element_imp_error!(
                         self,
                         gst::StreamError::Format,
-                        ["ratematch needs a TIME segment"]
+                        ("ratematch needs a TIME segment")
                     );
                     return false;
                 };
