@@ -588,15 +588,55 @@ fn the_latency_answer_adds_the_resamplers_delay() {
 }
 
 #[test]
-fn a_missing_segment_or_caps_is_an_error_not_a_panic() {
+fn caps_that_are_not_audio_are_refused_and_data_without_caps_is_an_error() {
     common::init();
     let element = gst::ElementFactory::make("ratematch").build().unwrap();
     let mut harness = gst_check::Harness::with_element(&element, Some("sink"), Some("src"));
-    // Not audio.
     harness.set_src_caps("video/x-raw".parse().unwrap());
     assert_eq!(
         harness.push(gst::Buffer::with_size(16).unwrap()),
         Err(gst::FlowError::NotNegotiated)
+    );
+
+    let element = gst::ElementFactory::make("ratematch").build().unwrap();
+    let bus = gst::Bus::new();
+    element.set_bus(Some(&bus));
+    let mut harness = gst_check::Harness::with_element(&element, Some("sink"), Some("src"));
+    assert!(harness.push_event(gst::event::StreamStart::new("no-caps")));
+    let segment = gst::FormattedSegment::<gst::ClockTime>::new();
+    assert!(harness.push_event(gst::event::Segment::new(&segment)));
+    assert_eq!(
+        harness.push(gst::Buffer::with_size(16).unwrap()),
+        Err(gst::FlowError::NotNegotiated)
+    );
+    let messages = common::drain_messages(&bus);
+    assert_eq!(
+        common::messages_of(&messages, gst::MessageType::Error).len(),
+        1
+    );
+}
+
+#[test]
+fn new_caps_after_a_latency_answer_post_a_latency_message() {
+    common::init();
+    let element = gst::ElementFactory::make("ratematch").build().unwrap();
+    let bus = gst::Bus::new();
+    element.set_bus(Some(&bus));
+    let mut harness = gst_check::Harness::with_element(&element, Some("sink"), Some("src"));
+    harness.set_upstream_latency(common::ms(10));
+    // No caps yet: no rate to turn the resampler's delay into time.
+    assert_eq!(harness.query_latency(), Some(common::ms(10)));
+    harness.set_src_caps(caps("F32LE", RATE, 1));
+    let messages = common::drain_messages(&bus);
+    assert_eq!(
+        common::messages_of(&messages, gst::MessageType::Latency).len(),
+        1
+    );
+    assert!(harness.query_latency().unwrap() > common::ms(10));
+    // Same caps again: nothing changes.
+    harness.set_src_caps(caps("F32LE", RATE, 1));
+    assert!(
+        common::messages_of(&common::drain_messages(&bus), gst::MessageType::Latency).is_empty()
     );
 }
 
@@ -870,4 +910,68 @@ fn auto_with_no_push_source_upstream_is_graph_clock() {
     let mut run = Run::new("auto", Device::new(1000.0, Stamps::Capture));
     run.run_until(2.0);
     assert_eq!(run.reports()[0].get::<&str>("mode").unwrap(), "graph-clock");
+}
+
+#[test]
+fn internal_rm_passes_buffers_untouched_and_adds_no_latency() {
+    common::init();
+    let pipeline = common::pipeline(
+        "pushaudiotestsrc is-live=true samplesperbuffer=480 num-buffers=20 \
+         push-source-flags=internal-rm ! \
+         capsfilter caps=audio/x-raw,format=S16LE,rate=48000,channels=1 ! \
+         ratematch name=matcher ! fakesink sync=false",
+    );
+    let matcher = pipeline.by_name("matcher").unwrap();
+    let seen = |pad: &str| {
+        let seen = Arc::new(Mutex::new(Vec::new()));
+        let record = seen.clone();
+        matcher
+            .static_pad(pad)
+            .unwrap()
+            .add_probe(gst::PadProbeType::BUFFER, move |_, info| {
+                if let Some(buffer) = info.buffer() {
+                    let map = buffer.map_readable().unwrap();
+                    record.lock().unwrap().push((
+                        buffer.pts(),
+                        buffer.duration(),
+                        buffer.flags(),
+                        map.as_slice().to_vec(),
+                    ));
+                }
+                gst::PadProbeReturn::Ok
+            });
+        seen
+    };
+    let (input, output) = (seen("sink"), seen("src"));
+    let testclock = gst_check::TestClock::new();
+    pipeline.use_clock(Some(&testclock));
+    let bus = pipeline.bus().unwrap();
+    pipeline.set_state(gst::State::Playing).unwrap();
+    let mut done = false;
+    for _ in 0..1000 {
+        while let Some(message) = bus.pop() {
+            match message.view() {
+                gst::MessageView::Eos(_) => done = true,
+                gst::MessageView::Error(error) => panic!("{}", error.error()),
+                _ => {}
+            }
+        }
+        if done {
+            break;
+        }
+        let (pending, _) = testclock.timed_wait_for_multiple_pending_ids(1, 20);
+        if pending {
+            common::release_next_wait(&testclock);
+        }
+    }
+    assert!(done, "EOS");
+    let mut query = gst::query::Latency::new();
+    assert!(matcher.static_pad("src").unwrap().query(&mut query));
+    let mut upstream = gst::query::Latency::new();
+    assert!(matcher.static_pad("sink").unwrap().peer_query(&mut upstream));
+    assert_eq!(query.result().1, upstream.result().1, "nothing added");
+    pipeline.set_state(gst::State::Null).unwrap();
+    let (input, output) = (input.lock().unwrap(), output.lock().unwrap());
+    assert_eq!(input.len(), 20);
+    assert_eq!(*input, *output);
 }

@@ -91,6 +91,8 @@ struct State {
     status: Status,
     /// Running time of the next report while buffers pass untouched.
     next_passthrough_report: u64,
+    /// The latency added in the last LATENCY answer.
+    answered_latency: Option<gst::ClockTime>,
 }
 
 /// What a call decided, applied once the state lock is released.
@@ -99,6 +101,7 @@ struct Outcome {
     buffers: Vec<gst::Buffer>,
     messages: Vec<gst::Structure>,
     warning: Option<String>,
+    latency_changed: bool,
 }
 
 pub struct RateMatch {
@@ -147,9 +150,45 @@ impl RateMatch {
             if latency.is_some() {
                 state.upstream_latency = latency;
             }
-            self.process(&mut state, reference, buffer, now, sink_now)?
+            self.process(&mut state, reference, buffer, now, sink_now)
+                .map(|mut outcome| {
+                    outcome.latency_changed = self.latency_changed(&mut state);
+                    outcome
+                })
         };
-        self.apply(outcome)
+        match outcome {
+            Ok(outcome) => self.apply(outcome),
+            Err(gst::FlowError::NotNegotiated) => {
+                gst::element_imp_error!(
+                    self,
+                    gst::CoreError::Negotiation,
+                    ("No audio caps before data")
+                );
+                Err(gst::FlowError::NotNegotiated)
+            }
+            Err(error) => Err(error),
+        }
+    }
+
+    /// The latency added changed since the last answer (new caps, a decision to pass through):
+    /// the pipeline must ask again. Once per answer.
+    fn latency_changed(&self, state: &mut State) -> bool {
+        let added = self.added_latency(state);
+        if state
+            .answered_latency
+            .is_some_and(|answered| answered != added)
+        {
+            state.answered_latency = None;
+            true
+        } else {
+            false
+        }
+    }
+
+    fn post_latency_message(&self) {
+        gst::debug!(CAT, imp = self, "added latency changed");
+        let obj = self.obj();
+        let _ = obj.post_message(gst::message::Latency::builder().src(&*obj).build());
     }
 
     /// The reference for the current `mode`, from the walks upstream and downstream.
@@ -205,7 +244,6 @@ impl RateMatch {
     ) -> Result<Outcome, gst::FlowError> {
         let mut outcome = Outcome::default();
         let Some(info) = state.info.clone() else {
-            gst::element_imp_error!(self, gst::CoreError::Negotiation, ("No caps before data"));
             return Err(gst::FlowError::NotNegotiated);
         };
         if !reference.resamples() || state.segment.rate() < 0.0 {
@@ -424,6 +462,9 @@ impl RateMatch {
     }
 
     fn apply(&self, outcome: Outcome) -> Result<gst::FlowSuccess, gst::FlowError> {
+        if outcome.latency_changed {
+            self.post_latency_message();
+        }
         if let Some(warning) = outcome.warning {
             gst::element_imp_warning!(self, gst::CoreError::Clock, ("{}", warning));
         }
@@ -446,6 +487,7 @@ impl RateMatch {
 
     fn sink_event(&self, pad: &gst::Pad, event: gst::Event) -> bool {
         use gst::EventView;
+        let mut latency_changed = false;
         let drained = match event.view() {
             EventView::Caps(caps) => {
                 let Ok(info) = gst_audio::AudioInfo::from_caps(caps.caps()) else {
@@ -464,6 +506,7 @@ impl RateMatch {
                     gst::debug!(CAT, imp = self, "caps {info:?}: draining");
                     let drained = self.end_run(&mut state, true);
                     state.info = Some(info);
+                    latency_changed = self.latency_changed(&mut state);
                     drained
                 }
             }
@@ -499,7 +542,11 @@ impl RateMatch {
         if let Some(buffer) = drained {
             let _ = self.srcpad.push(buffer);
         }
-        gst::Pad::event_default(pad, Some(&*self.obj()), event)
+        let forwarded = gst::Pad::event_default(pad, Some(&*self.obj()), event);
+        if latency_changed {
+            self.post_latency_message();
+        }
+        forwarded
     }
 
     /// Forgets the run and the decision: the next buffer starts a new run (with a DISCONT when
@@ -524,7 +571,12 @@ impl RateMatch {
             if !self.sinkpad.peer_query(latency.query_mut()) {
                 return false;
             }
-            let added = self.added_latency();
+            let added = {
+                let mut state = lock(&self.state);
+                let added = self.added_latency(&state);
+                state.answered_latency = Some(added);
+                added
+            };
             let (live, min, max) = latency.result();
             latency.set(live, min + added, max.map(|max| saturating_add(max, added)));
             gst::debug!(CAT, imp = self, "latency: {min} + {added}");
@@ -534,8 +586,7 @@ impl RateMatch {
     }
 
     /// The resampler's wait for input, while it resamples.
-    fn added_latency(&self) -> gst::ClockTime {
-        let state = lock(&self.state);
+    fn added_latency(&self, state: &State) -> gst::ClockTime {
         let resamples = state.reference.is_none_or(Reference::resamples);
         match &state.info {
             Some(info) if resamples => {
