@@ -63,6 +63,9 @@ struct Device {
     capture_origin: f64,
     device_origin: f64,
     frames: u64,
+    /// Largest error of a stamp (ns), pseudo-random, none by default.
+    jitter: u64,
+    seed: u64,
 }
 
 impl Device {
@@ -76,7 +79,21 @@ impl Device {
             capture_origin: 0.0,
             device_origin: 0.0,
             frames: 0,
+            jitter: 0,
+            seed: 1,
         }
+    }
+
+    /// A stamp error in [−jitter, jitter] (a fixed linear congruential sequence).
+    fn stamp_error(&mut self) -> i64 {
+        if self.jitter == 0 {
+            return 0;
+        }
+        self.seed = self
+            .seed
+            .wrapping_mul(6_364_136_223_846_793_005)
+            .wrapping_add(1);
+        ((self.seed >> 33) % (2 * self.jitter + 1)) as i64 - self.jitter as i64
     }
 
     fn capture_time(&self, frame: u64) -> f64 {
@@ -120,11 +137,12 @@ impl Device {
             Stamps::Capture => (ns(self.capture_time(first)), ns(self.capture_time(end))),
             Stamps::DeviceClock => (ns(self.device_time(first)), ns(self.device_time(end))),
         };
+        let pts = pts.saturating_add_signed(self.stamp_error());
         let mut buffer = gst::Buffer::from_mut_slice(bytes);
         {
             let buffer = buffer.get_mut().unwrap();
             buffer.set_pts(gst::ClockTime::from_nseconds(pts));
-            buffer.set_duration(gst::ClockTime::from_nseconds(pts_end - pts));
+            buffer.set_duration(gst::ClockTime::from_nseconds(pts_end.saturating_sub(pts)));
         }
         let arrival = ns(self.capture_time(first)) + self.latency().nseconds();
         (buffer, gst::ClockTime::from_nseconds(arrival))
@@ -450,6 +468,25 @@ fn timestamps_follow_a_fast_private_clock_for_ten_minutes() {
 #[test]
 fn timestamps_follow_a_slow_private_clock_for_ten_minutes() {
     ten_minutes("timestamps", Stamps::DeviceClock, -1000.0);
+}
+
+#[test]
+fn graph_clock_smooths_jittering_stamps() {
+    const SECONDS: f64 = 120.0;
+    let mut device = Device::new(1000.0, Stamps::Capture);
+    // Stamps taken when the driver got round to it: up to ±1 ms off the capture time.
+    device.jitter = 1_000_000;
+    let mut run = Run::new("graph-clock", device);
+    run.run_until(SECONDS);
+    let worst = run.output.decoder.worst(LOCK_TIME, SECONDS);
+    eprintln!(
+        "jittering stamps: |δ| ≤ {:.1} µs after {LOCK_TIME} s, drift {:.3} ppm",
+        worst * 1e6,
+        run.drift()
+    );
+    assert!(worst < TOLERANCE, "{worst}");
+    assert!((run.drift() - 1000.0).abs() < 5.0, "{}", run.drift());
+    assert!(run.output.discont.is_empty());
 }
 
 #[test]
@@ -968,7 +1005,12 @@ fn internal_rm_passes_buffers_untouched_and_adds_no_latency() {
     let mut query = gst::query::Latency::new();
     assert!(matcher.static_pad("src").unwrap().query(&mut query));
     let mut upstream = gst::query::Latency::new();
-    assert!(matcher.static_pad("sink").unwrap().peer_query(&mut upstream));
+    assert!(
+        matcher
+            .static_pad("sink")
+            .unwrap()
+            .peer_query(&mut upstream)
+    );
     assert_eq!(query.result().1, upstream.result().1, "nothing added");
     pipeline.set_state(gst::State::Null).unwrap();
     let (input, output) = (input.lock().unwrap(), output.lock().unwrap());

@@ -14,6 +14,10 @@ const DAMPING: f64 = std::f64::consts::FRAC_1_SQRT_2;
 /// diverges, so sparse updates (big buffers) get a proportionally lower bandwidth.
 const MAX_STEP_OMEGA: f64 = 0.5;
 
+/// Once locked, the ratio loop narrows its bandwidth by this much: it acquires fast and then
+/// tracks with less of the stamps' jitter in the ratio (and in the reported drift).
+pub const TRACKING_NARROWING: f64 = 4.0;
+
 /// Natural angular frequency of a loop of `bandwidth` Hz updated every `dt` s.
 fn effective_omega(bandwidth: f64, dt: f64) -> f64 {
     let omega = 2.0 * PI * bandwidth;
@@ -39,6 +43,7 @@ pub struct Steering {
 #[derive(Debug, Clone)]
 pub struct RateController {
     bandwidth: f64,
+    tracking: bool,
     max_deviation: f64,
     /// The ratio without the proportional term: the filtered drift estimate.
     integral: f64,
@@ -50,6 +55,7 @@ impl RateController {
     pub fn new(bandwidth: f64, max_deviation: f64) -> Self {
         Self {
             bandwidth,
+            tracking: false,
             max_deviation,
             integral: 1.0,
             last: Steering {
@@ -62,7 +68,12 @@ impl RateController {
     /// Feeds the error measured now, `dt` seconds after the previous update; returns the ratio
     /// to read the next frames at.
     pub fn update(&mut self, error: f64, dt: f64) -> Steering {
-        let omega = effective_omega(self.bandwidth, dt);
+        let bandwidth = if self.tracking {
+            self.bandwidth / TRACKING_NARROWING
+        } else {
+            self.bandwidth
+        };
+        let omega = effective_omega(bandwidth, dt);
         let (low, high) = (1.0 - self.max_deviation, 1.0 + self.max_deviation);
         let proportional = 2.0 * DAMPING * omega * error;
         let integral = self.integral - omega * omega * dt.max(0.0) * error;
@@ -78,6 +89,11 @@ impl RateController {
         self.last
     }
 
+    /// Acquiring (the full bandwidth) or tracking (narrowed), from the next update on.
+    pub fn set_tracking(&mut self, tracking: bool) {
+        self.tracking = tracking;
+    }
+
     pub fn last(&self) -> Steering {
         self.last
     }
@@ -91,6 +107,7 @@ impl RateController {
     /// Forgets the phase but keeps the drift estimate (same device after a flush or caps
     /// change); the next update starts from it.
     pub fn restart(&mut self) {
+        self.tracking = false;
         self.last = Steering {
             ratio: self.integral,
             clamped: false,
@@ -103,6 +120,7 @@ impl RateController {
 #[derive(Debug, Clone)]
 pub struct Dll {
     bandwidth: f64,
+    tracking: bool,
     anchor: Option<(f64, f64)>,
     slope: f64,
 }
@@ -111,6 +129,7 @@ impl Dll {
     pub fn new(bandwidth: f64) -> Self {
         Self {
             bandwidth,
+            tracking: false,
             anchor: None,
             slope: 1.0,
         }
@@ -128,9 +147,25 @@ impl Dll {
         }
         let predicted = y0 + self.slope * dx;
         let error = y - predicted;
-        let step_omega = effective_omega(self.bandwidth, dx) * dx;
+        let bandwidth = if self.tracking {
+            self.bandwidth / TRACKING_NARROWING
+        } else {
+            self.bandwidth
+        };
+        let step_omega = effective_omega(bandwidth, dx) * dx;
         self.anchor = Some((x, predicted + SQRT_2 * step_omega * error));
         self.slope += step_omega * step_omega * error / dx;
+    }
+
+    /// Acquiring (the full bandwidth) or tracking (narrowed), from the next update on.
+    pub fn set_tracking(&mut self, tracking: bool) {
+        self.tracking = tracking;
+    }
+
+    /// Starts from a slope learnt before (the same clocks, after a caps change).
+    pub fn with_slope(mut self, slope: Option<f64>) -> Self {
+        self.slope = slope.unwrap_or(self.slope);
+        self
     }
 
     /// `y` at `x` on the learnt line (`None` before the first pair).

@@ -8,8 +8,7 @@ use gst::glib;
 use gst::prelude::*;
 use gst::subclass::prelude::*;
 
-use super::control::RateController;
-use super::matcher::{MAX_DEVIATION, Matcher, Notice, Status};
+use super::matcher::{Learnt, Matcher, Notice, Status};
 use super::message;
 use super::mode::{self, Mode, Reference, Surroundings};
 use super::reference::InputTimes;
@@ -70,7 +69,7 @@ impl Run {
 /// Where the next run continues after a caps change: the output goes on where it stopped and
 /// the drift estimate is kept (same device, new format).
 struct Continuation {
-    controller: RateController,
+    learnt: Learnt,
     running_time: u64,
     pts: gst::ClockTime,
 }
@@ -339,9 +338,9 @@ impl RateMatch {
         arrival: Option<u64>,
     ) -> Run {
         let bandwidth = lock(&self.settings).bandwidth;
-        let (controller, origin, pts0) = match state.continuation.take() {
+        let (learnt, origin, pts0) = match state.continuation.take() {
             Some(continuation) => (
-                continuation.controller,
+                continuation.learnt,
                 continuation.running_time,
                 continuation.pts,
             ),
@@ -356,7 +355,7 @@ impl RateMatch {
                     .position_from_running_time(gst::ClockTime::from_nseconds(origin))
                     .or(buffer.pts())
                     .unwrap_or(state.segment.start().unwrap_or_default());
-                (RateController::new(bandwidth, MAX_DEVIATION), origin, pts0)
+                (Learnt::new(bandwidth), origin, pts0)
             }
         };
         gst::debug!(
@@ -372,7 +371,7 @@ impl RateMatch {
                 info.channels() as usize,
                 state.segment.rate(),
                 0.0,
-                controller,
+                learnt,
             ),
             origin,
             pts0,
@@ -452,7 +451,7 @@ impl RateMatch {
             );
             if let Some(running_time) = state.segment.to_running_time(pts) {
                 state.continuation = Some(Continuation {
-                    controller: run.matcher.controller().clone(),
+                    learnt: run.matcher.learnt(),
                     running_time: running_time.nseconds(),
                     pts,
                 });

@@ -4,7 +4,7 @@
 
 use super::control::{RateController, Steering};
 use super::mode::Reference;
-use super::reference::{Belong, BelongLine, InputTimes, Render};
+use super::reference::{Belong, InputTimes, Observation, Render};
 use super::resampler::Resampler;
 
 /// Largest correction: the ratio stays within `1 ± MAX_DEVIATION` (±50 000 ppm, ten times the
@@ -14,6 +14,8 @@ pub const MAX_DEVIATION: f64 = 0.05;
 pub const LOCK_TOLERANCE: f64 = 0.001;
 /// … for this long (seconds of output).
 pub const LOCK_HOLD: f64 = 1.0;
+/// After this long locked (seconds of output) the ratio loop narrows to tracking.
+pub const TRACK_AFTER: f64 = 10.0;
 /// How long the clamp must hold before the ratio needed is measured and warned about (seconds
 /// of output): long enough not to warn about a transient.
 pub const CLAMP_HOLD: f64 = 1.0;
@@ -54,6 +56,26 @@ struct ClampStart {
     wanted_frame: f64,
 }
 
+/// What a run learnt about the clocks, carried into the next run when the same device goes on
+/// in another format (a caps change): the drift estimate and the slopes of the maps.
+#[derive(Debug, Clone)]
+pub struct Learnt {
+    pub controller: RateController,
+    belong_slope: Option<f64>,
+    render_slope: Option<f64>,
+}
+
+impl Learnt {
+    /// Nothing learnt yet: a loop of `bandwidth` Hz.
+    pub fn new(bandwidth: f64) -> Self {
+        Self {
+            controller: RateController::new(bandwidth, MAX_DEVIATION),
+            belong_slope: None,
+            render_slope: None,
+        }
+    }
+}
+
 pub struct Matcher {
     channels: usize,
     /// Seconds of running time per output frame: `1 / (rate · segment rate)`.
@@ -65,7 +87,7 @@ pub struct Matcher {
     controller: RateController,
     belong: Belong,
     render: Render,
-    line: Option<BelongLine>,
+    observation: Option<Observation>,
     fed: u64,
     produced: u64,
     last_update: u64,
@@ -85,11 +107,11 @@ impl Matcher {
         channels: usize,
         segment_rate: f64,
         origin: f64,
-        controller: RateController,
+        learnt: Learnt,
     ) -> Self {
         let frames_per_second = rate as f64 * segment_rate;
         let output_period = 1.0 / frames_per_second;
-        let mut controller = controller;
+        let mut controller = learnt.controller;
         controller.restart();
         Self {
             channels,
@@ -98,9 +120,9 @@ impl Matcher {
             chunk_frames: ((rate as f64 * UPDATE_INTERVAL) as usize).max(1),
             resampler: Resampler::new(channels),
             controller,
-            belong: Belong::new(reference),
-            render: Render::new(reference, origin, output_period),
-            line: None,
+            belong: Belong::new(reference, output_period, learnt.belong_slope),
+            render: Render::new(reference, origin, output_period, learnt.render_slope),
+            observation: None,
             fed: 0,
             produced: 0,
             last_update: 0,
@@ -112,9 +134,13 @@ impl Matcher {
         }
     }
 
-    /// The loop, to carry its drift estimate into the next run (caps change).
-    pub fn controller(&self) -> &RateController {
-        &self.controller
+    /// What this run learnt, for the next one after a caps change.
+    pub fn learnt(&self) -> Learnt {
+        Learnt {
+            controller: self.controller.clone(),
+            belong_slope: Some(self.belong.slope()),
+            render_slope: self.render.slope(),
+        }
     }
 
     /// Input frames the resampler waits for beyond the frame it outputs.
@@ -169,8 +195,8 @@ impl Matcher {
             frames: frames as u64,
             ..input
         };
-        if let Some(line) = self.belong.observe(&input) {
-            self.line = Some(line);
+        if let Some(observation) = self.belong.observe(&input) {
+            self.observation = Some(observation);
         }
         for chunk in data[..frames * self.channels].chunks(self.chunk_frames * self.channels) {
             let steering = self.steer(&mut produced.notices);
@@ -209,26 +235,33 @@ impl Matcher {
 
     /// Measures the offset of the next output frame and updates the ratio.
     fn steer(&mut self, notices: &mut Vec<Notice>) -> Steering {
-        let Some(line) = self.line else {
+        let Some(Observation { line, raw }) = self.observation else {
             return self.controller.last();
         };
-        let wanted_frame = line.frame_at(self.render.time_of(self.produced));
+        let render = self.render.time_of(self.produced);
+        let wanted_frame = line.frame_at(render);
         self.offset = (self.resampler.read_position() - wanted_frame) * line.period;
+        // The ratio needed is measured on the buffers' own times: the smoothed line may still
+        // be on its way to a slope that far off.
+        let raw_wanted_frame = raw.frame_at(render);
         let dt = (self.produced - self.last_update) as f64 * self.output_period;
         self.last_update = self.produced;
         let steering = self.controller.update(self.offset, dt);
 
         if self.offset.abs() <= LOCK_TOLERANCE && !steering.clamped {
-            self.locked_since.get_or_insert(self.produced);
+            let since = *self.locked_since.get_or_insert(self.produced);
+            let locked_for = (self.produced - since) as f64 * self.output_period;
+            self.set_tracking(locked_for >= TRACK_AFTER);
         } else {
             self.locked_since = None;
+            self.set_tracking(false);
         }
         if !steering.clamped {
             self.clamp_start = None;
         } else if let Some(start) = self.clamp_start {
             let held = self.produced - start.output_frame;
             if !self.warned && held as f64 * self.output_period >= CLAMP_HOLD {
-                let needed = (wanted_frame - start.wanted_frame) / held as f64;
+                let needed = (raw_wanted_frame - start.wanted_frame) / held as f64;
                 if (needed - 1.0).abs() > MAX_DEVIATION {
                     self.warned = true;
                     notices.push(Notice::BeyondReach {
@@ -240,10 +273,16 @@ impl Matcher {
         } else {
             self.clamp_start = Some(ClampStart {
                 output_frame: self.produced,
-                wanted_frame,
+                wanted_frame: raw_wanted_frame,
             });
         }
         steering
+    }
+
+    fn set_tracking(&mut self, tracking: bool) {
+        self.controller.set_tracking(tracking);
+        self.belong.set_tracking(tracking);
+        self.render.set_tracking(tracking);
     }
 
     fn report_when_due(&mut self, notices: &mut Vec<Notice>) {
@@ -264,8 +303,8 @@ mod tests {
     /// through a matcher; returns the matcher and the largest |offset| after `settle` s.
     fn run(drift: f64, seconds: u64, settle: f64) -> (Matcher, f64, Vec<Notice>) {
         let k = 1.0 + drift;
-        let controller = RateController::new(0.2, MAX_DEVIATION);
-        let mut matcher = Matcher::new(Reference::GraphClock, RATE, 1, 1.0, 0.0, controller);
+        let learnt = Learnt::new(0.2);
+        let mut matcher = Matcher::new(Reference::GraphClock, RATE, 1, 1.0, 0.0, learnt);
         let per_buffer = 800u64;
         let mut worst: f64 = 0.0;
         let mut notices = Vec::new();

@@ -31,6 +31,13 @@ impl BelongLine {
     }
 }
 
+/// What one buffer says about `belong`.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Observation {
+    pub line: BelongLine,
+    pub raw: BelongLine,
+}
+
 /// One input buffer as the references see it, in seconds since the origin.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct InputTimes {
@@ -45,45 +52,90 @@ pub struct InputTimes {
     pub arrival: Option<f64>,
 }
 
-/// `belong`, per reference.
+/// `belong`, per reference: a delay-locked loop learns where the input's frames belong from
+/// one pair per buffer, so that the jitter of stamps or arrival times is smoothed before it
+/// reaches the ratio loop.
 #[derive(Debug, Clone)]
 pub enum Belong {
-    /// The stamps are capture times on the pipeline clock: taken as they are (their jitter is
-    /// smoothed by the ratio loop).
-    Stamps,
+    /// The stamps are capture times on the pipeline clock, which jitter: the line through
+    /// (frame index, stamp) pairs, the frame index counted in nominal seconds.
+    Stamps { map: Dll, nominal_period: f64 },
     /// The stamps are on the device clock: exact spacing, unknown mapping to the pipeline
-    /// clock, learnt by a delay-locked loop on (stamp, arrival) pairs.
+    /// clock, learnt from (stamp, arrival) pairs.
     DeviceClock(Dll),
 }
 
 impl Belong {
-    pub fn new(reference: Reference) -> Self {
+    /// `nominal_period`: seconds of running time per input frame at the nominal rate;
+    /// `slope`: the map's slope learnt before (same clocks, after a caps change).
+    pub fn new(reference: Reference, nominal_period: f64, slope: Option<f64>) -> Self {
+        let map = Dll::new(MAPPING_BANDWIDTH).with_slope(slope);
         match reference {
-            Reference::Timestamps => Self::DeviceClock(Dll::new(MAPPING_BANDWIDTH)),
-            _ => Self::Stamps,
+            Reference::Timestamps => Self::DeviceClock(map),
+            _ => Self::Stamps {
+                map,
+                nominal_period,
+            },
         }
     }
 
-    /// The line of `input`'s frames; `None` when it has no frames or no usable times.
-    pub fn observe(&mut self, input: &InputTimes) -> Option<BelongLine> {
+    /// The smoothed line of `input`'s frames and the line its own times draw (`raw`, for
+    /// long-term measurements that must not wait for the loop); `None` when it has no frames
+    /// or no usable times.
+    pub fn observe(&mut self, input: &InputTimes) -> Option<Observation> {
         if input.frames == 0 || input.end < input.start {
             return None;
         }
         let stamp_period = (input.end - input.start) / input.frames as f64;
+        let frame = input.first_frame as f64;
         match self {
-            Self::Stamps => Some(BelongLine {
-                frame: input.first_frame as f64,
-                time: input.start,
-                period: stamp_period,
-            }),
-            Self::DeviceClock(map) => {
-                map.update(input.start, input.arrival?);
-                Some(BelongLine {
-                    frame: input.first_frame as f64,
-                    time: map.predict(input.start)?,
-                    period: stamp_period * map.slope(),
+            Self::Stamps {
+                map,
+                nominal_period,
+            } => {
+                let x = frame * *nominal_period;
+                map.update(x, input.start);
+                Some(Observation {
+                    line: BelongLine {
+                        frame,
+                        time: map.predict(x)?,
+                        period: map.slope() * *nominal_period,
+                    },
+                    raw: BelongLine {
+                        frame,
+                        time: input.start,
+                        period: stamp_period,
+                    },
                 })
             }
+            Self::DeviceClock(map) => {
+                let arrival = input.arrival?;
+                map.update(input.start, arrival);
+                Some(Observation {
+                    line: BelongLine {
+                        frame,
+                        time: map.predict(input.start)?,
+                        period: stamp_period * map.slope(),
+                    },
+                    raw: BelongLine {
+                        frame,
+                        time: arrival,
+                        period: stamp_period * map.slope(),
+                    },
+                })
+            }
+        }
+    }
+
+    pub fn slope(&self) -> f64 {
+        match self {
+            Self::Stamps { map, .. } | Self::DeviceClock(map) => map.slope(),
+        }
+    }
+
+    pub fn set_tracking(&mut self, tracking: bool) {
+        match self {
+            Self::Stamps { map, .. } | Self::DeviceClock(map) => map.set_tracking(tracking),
         }
     }
 }
@@ -105,14 +157,15 @@ pub enum Render {
 }
 
 impl Render {
-    /// Output frame 0 stands for `origin`; `period` is the nominal time of one output frame.
-    pub fn new(reference: Reference, origin: f64, period: f64) -> Self {
+    /// Output frame 0 stands for `origin`; `period` is the nominal time of one output frame;
+    /// `slope`: the sink map's slope learnt before.
+    pub fn new(reference: Reference, origin: f64, period: f64, slope: Option<f64>) -> Self {
         match reference {
             Reference::SinkClock => Self::SinkClock {
                 sink_origin: None,
                 origin,
                 period,
-                map: Dll::new(MAPPING_BANDWIDTH),
+                map: Dll::new(MAPPING_BANDWIDTH).with_slope(slope),
             },
             _ => Self::Nominal { origin, period },
         }
@@ -131,6 +184,20 @@ impl Render {
             if sink_origin.is_none() {
                 *sink_origin = map.inverse(*origin);
             }
+        }
+    }
+
+    pub fn set_tracking(&mut self, tracking: bool) {
+        if let Self::SinkClock { map, .. } = self {
+            map.set_tracking(tracking);
+        }
+    }
+
+    /// The sink map's slope (`None`: nominal).
+    pub fn slope(&self) -> Option<f64> {
+        match self {
+            Self::SinkClock { map, .. } => Some(map.slope()),
+            Self::Nominal { .. } => None,
         }
     }
 
@@ -157,7 +224,7 @@ mod tests {
 
     #[test]
     fn stamps_place_frames_as_they_say() {
-        let mut belong = Belong::new(Reference::GraphClock);
+        let mut belong = Belong::new(Reference::GraphClock, 0.001, None);
         let line = belong
             .observe(&InputTimes {
                 first_frame: 100,
@@ -166,27 +233,53 @@ mod tests {
                 end: 1.01,
                 arrival: None,
             })
-            .unwrap();
+            .unwrap()
+            .line;
         assert!((line.frame_at(1.005) - 105.0).abs() < 1e-9);
         assert!((line.time_of(110.0) - 1.01).abs() < 1e-12);
+    }
+
+    #[test]
+    fn jittering_stamps_are_smoothed_into_a_line() {
+        // 1000 ppm fast, 100 frames a buffer, stamps ±1 ms off.
+        let mut belong = Belong::new(Reference::GraphClock, 0.001, None);
+        let k = 1.001;
+        let mut line = None;
+        for n in 0..3000u64 {
+            let jitter = if n % 3 == 0 { 0.001 } else { -0.0005 };
+            let start = n as f64 * 0.1 / k + jitter;
+            line = belong
+                .observe(&InputTimes {
+                    first_frame: n * 100,
+                    frames: 100,
+                    start,
+                    end: start + 0.1 / k,
+                    arrival: None,
+                })
+                .map(|observation| observation.line);
+        }
+        let line = line.unwrap();
+        assert!((line.time_of(299_900.0) - 299.9 / k).abs() < 2e-4);
     }
 
     #[test]
     fn device_stamps_are_mapped_through_the_arrivals() {
         // A device clock running 1000 ppm fast, buffers of 100 ms of device time arriving when
         // their first frame was captured (latency already taken off).
-        let mut belong = Belong::new(Reference::Timestamps);
+        let mut belong = Belong::new(Reference::Timestamps, 0.001, None);
         let k = 1.001;
         let mut line = None;
         for n in 0..3000u64 {
             let start = n as f64 * 0.1;
-            line = belong.observe(&InputTimes {
-                first_frame: n * 100,
-                frames: 100,
-                start,
-                end: start + 0.1,
-                arrival: Some(2.0 + start / k),
-            });
+            line = belong
+                .observe(&InputTimes {
+                    first_frame: n * 100,
+                    frames: 100,
+                    start,
+                    end: start + 0.1,
+                    arrival: Some(2.0 + start / k),
+                })
+                .map(|observation| observation.line);
         }
         let line = line.unwrap();
         assert!((line.period - 0.001 / k).abs() < 1e-12, "{}", line.period);
@@ -198,7 +291,7 @@ mod tests {
         let rho = 1.001;
         // Output frame 0 stands for 0.05 s, and the first reading of the sink's clock is taken
         // then (in the element: the first buffer's arrival, a latency after it belongs).
-        let mut render = Render::new(Reference::SinkClock, 0.05, 1.0 / 8000.0);
+        let mut render = Render::new(Reference::SinkClock, 0.05, 1.0 / 8000.0, None);
         for n in 0..3000 {
             let time = 0.05 + n as f64 * 0.1;
             render.observe_sink_clock(7.0 + time * rho, time);
@@ -209,7 +302,7 @@ mod tests {
             "{} {expected}",
             render.time_of(80_000)
         );
-        let nominal = Render::new(Reference::GraphClock, 0.5, 1.0 / 8000.0);
+        let nominal = Render::new(Reference::GraphClock, 0.5, 1.0 / 8000.0, None);
         assert_eq!(nominal.time_of(8000), 1.5);
     }
 }
