@@ -430,6 +430,17 @@ fn ten_minutes(mode: &str, stamps: Stamps, drift_ppm: f64) {
         "read position {position}, input {fed}, delay {delay}"
     );
 
+    // At EOS the rest is drained: the output ends where the input does.
+    let offset_frames = (run.offset() as f64 * 1e-9 * RATE as f64).abs();
+    assert!(run.harness.push_event(gst::event::Eos::new()));
+    run.pull_all();
+    let expected_frames = fed / run.device.k;
+    assert!(
+        (run.output.frames as f64 - expected_frames).abs() <= 2.0 + offset_frames,
+        "{} output frames for {fed} input frames",
+        run.output.frames
+    );
+
     let reports = run.reports();
     assert!(
         (MINUTES as usize..=MINUTES as usize + 2).contains(&reports.len()),

@@ -17,10 +17,23 @@
 //! - `auto` (default): DirectShow's renderer decision from the push-source flags of the push
 //!   source upstream (`internal-rm` and `not-live`: buffers pass untouched).
 //!
-//! It reports `drift` (ppm) and `offset` (ns) as read-only properties and, about once a second,
-//! in an element message `rate-matching` (`mode`, `drift`, `offset`, `locked`). A ratio beyond
-//! ±5 % posts one WARNING naming the ratio needed and holds the clamp. Put the audio sink's
-//! `slave-method` to `none`, or the sink corrects the drift a second time:
+//! Two loops do it (`control.rs`): a delay-locked loop learns where the input belongs from one
+//! pair per buffer (frame count and stamp, stamp and arrival time, or the two clocks), which
+//! smooths their jitter, and a critically damped PI loop of `bandwidth` Hz (0.2 by default:
+//! locked within 5 s) steers the resampler's ratio so that its read position meets that place.
+//! After 10 s locked both narrow their bandwidth fourfold to track with less jitter, and widen
+//! again when the offset leaves ±1 ms. A flush, a new segment or a DISCONT restarts them (the
+//! first output buffer after is flagged DISCONT); a caps change drains the resampler and goes
+//! on where the output stopped, keeping what was learnt.
+//!
+//! It reports `drift` (ppm: the input's rate relative to the rate it is rendered at) and
+//! `offset` (ns: how much later the input the output plays belongs than the time it stands
+//! for) as read-only properties and, about once a second and at each start, in an element
+//! message `rate-matching` (`mode`, `drift`, `offset`, `locked`: within ±1 ms for the last
+//! second). A ratio beyond ±5 % (±50 000 ppm) posts one WARNING naming the ratio needed and
+//! holds the clamp. The resampler's wait for input is added to LATENCY answers. Negative rates
+//! pass through untouched. Put the audio sink's `slave-method` to `none`, or the sink corrects
+//! the drift a second time:
 //!
 //! ```text
 //! gst-launch-1.0 alsasrc ! audioconvert ! ratematch mode=graph-clock ! \
