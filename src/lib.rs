@@ -13,6 +13,7 @@ pub mod pushaudiotestsrc;
 pub mod pushsrcbin;
 pub mod pushtestsrc;
 pub mod pushvideotestsrc;
+pub mod ratematch;
 pub(crate) mod time;
 pub(crate) mod timing;
 
@@ -29,6 +30,7 @@ fn plugin_init(plugin: &gst::Plugin) -> Result<(), glib::BoolError> {
     pushvideotestsrc::register(plugin)?;
     pushsrcbin::register(plugin)?;
     graphbin::register(plugin)?;
+    ratematch::register(plugin)?;
     Ok(())
 }
 
