@@ -161,6 +161,13 @@ impl RateMatchers {
     fn insert(bin: &gst::Bin, survey: &Survey) -> (Self, Vec<String>) {
         let mut matchers = Vec::new();
         let mut problems = Vec::new();
+        let needed = survey.groups.iter().any(|group| {
+            Decision::of_group(group).ratematch_mode().is_some()
+                && group.audio_sinks().next().is_some()
+        });
+        if !needed {
+            return (Self::default(), problems);
+        }
         let factories = match (
             sink_feeders::factory(AUDIOCONVERT, "gst-plugins-base, audioconvert"),
             sink_feeders::factory(RATEMATCH, "pushsource"),
