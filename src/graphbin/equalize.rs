@@ -422,7 +422,7 @@ fn message(facts: &Facts, planned: Planned, max_latency: ClockTime, sync: bool) 
                 .field("reason", "not-live")
                 .field("ts-offset", source.offset)
                 .field("max-offset", max_offset.nseconds())
-                .field("rate-matching", rate_matching::field::NOT_LIVE)
+                .field("rate-matching", rate_matching::Decision::NotLive.field())
                 .build(),
         );
     }
@@ -910,7 +910,7 @@ mod tests {
             offset,
             max_offset: ClockTime::from_mseconds(500),
             group,
-            rate_matching: rate_matching::field::NO_AUDIO_SINK,
+            rate_matching: rate_matching::Decision::NoAudioSink.field(),
         }
     }
 

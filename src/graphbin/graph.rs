@@ -45,8 +45,8 @@ pub struct Group {
     pub exits: Vec<(usize, gst::Pad)>,
     /// The sink elements its streams reach inside the bin.
     pub sinks: Vec<gst::Element>,
-    /// A member does its own rate matching (`internal-rm`).
-    pub internal_rm: bool,
+    /// The push-source flags of its members, together: what its rate matching is decided by.
+    pub flags: PushSourceFlags,
 }
 
 impl Group {
@@ -125,7 +125,7 @@ impl Survey {
                 Some(latency) => group.latency = group.latency.max(latency),
                 None => group.has_unknown_latency = true,
             }
-            group.internal_rm |= source.flags.contains(PushSourceFlags::INTERNAL_RM);
+            group.flags |= source.flags;
         }
         for (sink, owner) in std::mem::take(&mut walk.sinks) {
             groups[group_of[owner]].sinks.push(sink);

@@ -8,7 +8,7 @@
 //! while the bin posts a message, emits a notify or a signal, sets a property of another
 //! element, sends it an event or a query, changes its state, or waits. When two are held
 //! together it is in this order: `settings` → `run` → `rates`. `equalizer`, `seeks`,
-//! `pitch_keepers` and `unposted` are never held with another. The only other lock the bin takes itself is
+//! `pitch_keepers`, `rate_matchers` and `unposted` are never held with another. The only other lock the bin takes itself is
 //! GStreamer's state lock of the pipeline, around a rate change, with none of these held
 //! ([`super::workarounds::TopLevelStateLock`]).
 
@@ -26,6 +26,7 @@ use super::pitch::PitchKeepers;
 use super::preroll::{OnMessage, Preroll};
 use super::properties::Settings;
 use super::rate::{self, Rates};
+use super::rate_matching::RateMatchers;
 use super::workarounds::Seeks;
 
 pub(super) static CAT: LazyLock<gst::DebugCategory> = LazyLock::new(|| {
@@ -72,6 +73,8 @@ pub(super) struct RunState {
     pub reported: Findings,
     /// Audio sinks whose `slave-method` the bin set to `none`, with their own value.
     pub slave_methods: HashMap<gst::Element, String>,
+    /// Audio sinks with a `ratematch` of the bin in front.
+    pub matched_sinks: HashSet<gst::Element>,
     /// Where the last seek through the bin resumed playback: the position while the sinks,
     /// flushed, wait for the segment that will tell it.
     pub last_seek: Option<ClockTime>,
@@ -87,6 +90,8 @@ pub struct GraphBin {
     pub(super) seeks: Mutex<Seeks>,
     /// The `scaletempo` elements put in front of the audio sinks while PAUSED or PLAYING.
     pub(super) pitch_keepers: Mutex<Option<PitchKeepers>>,
+    /// The `ratematch` elements put in front of the audio sinks while PAUSED or PLAYING.
+    pub(super) rate_matchers: Mutex<Option<RateMatchers>>,
     /// WARNINGs raised while the bin had no bus (gst-launch sets properties before the bin is
     /// in a pipeline): posted once it has one.
     unposted: Mutex<Vec<gst::Message>>,
@@ -197,16 +202,18 @@ impl ElementImpl for GraphBin {
                 self.start_run();
                 let contents = graph::Contents::of(self.obj().upcast_ref());
                 self.hand_max_graph_latency(&contents.sources);
-                // Only audio renderers have a rate to match: no need to walk the graph
-                // without one.
-                if contents
+                let has_audio_sink = contents
                     .sinks
                     .iter()
-                    .any(|sink| sink.is::<gst_audio::AudioBaseSink>())
-                {
-                    self.apply_rate_matching(&Survey::of(self.obj().upcast_ref(), contents));
-                }
+                    .any(|sink| sink.is::<gst_audio::AudioBaseSink>());
                 self.insert_pitch_keepers();
+                // Only audio renderers have a rate to match: no need to walk the graph
+                // without one.
+                if has_audio_sink {
+                    let survey = Survey::of(self.obj().upcast_ref(), contents);
+                    self.insert_rate_matchers(&survey);
+                    self.apply_rate_matching(&survey);
+                }
             }
             // The pipeline's latency query reaches the bin only through sinks inside it; the
             // sources must have their offsets before their first buffer all the same.
@@ -238,8 +245,8 @@ impl ElementImpl for GraphBin {
                     self.schedule_pending_rate();
                 }
                 if result.is_err() {
-                    // The bin goes back down without a PAUSED to READY (the pitch keepers come
-                    // out on the way to NULL).
+                    // The bin goes back down without a PAUSED to READY (the pitch keepers and
+                    // rate matchers come out on the way to NULL).
                     self.end_run();
                 }
             }
@@ -250,10 +257,14 @@ impl ElementImpl for GraphBin {
             }
             gst::StateChange::PausedToReady => {
                 self.end_run();
+                self.remove_rate_matchers();
                 self.remove_pitch_keepers();
                 lock(&self.rates).keep_for_next_preroll();
             }
-            gst::StateChange::ReadyToNull => self.remove_pitch_keepers(),
+            gst::StateChange::ReadyToNull => {
+                self.remove_rate_matchers();
+                self.remove_pitch_keepers();
+            }
             _ => {}
         }
         result

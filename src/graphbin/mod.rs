@@ -44,6 +44,7 @@ mod preroll;
 mod properties;
 mod rate;
 mod rate_matching;
+mod sink_feeders;
 mod workarounds;
 
 glib::wrapper! {
