@@ -17,11 +17,14 @@ use gst::prelude::*;
 use gst::subclass::prelude::*;
 use gst_base::subclass::prelude::*;
 
+pub mod device_clock;
+pub mod device_time;
 mod engine;
 mod imp;
 
 use crate::time::Rate;
 pub use crate::timing::capture_loss::QosUnits;
+pub use device_time::{Drift, Timeline, UnitRate};
 pub use engine::{Config, Span};
 
 glib::wrapper! {
