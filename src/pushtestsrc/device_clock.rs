@@ -22,10 +22,13 @@ glib::wrapper! {
 impl DeviceClock {
     /// A device clock on the current system clock, now at the system clock's time.
     pub fn new(drift: Drift) -> Self {
-        let clock: Self = glib::Object::builder()
-            .property("name", "pushtestsrc-device-clock")
-            .build();
-        clock.imp().set_drift(drift);
+        Self::on_reference(&gst::SystemClock::obtain(), drift)
+    }
+
+    /// A device clock on `reference`, now at its time.
+    pub fn on_reference(reference: &gst::Clock, drift: Drift) -> Self {
+        let clock: Self = glib::Object::new();
+        clock.imp().start(reference, drift);
         clock
     }
 
@@ -40,13 +43,13 @@ impl DeviceClock {
 
     /// The reference (system) clock it derives its time from.
     pub fn reference(&self) -> gst::Clock {
-        self.imp().reference.clone()
+        self.imp().reference().clone()
     }
 }
 
 mod imp {
     use std::collections::HashMap;
-    use std::sync::Mutex;
+    use std::sync::{Mutex, OnceLock};
 
     use gst::ClockTime;
     use gst::glib;
@@ -94,7 +97,8 @@ mod imp {
     }
 
     pub struct DeviceClock {
-        pub(super) reference: gst::Clock,
+        /// Set once, by the constructor.
+        reference: OnceLock<gst::Clock>,
         anchor: Mutex<Anchor>,
         /// Keyed by the address of the entry waited on.
         pending: Mutex<HashMap<usize, Pending>>,
@@ -109,6 +113,21 @@ mod imp {
     }
 
     impl DeviceClock {
+        pub(super) fn start(&self, reference: &gst::Clock, drift: Drift) {
+            let reference = self.reference.get_or_init(|| reference.clone());
+            let now = reference.time();
+            *lock(&self.anchor) = Anchor {
+                reference: now,
+                device: now,
+                drift,
+                generation: 0,
+            };
+        }
+
+        pub(super) fn reference(&self) -> &gst::Clock {
+            self.reference.get_or_init(gst::SystemClock::obtain)
+        }
+
         fn anchor(&self) -> Anchor {
             *lock(&self.anchor)
         }
@@ -119,7 +138,7 @@ mod imp {
 
         pub(super) fn set_drift(&self, drift: Drift) {
             {
-                let now = self.reference.time();
+                let now = self.reference().time();
                 let mut anchor = lock(&self.anchor);
                 *anchor = Anchor {
                     reference: now,
@@ -167,7 +186,7 @@ mod imp {
                 return Err(gst::ClockError::Unscheduled);
             }
             let (target, _) = self.reference_target(id);
-            let inner = self.reference.new_single_shot_id(target);
+            let inner = self.reference().new_single_shot_id(target);
             let weak = self.obj().downgrade();
             let entry = id.clone();
             {
@@ -220,13 +239,11 @@ mod imp {
         type ParentType = gst::Clock;
 
         fn new() -> Self {
-            let reference = gst::SystemClock::obtain();
-            let now = reference.time();
             Self {
-                reference,
+                reference: OnceLock::new(),
                 anchor: Mutex::new(Anchor {
-                    reference: now,
-                    device: now,
+                    reference: ClockTime::ZERO,
+                    device: ClockTime::ZERO,
                     drift: Drift::NONE,
                     generation: 0,
                 }),
@@ -241,11 +258,11 @@ mod imp {
 
     impl ClockImpl for DeviceClock {
         fn resolution(&self) -> ClockTime {
-            self.reference.resolution()
+            self.reference().resolution()
         }
 
         fn internal_time(&self) -> ClockTime {
-            self.anchor().device_time(self.reference.time())
+            self.anchor().device_time(self.reference().time())
         }
 
         fn wait(&self, id: &gst::ClockId) -> (Result<gst::ClockSuccess, gst::ClockError>, i64) {
@@ -254,7 +271,7 @@ mod imp {
                     return (Err(gst::ClockError::Unscheduled), 0);
                 }
                 let (target, generation) = self.reference_target(id);
-                let inner = self.reference.new_single_shot_id(target);
+                let inner = self.reference().new_single_shot_id(target);
                 {
                     let mut pending = lock(&self.pending);
                     if unscheduled(id) {
