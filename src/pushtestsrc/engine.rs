@@ -209,11 +209,12 @@ impl Stream {
     fn follow(&mut self, rate: Rate, clocking: Clocking, drift: Drift, now: ClockTime) {
         let next = self.next_unit;
         let capture_rate = clocking.capture_rate(rate, drift);
+        // The device clock goes on at R units per second of its own time whatever changes: only
+        // the capture line follows the new pace.
         match (self.capture, self.device) {
-            (Some(capture), Some(device)) if self.clocking != Some((clocking, drift)) => {
+            (Some(capture), Some(_)) if self.clocking != Some((clocking, drift)) => {
                 let old_stamp = self.clocking.and_then(|(old, _)| self.stamp(old, next));
                 self.capture = Some(capture.continued(next, capture_rate));
-                self.device = Some(device);
                 if old_stamp != self.stamp(clocking, next) {
                     self.discont = true;
                 }
