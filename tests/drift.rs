@@ -563,3 +563,57 @@ fn the_device_clock_waits_and_unschedules_through_the_system_clock() {
     system.set_time(ms(2500));
     assert_eq!(clock.time(), ms(2450));
 }
+
+/// `use-stream-clock` set or cleared on a running source: it says so as GStreamer's clock
+/// providers do (the element flag, CLOCK_PROVIDE, CLOCK_LOST naming the clock), so that the
+/// pipeline selects a clock again at its next PAUSED to PLAYING.
+#[test]
+fn use_stream_clock_while_playing_provides_and_loses_the_clock() {
+    let (mut harness, bus) = audio_harness(1000.0, PushSourceFlags::empty());
+    harness.play();
+    pull_at(
+        &mut harness,
+        time_of(SAMPLES_PER_BUFFER, speed(RATE, 1000)),
+        "before",
+    );
+    let element = harness.element().unwrap();
+    assert!(element.provide_clock().is_none());
+    assert!(
+        !element
+            .element_flags()
+            .contains(gst::ElementFlags::PROVIDE_CLOCK)
+    );
+    drain_messages(&bus);
+
+    element.set_property("push-source-flags", PushSourceFlags::USE_STREAM_CLOCK);
+    let clock = element.provide_clock().expect("the device clock");
+    assert!(
+        element
+            .element_flags()
+            .contains(gst::ElementFlags::PROVIDE_CLOCK)
+    );
+    let provided: Vec<_> = drain_messages(&bus)
+        .into_iter()
+        .filter_map(|m| match m.view() {
+            gst::MessageView::ClockProvide(p) => Some((p.clock(), p.is_ready())),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(provided, [(Some(clock.clone()), true)]);
+
+    element.set_property("push-source-flags", PushSourceFlags::empty());
+    assert!(element.provide_clock().is_none());
+    assert!(
+        !element
+            .element_flags()
+            .contains(gst::ElementFlags::PROVIDE_CLOCK)
+    );
+    let lost: Vec<_> = drain_messages(&bus)
+        .into_iter()
+        .filter_map(|m| match m.view() {
+            gst::MessageView::ClockLost(l) => Some(l.clock()),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(lost, [Some(clock)]);
+}

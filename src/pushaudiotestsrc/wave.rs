@@ -250,7 +250,7 @@ fn interleave<const FRAME: usize, const SAMPLE: usize>(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::pushtestsrc::UnitRate;
+    use crate::pushtestsrc::{Drift, UnitRate};
     use crate::time::Rate;
 
     /// Sample `n` at `n / rate`, as a device at its nominal rate from time 0.
@@ -283,6 +283,75 @@ mod tests {
                 assert_eq!(pair[0], pair[1]);
             }
         }
+    }
+
+    #[test]
+    fn a_drifting_device_samples_the_signal_at_its_own_instants() {
+        // 48 048 samples per second of signal time; the second line starts at sample 1000 at
+        // 1.5 s (where a drift change left it).
+        let rate = UnitRate::drifting(Rate::per_second(48_000), Drift::from_ppm(1000.0));
+        let lines = [
+            (
+                Timeline {
+                    unit: 0,
+                    time: gst::ClockTime::ZERO,
+                    rate,
+                },
+                0.0,
+            ),
+            (
+                Timeline {
+                    unit: 1000,
+                    time: gst::ClockTime::from_mseconds(1500),
+                    rate,
+                },
+                1.5,
+            ),
+        ];
+        let mut generator = Generator::new(Wave::Sine, 440.0, 0.8, 1, SampleFormat::F32le);
+        for (line, anchor_seconds) in lines {
+            for first in [1000u64, 48_048 * 3600 + 17] {
+                let mut bytes = vec![0u8; 4 * 1027];
+                generator.fill(&line, first, &mut bytes);
+                for (i, value) in bytes.chunks_exact(4).enumerate() {
+                    let value = f32::from_le_bytes(value.try_into().unwrap()) as f64;
+                    let n = first + i as u64 - line.unit;
+                    // Whole cycles apart: 440 per second, an integer per 48 048 samples.
+                    let cycles = (440 * (n % 48_048)) as f64 / 48_048.0 + 440.0 * anchor_seconds;
+                    let expected = 0.8 * (TAU * cycles.fract()).sin();
+                    assert!(
+                        (value - expected).abs() < 1e-6,
+                        "sample {n} at {anchor_seconds}"
+                    );
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn ticks_fall_on_the_seconds_of_the_signal() {
+        let rate = UnitRate::drifting(Rate::per_second(8_000), Drift::from_ppm(-1000.0));
+        let line = Timeline {
+            unit: 0,
+            time: gst::ClockTime::ZERO,
+            rate,
+        };
+        // 7 992 samples per second: second 1 starts at sample 7 992, the tick lasts 8 samples.
+        let mut generator = Generator::new(Wave::Ticks, 1000.0, 1.0, 1, SampleFormat::F32le);
+        let mut bytes = vec![0u8; 4 * 20];
+        generator.fill(&line, 7_990, &mut bytes);
+        let values: Vec<f32> = bytes
+            .chunks_exact(4)
+            .map(|b| f32::from_le_bytes(b.try_into().unwrap()))
+            .collect();
+        assert_eq!(
+            &values[..3],
+            &[0.0, 0.0, 0.0],
+            "silence, then the tick at 0 phase"
+        );
+        assert!(values[3] > 0.5, "a quarter of the way into the tick");
+        assert!(values[2..10].iter().any(|v| *v < -0.5));
+        assert!(values[10..].iter().all(|v| *v == 0.0), "one period only");
     }
 
     #[test]

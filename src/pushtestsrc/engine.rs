@@ -95,20 +95,26 @@ impl Timing {
     /// pipeline time (a drifting device's buffer takes `1/k` as long), because a buffer cannot be
     /// pushed before its last unit is captured. With `use-stream-clock`, as on its own clock.
     pub fn effective_latency(&self, rate: Rate) -> ClockTime {
-        let capture_rate = self.clocking(true).capture_rate(rate, self.drift);
+        let capture_rate = self
+            .clocking(self.provides_clock())
+            .capture_rate(rate, self.drift);
         let buffer_duration = capture_rate.units_to_time_ceil(self.units_per_buffer as u64);
         self.requested_latency.max(buffer_duration)
     }
 
+    /// Whether the source provides its device clock (`use-stream-clock`, live).
+    pub fn provides_clock(&self) -> bool {
+        self.is_live() && self.flags.contains(PushSourceFlags::USE_STREAM_CLOCK)
+    }
+
     /// What the stamps and pace follow (SPEC 3a table); `on_own_clock` when the pipeline runs
-    /// on the source's device clock. With several flags, `internal-rm` wins (the source matches
-    /// rates, whatever else), then the device clock as the pipeline's, then `private-clock`.
+    /// on the source's device clock (selected with `use-stream-clock`, or still in use after
+    /// the flag went): the device then captures `R` per second of the pipeline clock and its
+    /// time is the pipeline's, whatever the flags. Otherwise `internal-rm` wins (the source
+    /// matches rates, whatever else), then `private-clock`.
     pub fn clocking(&self, on_own_clock: bool) -> Clocking {
         let flags = self.flags;
-        if !self.is_live()
-            || flags.contains(PushSourceFlags::INTERNAL_RM)
-            || (on_own_clock && flags.contains(PushSourceFlags::USE_STREAM_CLOCK))
-        {
+        if !self.is_live() || on_own_clock || flags.contains(PushSourceFlags::INTERNAL_RM) {
             Clocking::Nominal
         } else if flags.contains(PushSourceFlags::PRIVATE_CLOCK) {
             Clocking::DeviceTime
@@ -486,7 +492,7 @@ impl Engine {
     /// The device clock, when `use-stream-clock` makes the source provide it (live only).
     pub fn provided_clock(&self) -> Option<gst::Clock> {
         let timing = self.timing();
-        if !timing.is_live() || !timing.flags.contains(PushSourceFlags::USE_STREAM_CLOCK) {
+        if !timing.provides_clock() {
             return None;
         }
         let clock = lock(&self.device_clock)
@@ -1212,6 +1218,51 @@ mod tests {
             stop_type: gst::SeekType::None,
             stop: None,
         }
+    }
+
+    #[test]
+    fn a_stamp_that_jumps_is_a_discontinuity_and_a_pace_change_is_not() {
+        gst::init().unwrap();
+        let rate = Rate::per_second(1000);
+        // 1001 units per pipeline second.
+        let drift = Drift::from_ppm(1000.0);
+        let mut stream = Stream {
+            rate: Some(rate),
+            ..Stream::default()
+        };
+        let s = ClockTime::from_seconds;
+        stream.follow(rate, Clocking::CaptureTime, drift, s(5));
+        assert!(!stream.discont);
+        assert_eq!(stream.stamp(Clocking::CaptureTime, 1001), Some(s(6)));
+        assert_eq!(stream.stamp(Clocking::DeviceTime, 1001), Some(ms(6001)));
+        // private-clock at unit 1001: the same capture line, stamps from the device clock.
+        stream.next_unit = 1001;
+        stream.follow(rate, Clocking::DeviceTime, drift, s(99));
+        assert!(std::mem::take(&mut stream.discont), "6 s to 6.001 s");
+        assert_eq!(stream.capture.unwrap().time_of(2002), s(7));
+        // internal-rm at unit 2002: nominal pace from 7 s on, stamps on the pipeline clock again.
+        stream.next_unit = 2002;
+        stream.follow(rate, Clocking::Nominal, drift, s(99));
+        assert!(std::mem::take(&mut stream.discont), "7.002 s to 7 s");
+        assert_eq!(stream.stamp(Clocking::Nominal, 3002), Some(s(8)));
+        // No flag at unit 3002: the pace changes, the stamps go on.
+        stream.next_unit = 3002;
+        stream.follow(rate, Clocking::CaptureTime, drift, s(99));
+        assert!(!stream.discont);
+        assert_eq!(stream.stamp(Clocking::CaptureTime, 4003), Some(s(9)));
+        // The content's line went the same way: 2 s at 1001, 1 s at 1000, on at 1001.
+        let signal = stream.signal.unwrap();
+        assert_eq!((signal.unit, signal.time), (3002, s(3)));
+        assert_eq!(signal.time_of(4003), s(4));
+        // A drift change is a pace change too.
+        stream.next_unit = 4003;
+        stream.follow(rate, Clocking::CaptureTime, Drift::NONE, s(99));
+        assert!(!stream.discont);
+        assert_eq!(stream.stamp(Clocking::CaptureTime, 5003), Some(s(10)));
+    }
+
+    fn ms(n: u64) -> ClockTime {
+        ClockTime::from_mseconds(n)
     }
 
     #[test]
