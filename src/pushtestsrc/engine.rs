@@ -3,15 +3,16 @@
 //! exact rational [`Rate`], in buffers of `units_per_buffer` units.
 //!
 //! It owns the timing settings (`latency`, `ts-offset`, `max-offset`, `push-source-flags`,
-//! `is-live`, `num-buffers`), the simulated capture (a buffer captured at `c` is pushed at
-//! `c + latency`; the capture buffer of `src/timing/capture_loss.rs` loses whole buffers when
+//! `is-live`, `num-buffers`, `drift`), the simulated capture (a buffer captured at `c` is pushed
+//! at `c + latency`, its units captured, stamped and filled on the time lines of
+//! `device_time.rs` per the flags; the capture buffer of `src/timing/capture_loss.rs` loses whole buffers when
 //! downstream blocks), the clock wait that `unlock` and timing changes interrupt, seeking (any
 //! rate but 0, reverse included; live sources refuse rates other than 1.0) and the LATENCY and
 //! DURATION answers. The base class (`imp.rs`) calls it from the GStreamer virtual methods.
 //!
-//! Locks: `timing`, `stream` and `clock_wait` are each taken alone, never one inside another,
-//! and none is held while the engine posts a message, pushes an event, notifies, sets the base
-//! class's live flag or waits on (or unschedules) a clock wait.
+//! Locks: `timing`, `stream`, `clock_wait` and `device_clock` are each taken alone, never one
+//! inside another, and none is held while the engine posts a message, pushes an event,
+//! notifies, sets the base class's live flag or waits on (or unschedules) a clock wait.
 
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicU64, Ordering};
