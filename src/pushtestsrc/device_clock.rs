@@ -176,7 +176,10 @@ mod imp {
         /// The entry's time on this clock's internal time line, and the reference time it
         /// falls at.
         fn reference_target(&self, id: &gst::ClockId) -> (ClockTime, u64) {
-            let internal = self.obj().unadjust_unlocked(id.time());
+            // The calibration is read under the clock's lock (the `_unlocked` variant would not).
+            let (internal, external, num, denom) = self.obj().calibration();
+            let internal =
+                gst::Clock::unadjust_with_calibration(id.time(), internal, external, num, denom);
             let anchor = self.anchor();
             (anchor.reference_time(internal), anchor.generation)
         }
