@@ -78,7 +78,7 @@ impl PushAudioTestSrc {
         {
             let buffer = buffer.get_mut().expect("new buffer is writable");
             let mut map = buffer.map_writable().map_err(|_| gst::FlowError::Error)?;
-            generator.fill(span.first, map.as_mut_slice());
+            generator.fill(&span.signal, span.first, map.as_mut_slice());
         }
         Ok(buffer)
     }
@@ -227,7 +227,6 @@ impl BaseSrcImpl for PushAudioTestSrc {
             settings.wave,
             settings.freq,
             settings.volume,
-            rate,
             info.channels() as usize,
             format,
         ));

@@ -3,15 +3,16 @@
 //! exact rational [`Rate`], in buffers of `units_per_buffer` units.
 //!
 //! It owns the timing settings (`latency`, `ts-offset`, `max-offset`, `push-source-flags`,
-//! `is-live`, `num-buffers`), the simulated capture (a buffer captured at `c` is pushed at
-//! `c + latency`; the capture buffer of `src/timing/capture_loss.rs` loses whole buffers when
+//! `is-live`, `num-buffers`, `drift`), the simulated capture (a buffer captured at `c` is pushed
+//! at `c + latency`, its units captured, stamped and filled on the time lines of
+//! `device_time.rs` per the flags; the capture buffer of `src/timing/capture_loss.rs` loses whole buffers when
 //! downstream blocks), the clock wait that `unlock` and timing changes interrupt, seeking (any
 //! rate but 0, reverse included; live sources refuse rates other than 1.0) and the LATENCY and
 //! DURATION answers. The base class (`imp.rs`) calls it from the GStreamer virtual methods.
 //!
-//! Locks: `timing`, `stream` and `clock_wait` are each taken alone, never one inside another,
-//! and none is held while the engine posts a message, pushes an event, notifies, sets the base
-//! class's live flag or waits on (or unschedules) a clock wait.
+//! Locks: `timing`, `stream`, `clock_wait` and `device_clock` are each taken alone, never one
+//! inside another, and none is held while the engine posts a message, pushes an event,
+//! notifies, sets the base class's live flag or waits on (or unschedules) a clock wait.
 
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -21,6 +22,8 @@ use gst::glib;
 use gst::prelude::*;
 use gst_base::prelude::*;
 
+use super::device_clock::DeviceClock;
+use super::device_time::{self, Clocking, Drift, Timeline, UnitRate};
 use crate::push_source::{PushSourceFlags, StreamOffsetResult};
 use crate::time::{self, Rate};
 use crate::timing::capture_loss::{self, CaptureBuffer, LossReport, QosUnits};
@@ -65,6 +68,7 @@ pub struct Timing {
     pub max_offset: ClockTime,
     pub flags: PushSourceFlags,
     pub num_buffers: i32,
+    pub drift: Drift,
 }
 
 impl Timing {
@@ -80,6 +84,7 @@ impl Timing {
                 PushSourceFlags::NOT_LIVE
             },
             num_buffers: DEFAULT_NUM_BUFFERS,
+            drift: Drift::from_ppm(device_time::DEFAULT_DRIFT_PPM),
         }
     }
 
@@ -87,11 +92,36 @@ impl Timing {
         !self.flags.contains(PushSourceFlags::NOT_LIVE)
     }
 
-    /// The latency the source really has at `rate`: never below one buffer's duration, because a
-    /// buffer cannot be pushed before its last unit is captured.
+    /// The latency the source really has at `rate`: never below one buffer's duration in
+    /// pipeline time (a drifting device's buffer takes `1/k` as long), because a buffer cannot be
+    /// pushed before its last unit is captured. With `use-stream-clock`, as on its own clock.
     pub fn effective_latency(&self, rate: Rate) -> ClockTime {
-        let buffer_duration = rate.units_to_time_ceil(self.units_per_buffer as u64);
+        let capture_rate = self
+            .clocking(self.provides_clock())
+            .capture_rate(rate, self.drift);
+        let buffer_duration = capture_rate.units_to_time_ceil(self.units_per_buffer as u64);
         self.requested_latency.max(buffer_duration)
+    }
+
+    /// Whether the source provides its device clock (`use-stream-clock`, live).
+    pub fn provides_clock(&self) -> bool {
+        self.is_live() && self.flags.contains(PushSourceFlags::USE_STREAM_CLOCK)
+    }
+
+    /// What the stamps and pace follow (SPEC 3a table); `on_own_clock` when the pipeline runs
+    /// on the source's device clock (selected with `use-stream-clock`, or still in use after
+    /// the flag went): the device then captures `R` per second of the pipeline clock and its
+    /// time is the pipeline's, whatever the flags. Otherwise `internal-rm` wins (the source
+    /// matches rates, whatever else), then `private-clock`.
+    pub fn clocking(&self, on_own_clock: bool) -> Clocking {
+        let flags = self.flags;
+        if !self.is_live() || on_own_clock || flags.contains(PushSourceFlags::INTERNAL_RM) {
+            Clocking::Nominal
+        } else if flags.contains(PushSourceFlags::PRIVATE_CLOCK) {
+            Clocking::DeviceTime
+        } else {
+            Clocking::CaptureTime
+        }
     }
 
     /// The unit at which the stream ends (`num-buffers`), if it does.
@@ -109,6 +139,9 @@ pub struct Span {
     pub units: u64,
     pub pts: ClockTime,
     pub duration: ClockTime,
+    /// Where the units sample the content's time line: unit `n` holds the signal at
+    /// `signal.time_of(n)` (exactly: a content function computes its phase from this line).
+    pub signal: Timeline,
 }
 
 /// Streaming state, reset on every start.
@@ -123,10 +156,16 @@ struct Stream {
     pending_position: Option<ClockTime>,
     segment_start: ClockTime,
     segment_stop: Option<ClockTime>,
-    /// Live: running time at which unit `capture_origin` was captured.
-    capture_start: Option<ClockTime>,
-    /// Live: the unit the capture (re)started with; the unit numbering goes on across a restart.
-    capture_origin: u64,
+    /// Live: the running time at which each unit is captured, from the unit the capture
+    /// (re)started with (the unit numbering goes on across a restart); `None` before a start.
+    capture: Option<Timeline>,
+    /// Live: the device clock's time of each unit (the stamps with `private-clock`).
+    device: Option<Timeline>,
+    /// The content's time line (continuous across capture restarts); `None` before the first
+    /// buffer.
+    signal: Option<Timeline>,
+    /// The clocking and drift the time lines follow now.
+    clocking: Option<(Clocking, Drift)>,
     discont: bool,
     processed_units: u64,
     dropped_units: u64,
@@ -135,6 +174,79 @@ struct Stream {
 impl Stream {
     fn rate(&self) -> Result<Rate, gst::FlowError> {
         self.rate.ok_or(gst::FlowError::NotNegotiated)
+    }
+
+    /// A new rate: each time line keeps its anchor's time, its anchor unit becomes the unit at
+    /// that position on the new grid, and its units go on at the new rate.
+    fn rescale_time_lines(&mut self, old: Rate, new: Rate) {
+        let Some((clocking, drift)) = self.clocking else {
+            return;
+        };
+        let unit = |unit: u64| new.time_to_units_ceil(old.units_to_time(unit));
+        let capture_rate = clocking.capture_rate(new, drift);
+        for (line, rate) in [
+            (&mut self.capture, capture_rate),
+            (&mut self.device, UnitRate::nominal(new)),
+            (&mut self.signal, capture_rate),
+        ] {
+            if let Some(line) = line {
+                *line = Timeline {
+                    unit: unit(line.unit),
+                    time: line.time,
+                    rate,
+                };
+            }
+        }
+    }
+
+    /// The stamp of `unit` under `clocking`: its device time with `private-clock`, else its
+    /// capture time.
+    fn stamp(&self, clocking: Clocking, unit: u64) -> Option<ClockTime> {
+        let line = match clocking {
+            Clocking::DeviceTime => self.device?,
+            Clocking::CaptureTime | Clocking::Nominal => self.capture?,
+        };
+        Some(line.time_of(unit))
+    }
+
+    /// Starts the capture at running time `now` (a first start or a restart), or makes the time
+    /// lines follow a changed clocking or drift from the next unit on: no time line jumps, but
+    /// the stamps do when they change between the device clock and the pipeline clock (then the
+    /// next buffer is a discontinuity).
+    fn follow(&mut self, rate: Rate, clocking: Clocking, drift: Drift, now: ClockTime) {
+        let next = self.next_unit;
+        let capture_rate = clocking.capture_rate(rate, drift);
+        // The device clock goes on at R units per second of its own time whatever changes: only
+        // the capture line follows the new pace.
+        match (self.capture, self.device) {
+            (Some(capture), Some(_)) if self.clocking != Some((clocking, drift)) => {
+                let old_stamp = self.clocking.and_then(|(old, _)| self.stamp(old, next));
+                self.capture = Some(capture.continued(next, capture_rate));
+                if old_stamp != self.stamp(clocking, next) {
+                    self.discont = true;
+                }
+            }
+            (Some(_), Some(_)) => {}
+            _ => {
+                self.capture = Some(Timeline {
+                    unit: next,
+                    time: now,
+                    rate: capture_rate,
+                });
+                self.device = Some(Timeline {
+                    unit: next,
+                    time: now,
+                    rate: UnitRate::nominal(rate),
+                });
+            }
+        }
+        let signal = self.signal.get_or_insert(Timeline {
+            unit: 0,
+            time: ClockTime::ZERO,
+            rate: capture_rate,
+        });
+        *signal = signal.continued(next, capture_rate);
+        self.clocking = Some((clocking, drift));
     }
 }
 
@@ -213,6 +325,9 @@ fn unpack_rate(packed: u64) -> Option<Rate> {
 
 /// The timing of one push test source. See the module documentation.
 pub struct Engine {
+    /// The clock provided with `use-stream-clock`, made when first asked for (on the system
+    /// clock of that moment). Its own lock, taken alone.
+    device_clock: Mutex<Option<DeviceClock>>,
     config: Config,
     cat: gst::DebugCategory,
     timing: Mutex<Timing>,
@@ -233,13 +348,27 @@ pub fn properties(config: &Config) -> Vec<glib::ParamSpec> {
         properties::ts_offset(),
         properties::max_offset(),
         properties::push_source_flags(),
+        drift_property(),
         glib::ParamSpecOverride::for_class::<gst_base::BaseSrc>("num-buffers"),
     ]
+}
+
+/// `drift`: the simulated device clock's speed against the pipeline clock.
+fn drift_property() -> glib::ParamSpec {
+    glib::ParamSpecDouble::builder("drift")
+        .nick("Device clock drift")
+        .blurb("Simulated device clock drift in ppm: it runs 1 + drift/10^6 times as fast")
+        .minimum(-device_time::MAX_DRIFT_PPM)
+        .maximum(device_time::MAX_DRIFT_PPM)
+        .default_value(device_time::DEFAULT_DRIFT_PPM)
+        .mutable_playing()
+        .build()
 }
 
 impl Engine {
     pub fn new(config: Config, cat: gst::DebugCategory) -> Self {
         Self {
+            device_clock: Mutex::default(),
             timing: Mutex::new(Timing::new(&config)),
             config,
             cat,
@@ -292,6 +421,7 @@ impl Engine {
             "num-buffers" => {
                 lock(&self.timing).num_buffers = value.get().expect("type checked upstream")
             }
+            "drift" => self.set_drift(obj, value.get().expect("type checked upstream")),
             _ => return false,
         }
         true
@@ -307,6 +437,7 @@ impl Engine {
             "max-offset" => timing.max_offset.nseconds().to_value(),
             "push-source-flags" => timing.flags.to_value(),
             "num-buffers" => timing.num_buffers.to_value(),
+            "drift" => timing.drift.ppm().to_value(),
             _ => return None,
         })
     }
@@ -320,13 +451,15 @@ impl Engine {
     /// LATENCY query answers while the element is running.
     fn change_timing(&self, obj: &gst_base::BaseSrc, change: impl FnOnce(&mut Timing)) {
         let rate = self.rate();
-        let (before, after) = {
+        let (before, after, paced_before, paced_after) = {
             let mut timing = lock(&self.timing);
             let before = (timing.effective_latency(rate), timing.max_offset);
+            let paced_before = (timing.drift, timing.flags);
             change(&mut timing);
-            (before, (timing.effective_latency(rate), timing.max_offset))
+            let after = (timing.effective_latency(rate), timing.max_offset);
+            (before, after, paced_before, (timing.drift, timing.flags))
         };
-        if before == after {
+        if before == after && paced_before == paced_after {
             return;
         }
         // A wait scheduled with the old latency is recomputed with the new one.
@@ -338,8 +471,42 @@ impl Engine {
         if let Some(id) = scheduled {
             id.unschedule();
         }
+        if before == after {
+            return;
+        }
         gst::debug!(self.cat, obj = obj, "latency and capacity now {after:?}");
         latency::post_latency_if_running(obj, self.cat);
+    }
+
+    /// `drift`: from the next unit on (the time lines continue where they are), and the
+    /// device clock's speed from now on.
+    fn set_drift(&self, obj: &gst_base::BaseSrc, ppm: f64) {
+        let drift = Drift::from_ppm(ppm);
+        self.change_timing(obj, |timing| timing.drift = drift);
+        gst::debug!(self.cat, obj = obj, "drift now {} ppm", drift.ppm());
+        let clock = lock(&self.device_clock).clone();
+        if let Some(clock) = clock {
+            clock.set_drift(drift);
+        }
+    }
+
+    /// The device clock, when `use-stream-clock` makes the source provide it (live only).
+    pub fn provided_clock(&self) -> Option<gst::Clock> {
+        let timing = self.timing();
+        if !timing.provides_clock() {
+            return None;
+        }
+        let clock = lock(&self.device_clock)
+            .get_or_insert_with(|| DeviceClock::new(timing.drift))
+            .clone();
+        Some(clock.upcast())
+    }
+
+    /// Whether `clock` is this source's device clock.
+    fn is_own_clock(&self, clock: &gst::Clock) -> bool {
+        lock(&self.device_clock)
+            .as_ref()
+            .is_some_and(|own| own.upcast_ref::<gst::Clock>() == clock)
     }
 
     pub fn apply_ts_offset(&self, obj: &gst_base::BaseSrc, offset: i64) -> StreamOffsetResult {
@@ -369,7 +536,11 @@ impl Engine {
         let was_live = self.timing().is_live();
         let fixed = (state > gst::State::Ready).then_some(was_live);
         let (flags, refused) = properties::flags_with_fixed_liveness(requested, fixed);
-        lock(&self.timing).flags = flags;
+        let mut before = flags;
+        self.change_timing(obj, |timing| {
+            before = std::mem::replace(&mut timing.flags, flags)
+        });
+        self.announce_clock(obj, before, flags);
         if refused {
             gst::element_warning!(
                 obj,
@@ -379,6 +550,45 @@ impl Engine {
             );
         }
         obj.set_live(!flags.contains(PushSourceFlags::NOT_LIVE));
+    }
+
+    /// A source that starts (stops) providing its device clock says so, as GStreamer's clock
+    /// providers do: the element flag, and CLOCK_PROVIDE (CLOCK_LOST) for the bins, which select
+    /// a clock again at the next PAUSED to PLAYING.
+    fn announce_clock(
+        &self,
+        obj: &gst_base::BaseSrc,
+        before: PushSourceFlags,
+        after: PushSourceFlags,
+    ) {
+        let provides = |flags: PushSourceFlags| {
+            flags.contains(PushSourceFlags::USE_STREAM_CLOCK)
+                && !flags.contains(PushSourceFlags::NOT_LIVE)
+        };
+        match (provides(before), provides(after)) {
+            (false, true) => {
+                obj.set_element_flags(gst::ElementFlags::PROVIDE_CLOCK);
+                if let Some(clock) = self.provided_clock() {
+                    let _ = obj.post_message(
+                        gst::message::ClockProvide::builder(&clock, true)
+                            .src(obj)
+                            .build(),
+                    );
+                }
+            }
+            (true, false) => {
+                obj.unset_element_flags(gst::ElementFlags::PROVIDE_CLOCK);
+                let clock = lock(&self.device_clock).clone();
+                if let Some(clock) = clock {
+                    let _ = obj.post_message(
+                        gst::message::ClockLost::builder(clock.upcast_ref())
+                            .src(obj)
+                            .build(),
+                    );
+                }
+            }
+            _ => {}
+        }
     }
 
     fn set_is_live(&self, obj: &gst_base::BaseSrc, live: bool) {
@@ -456,8 +666,7 @@ impl Engine {
             if let Some(old) = stream.rate.filter(|old| *old != rate) {
                 let position = old.units_to_time(stream.next_unit);
                 stream.next_unit = rate.time_to_units_ceil(position);
-                let origin = old.units_to_time(stream.capture_origin);
-                stream.capture_origin = rate.time_to_units_ceil(origin);
+                stream.rescale_time_lines(old, rate);
                 stream.discont = true;
             }
             stream.rate = Some(rate);
@@ -693,7 +902,8 @@ impl Engine {
     /// The units go on being numbered from where they were; the next buffer is a discontinuity.
     pub fn restart_capture(&self, obj: &gst_base::BaseSrc) {
         let mut stream = lock(&self.stream);
-        stream.capture_start = None;
+        stream.capture = None;
+        stream.device = None;
         stream.discont = true;
         gst::debug!(
             self.cat,
@@ -760,7 +970,7 @@ impl Engine {
     }
 
     fn capture_started(&self) -> bool {
-        lock(&self.stream).capture_start.is_some()
+        lock(&self.stream).capture.is_some()
     }
 
     fn timing_changes(&self) -> u64 {
@@ -817,35 +1027,35 @@ impl Engine {
         timing: &Timing,
         now: ClockTime,
         paced: bool,
+        on_own_clock: bool,
     ) -> Result<Capture, gst::FlowError> {
         let mut stream = lock(&self.stream);
         let rate = stream.rate()?;
         let per_buffer = timing.units_per_buffer as u64;
-        let first_of_capture = stream.capture_start.is_none();
-        if first_of_capture {
-            stream.capture_origin = stream.next_unit;
-        }
-        let start = *stream.capture_start.get_or_insert(now);
-        let origin = stream.capture_origin;
+        let first_of_capture = stream.capture.is_none();
+        let clocking = timing.clocking(on_own_clock);
+        stream.follow(rate, clocking, timing.drift, now);
+        let (Some(capture_line), Some(signal)) = (stream.capture, stream.signal) else {
+            unreachable!("follow() starts the time lines");
+        };
         let first = stream.next_unit;
         let units = match timing.end_unit() {
             Some(end) if first >= end => return Err(gst::FlowError::Eos),
             Some(end) => per_buffer.min(end - first),
             None => per_buffer,
         };
-        let pts = time::saturating_add(start, rate.units_to_time(first.saturating_sub(origin)));
-        let end = time::saturating_add(
-            start,
-            rate.units_to_time(first.saturating_sub(origin) + units),
-        );
+        let captured = capture_line.time_of(first);
+        let complete = capture_line.time_of(first + units);
 
-        let push_at = time::saturating_add(pts, timing.requested_latency).max(end);
+        let push_at = time::saturating_add(captured, timing.requested_latency).max(complete);
         if now < push_at && (paced || !first_of_capture) {
             return Ok(Capture::Wait(push_at));
         }
 
+        let stamp = |unit| stream.stamp(clocking, unit).unwrap_or(ClockTime::ZERO);
+        let (pts, end) = (stamp(first), stamp(first + units));
         let capture = CaptureBuffer::new(timing.effective_latency(rate), timing.max_offset);
-        let overwritten = origin.saturating_add(capture.overwritten_units(rate, start, now));
+        let overwritten = capture_line.units_until(capture.kept_from(now));
         let lost_buffers = overwritten.saturating_sub(first) / per_buffer;
         if lost_buffers > 0 {
             let next = first.saturating_add(lost_buffers.saturating_mul(per_buffer));
@@ -857,8 +1067,8 @@ impl Engine {
             return Ok(Capture::Lost(LossReport {
                 timestamp: pts,
                 stream_time: Some(pts),
-                running_time: pts,
-                duration: rate.units_to_time(dropped),
+                running_time: captured,
+                duration: capture_line.rate.units_to_time(dropped),
                 now,
                 units: self.config.qos_units,
                 processed: stream.processed_units,
@@ -870,7 +1080,8 @@ impl Engine {
             first,
             units,
             pts,
-            duration: end - pts,
+            duration: end.saturating_sub(pts),
+            signal,
         }))
     }
 
@@ -883,11 +1094,12 @@ impl Engine {
         // on it for the first buffer would wait for ever. GstBaseSrc lets a live source's first
         // buffer through at once (it syncs on the buffer's start, which is now); so does this.
         let paced = self.capture_started() || !provided_downstream(obj.src_pad(), &clock);
+        let on_own_clock = self.is_own_clock(&clock);
         loop {
             let timing_changes = self.timing_changes();
             let timing = self.timing();
             let now = clock.time().saturating_sub(base_time);
-            match self.next_capture(&timing, now, paced)? {
+            match self.next_capture(&timing, now, paced, on_own_clock)? {
                 Capture::Wait(push_at) => {
                     let target = time::saturating_add(base_time, push_at);
                     let horizon =
@@ -942,6 +1154,11 @@ impl Engine {
             units,
             pts,
             duration: rate.units_to_time(first + units) - pts,
+            signal: Timeline {
+                unit: 0,
+                time: ClockTime::ZERO,
+                rate: UnitRate::nominal(rate),
+            },
         })
     }
 }
@@ -1002,6 +1219,51 @@ mod tests {
             stop_type: gst::SeekType::None,
             stop: None,
         }
+    }
+
+    #[test]
+    fn a_stamp_that_jumps_is_a_discontinuity_and_a_pace_change_is_not() {
+        gst::init().unwrap();
+        let rate = Rate::per_second(1000);
+        // 1001 units per pipeline second.
+        let drift = Drift::from_ppm(1000.0);
+        let mut stream = Stream {
+            rate: Some(rate),
+            ..Stream::default()
+        };
+        let s = ClockTime::from_seconds;
+        stream.follow(rate, Clocking::CaptureTime, drift, s(5));
+        assert!(!stream.discont);
+        assert_eq!(stream.stamp(Clocking::CaptureTime, 1001), Some(s(6)));
+        assert_eq!(stream.stamp(Clocking::DeviceTime, 1001), Some(ms(6001)));
+        // private-clock at unit 1001: the same capture line, stamps from the device clock.
+        stream.next_unit = 1001;
+        stream.follow(rate, Clocking::DeviceTime, drift, s(99));
+        assert!(std::mem::take(&mut stream.discont), "6 s to 6.001 s");
+        assert_eq!(stream.capture.unwrap().time_of(2002), s(7));
+        // internal-rm at unit 2002: nominal pace from 7 s on, stamps on the pipeline clock again.
+        stream.next_unit = 2002;
+        stream.follow(rate, Clocking::Nominal, drift, s(99));
+        assert!(std::mem::take(&mut stream.discont), "7.002 s to 7 s");
+        assert_eq!(stream.stamp(Clocking::Nominal, 3002), Some(s(8)));
+        // No flag at unit 3002: the pace changes, the stamps go on.
+        stream.next_unit = 3002;
+        stream.follow(rate, Clocking::CaptureTime, drift, s(99));
+        assert!(!stream.discont);
+        assert_eq!(stream.stamp(Clocking::CaptureTime, 4003), Some(s(9)));
+        // The content's line went the same way: 2 s at 1001, 1 s at 1000, on at 1001.
+        let signal = stream.signal.unwrap();
+        assert_eq!((signal.unit, signal.time), (3002, s(3)));
+        assert_eq!(signal.time_of(4003), s(4));
+        // A drift change is a pace change too.
+        stream.next_unit = 4003;
+        stream.follow(rate, Clocking::CaptureTime, Drift::NONE, s(99));
+        assert!(!stream.discont);
+        assert_eq!(stream.stamp(Clocking::CaptureTime, 5003), Some(s(10)));
+    }
+
+    fn ms(n: u64) -> ClockTime {
+        ClockTime::from_mseconds(n)
     }
 
     #[test]

@@ -80,6 +80,11 @@ impl ObjectImpl for PushTestSrc {
 impl GstObjectImpl for PushTestSrc {}
 
 impl ElementImpl for PushTestSrc {
+    /// The device clock, with `use-stream-clock` (SPEC 3a).
+    fn provide_clock(&self) -> Option<gst::Clock> {
+        self.engine.provided_clock()
+    }
+
     fn change_state(
         &self,
         transition: gst::StateChange,

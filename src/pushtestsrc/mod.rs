@@ -11,17 +11,25 @@
 //! its `set_property`/`property` hand those to [`PushTestSrcImplExt::set_timing_property`] and
 //! [`PushTestSrcImplExt::timing_property`] (a property belongs to the class that installs it,
 //! and only the test source knows its default latency).
+//!
+//! The simulated device drifts (`drift`): [`device_time`] is its exact time model (units,
+//! pipeline time and device time), the engine stamps and paces each unit by it per the
+//! push-source flags and hands the content its time line ([`Span::signal`]), and
+//! [`device_clock`] is the clock the source provides with `use-stream-clock`.
 
 use gst::glib;
 use gst::prelude::*;
 use gst::subclass::prelude::*;
 use gst_base::subclass::prelude::*;
 
+pub mod device_clock;
+pub mod device_time;
 mod engine;
 mod imp;
 
 use crate::time::Rate;
 pub use crate::timing::capture_loss::QosUnits;
+pub use device_time::{Drift, Timeline, UnitRate};
 pub use engine::{Config, Span};
 
 glib::wrapper! {

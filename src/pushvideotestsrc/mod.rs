@@ -8,6 +8,11 @@
 //! Each frame shows moving colour bars and, in its top left corner, its frame number as a grid of
 //! black and white cells (see [`pattern`]).
 //!
+//! `drift` (ppm) gives the simulated camera a clock of its own, `1 + drift·10⁻⁶` times as fast as
+//! the pipeline clock: frame `n` is captured at `start + n/(rate·k)` on the pipeline clock and
+//! still shows number `n`; the push-source flags say what the stamps are, as for
+//! `pushaudiotestsrc` (README, "Device clock drift").
+//!
 //! ```text
 //! gst-launch-1.0 pushvideotestsrc latency=100000000 num-buffers=100 ! \
 //!     video/x-raw,width=640,height=480,framerate=30000/1001 ! videoconvert ! autovideosink

@@ -10,7 +10,9 @@
 use gst::ClockTime;
 use gst::prelude::*;
 
-use crate::time::{self, Rate};
+use crate::time;
+#[cfg(test)]
+use crate::time::Rate;
 
 /// The modelled capture buffer, in running time.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -31,10 +33,16 @@ impl CaptureBuffer {
     }
 
     /// On a grid of units (samples, frames) at `rate` whose unit 0 was captured at running time
-    /// `origin`: how many units from the start have been overwritten whole at `now`.
+    /// `origin`: how many units from the start have been overwritten whole at `now`. (The test
+    /// sources use [`Self::kept_from`] on their own capture time lines.)
+    #[cfg(test)]
     pub fn overwritten_units(&self, rate: Rate, origin: ClockTime, now: ClockTime) -> u64 {
-        let kept_from = now.saturating_sub(self.capacity).saturating_sub(origin);
-        rate.time_to_units_floor(kept_from)
+        rate.time_to_units_floor(self.kept_from(now).saturating_sub(origin))
+    }
+
+    /// The running time from which the capture buffer still holds data at `now`.
+    pub fn kept_from(&self, now: ClockTime) -> ClockTime {
+        now.saturating_sub(self.capacity)
     }
 }
 

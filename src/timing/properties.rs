@@ -42,7 +42,9 @@ pub fn max_offset() -> glib::ParamSpec {
 
 /// `push-source-flags`: settable in any state; every element stores and reports the flags as
 /// set, except `not-live` where the element's liveness cannot change (a running test source, a
-/// wrapped source that is what it is): that part of the write is refused with a WARNING.
+/// wrapped source that is what it is): that part of the write is refused with a WARNING. The
+/// flags that decide what a test source's stamps are (`private-clock`, `internal-rm`,
+/// `use-stream-clock`) take effect at its next buffer, a DISCONT when its stamp jumps.
 pub fn push_source_flags() -> glib::ParamSpec {
     glib::ParamSpecFlags::builder::<PushSourceFlags>("push-source-flags")
         .nick("Push source flags")
