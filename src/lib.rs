@@ -13,6 +13,9 @@ pub mod pushaudiotestsrc;
 pub mod pushsrcbin;
 pub mod pushtestsrc;
 pub mod pushvideotestsrc;
+// The resampler is here before the element that uses it (issue 12).
+#[allow(dead_code)]
+mod ratematch;
 pub(crate) mod time;
 pub(crate) mod timing;
 
