@@ -113,32 +113,52 @@ fn a_1khz_sine_at_ratio_1_001_keeps_90_db_snr() {
     }
 }
 
+/// The default and the settings whose position works differently: cubic table interpolation
+/// (read one table row behind the phase) and a quality whose table needs a smaller
+/// denominator (2²³).
+fn settings_with_their_own_bookkeeping() -> [Settings; 3] {
+    [
+        Settings::DEFAULT,
+        Settings {
+            interpolation: TableInterpolation::Cubic,
+            ..Settings::DEFAULT
+        },
+        Settings {
+            quality: 8,
+            interpolation: TableInterpolation::Linear,
+            filter: None,
+        },
+    ]
+}
+
 #[test]
 fn read_position_stays_exact_over_many_calls_with_a_changing_ratio() {
     gst::init().unwrap();
-    let mut resampler = Resampler::new(1);
-    // A low tone: a position off by 10⁻³ frame is an error of 6.5·10⁻⁶ here, far above what
-    // the filter leaves at 100 Hz; so a position that drifted from where the resampler reads
-    // fails this, over 3000 calls and as many ratio changes.
-    let freqs = [100.0];
-    let skip = 2.0 * resampler.delay_frames() as f64;
-    let ratio = |i: usize| 1.0 + ((i * 7919) % 2001) as f64 * 1e-5 - 0.01;
-    let out = run(&mut resampler, &freqs, 3000 * 97, |i| 61 + i % 73, ratio);
-    let max = max_error(&out, &freqs, skip);
-    assert!(
-        max < 2e-6,
-        "largest error {max:e}: the position is not exact"
-    );
-    // Each call advanced by its own produced frames × its ratio quantized to 2⁻²⁴.
-    let mut check = Resampler::new(1);
-    let mut expected = check.read_position();
-    let mut sink = Vec::new();
-    for i in 0..500 {
-        let before = sink.len();
-        check.process(&vec![0.0; 61 + i % 73], ratio(i), &mut sink);
-        let quantized = ratio_to_in_rate(ratio(i)) as f64 / RATE_DENOMINATOR as f64;
-        expected += (sink.len() - before) as f64 * quantized;
-        assert!((check.read_position() - expected).abs() < 1e-9);
+    for settings in settings_with_their_own_bookkeeping() {
+        let mut resampler = Resampler::with_settings(1, settings);
+        // A low tone: a position off by 10⁻³ frame is an error of 6.5·10⁻⁶ here, far above
+        // what the filter leaves at 100 Hz; so a position that drifted from where the
+        // resampler reads fails this, over 3000 calls and as many ratio changes.
+        let freqs = [100.0];
+        let skip = 2.0 * resampler.delay_frames() as f64;
+        let ratio = |i: usize| 1.0 + ((i * 7919) % 2001) as f64 * 1e-5 - 0.01;
+        let out = run(&mut resampler, &freqs, 3000 * 97, |i| 61 + i % 73, ratio);
+        let max = max_error(&out, &freqs, skip);
+        assert!(
+            max < 2e-6,
+            "{settings:?}: largest error {max:e}: the position is not exact"
+        );
+        // Each call advanced by its own produced frames × its ratio as quantized.
+        let mut check = Resampler::with_settings(1, settings);
+        let mut expected = check.read_position();
+        let mut sink = Vec::new();
+        for i in 0..500 {
+            let before = sink.len();
+            check.process(&vec![0.0; 61 + i % 73], ratio(i), &mut sink);
+            let quantized = check.ratio_to_in_rate(ratio(i)) as f64 / check.denominator as f64;
+            expected += (sink.len() - before) as f64 * quantized;
+            assert!((check.read_position() - expected).abs() < 1e-9);
+        }
     }
 }
 
@@ -209,36 +229,40 @@ fn reset_starts_again_as_new() {
 #[test]
 fn every_position_delay_frames_behind_the_input_is_output() {
     gst::init().unwrap();
-    let mut resampler = Resampler::new(1);
-    let delay = resampler.delay_frames();
-    assert!(delay > 2);
-    // Starts a little before frame 0: the first frame needs fewer than `delay` frames.
-    assert!(resampler.read_position() < 0.0 && resampler.read_position() > -1.0);
-    let mut out = Vec::new();
-    resampler.process(&vec![0.25; delay - 2], 1.0, &mut out);
-    assert!(out.is_empty());
-    let (mut fed, mut frames) = (delay - 2, 0);
-    for i in 0..2000 {
-        let n = 1 + i * 13 % 29;
-        resampler.process(
-            &vec![0.25; n],
-            1.0 + (i % 11) as f64 * 0.004 - 0.02,
-            &mut out,
-        );
-        fed += n;
-        assert!(out.len() >= frames);
-        frames = out.len();
-        // What was not output yet needs more input than was fed ...
-        let next = resampler.read_position();
+    for settings in settings_with_their_own_bookkeeping() {
+        let mut resampler = Resampler::with_settings(1, settings);
+        let delay = resampler.delay_frames();
+        assert!(delay > 2);
+        // Starts at frame 0, or a little before it (cubic table interpolation).
+        let start = resampler.read_position();
         assert!(
-            (fed as f64) < next + delay as f64,
-            "call {i}: {fed} fed, next at {next}"
+            start <= 0.0 && start > -1.0,
+            "{settings:?}: starts at {start}"
         );
-        // ... but not more than one frame more (the bound is tight to a frame).
-        assert!(
-            fed as f64 >= next + delay as f64 - 3.0,
-            "call {i}: {fed} fed, next at {next}"
-        );
+        let mut out = Vec::new();
+        resampler.process(&vec![0.25; delay - 2], 1.0, &mut out);
+        assert!(out.is_empty());
+        let (mut fed, mut frames) = (delay - 2, 0);
+        for i in 0..2000 {
+            let n = 1 + i * 13 % 29;
+            let ratio = 1.0 + (i % 11) as f64 * 0.004 - 0.02;
+            resampler.process(&vec![0.25; n], ratio, &mut out);
+            fed += n;
+            assert!(out.len() >= frames);
+            frames = out.len();
+            // What was not output yet needs more input than was fed ...
+            let next = resampler.read_position();
+            assert!(
+                (fed as f64) < next + delay as f64,
+                "{settings:?}, call {i}: {fed} fed, next at {next}"
+            );
+            // ... and what was output came as soon as its input was there: the bound is
+            // tight to a frame (floor of the position) and a step of the ratio.
+            assert!(
+                fed as f64 > next + delay as f64 - 2.0 - ratio - 0.01,
+                "{settings:?}, call {i}: {fed} fed, next at {next}"
+            );
+        }
     }
 }
 
