@@ -205,7 +205,11 @@ fn not_live_sources_and_sinks_without_a_live_source_get_no_ratematch() {
     let sink = element(&pipeline, "file_sink");
     let default = slave_method(&sink);
     pipeline.set_state(gst::State::Paused).unwrap();
-    assert_eq!(factory_name(&feeder(&sink).unwrap()), "capsfilter", "no ratematch");
+    assert_eq!(
+        factory_name(&feeder(&sink).unwrap()),
+        "capsfilter",
+        "no ratematch"
+    );
     assert_eq!(slave_method(&sink), default);
     pipeline.set_state(gst::State::Null).unwrap();
 }

@@ -49,7 +49,7 @@ mod matcher;
 mod message;
 mod mode;
 mod reference;
-pub mod resampler;
+mod resampler;
 mod samples;
 
 pub use mode::Mode;
