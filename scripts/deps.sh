@@ -11,6 +11,9 @@ PACKAGES=(
     gstreamer1.0-plugins-base
     gstreamer1.0-plugins-good
     gstreamer1.0-alsa
+    # The real-time rate-matching run: a sound server with a null sink, and its GStreamer sink
+    pulseaudio
+    gstreamer1.0-pulseaudio
     meson
     ninja-build
     pkg-config

@@ -1,0 +1,373 @@
+//! Rate matching in real time, against a real sound server (issue 12): a live source whose
+//! device clock drifts from the sound card's, played to PulseAudio's `module-null-sink` (paced
+//! in real time by the server, no hardware), recorded back from the sink's monitor, and judged
+//! from the recording: discontinuities and how far the audio strays from where it belongs.
+//!
+//! The source is `pushaudiotestsrc push-source-flags=use-stream-clock drift=D`: it provides its
+//! device clock, which runs `1 + D·10⁻⁶` times as fast as the system clock, and the pipeline
+//! runs on it (the classic `alsasrc ! alsasink` of two devices). Each drift is played three
+//! ways, side by side in one run, each to its own null sink:
+//! - `graphbin`: the source and `pulsesink` inside `graphbin`, which puts a `ratematch`
+//!   (mode `sink-clock`) in front of the sink and turns the sink's own slaving off;
+//! - `skew`: GStreamer alone, `pulsesink slave-method=skew` (its default);
+//! - `resample`: GStreamer alone, `pulsesink slave-method=resample`.
+//!
+//! What is measured, on the recording (48 kHz mono F32 from `pulsesrc device=<sink>.monitor`):
+//! - **discontinuities**: the source plays a sine of `FREQ` Hz in pipeline time, heard as a sine
+//!   of `FREQ·k` Hz in the server's time when the audio follows the pipeline clock. A sine obeys
+//!   `x[n] = 2·cos(ω)·x[n−1] − x[n−2]`; a sample dropped or repeated, or a jump, breaks that by
+//!   far more than resampling noise or a frequency error of 10 000 ppm does. Each run of
+//!   samples breaking it by more than `DISCONTINUITY_THRESHOLD` counts once.
+//! - **offset**: the phase of the heard sine against `FREQ·k`, in 10 ms Hann-windowed blocks,
+//!   unwrapped, as time. Aligned audio keeps it constant; audio played at the sound card's rate
+//!   drifts by `D` µs per second. Reported: the largest distance from its value at lock
+//!   (`LOCKED_AFTER` after the first sound) while no discontinuity intervened (a jump's size is
+//!   ambiguous by whole periods of the sine, so the drift between jumps is what is measured).
+//!
+//! `bash scripts/realtime-drift.sh` starts a private PulseAudio daemon (as root too, without a
+//! session bus), runs this benchmark and stops the daemon. Environment:
+//! `PUSHSOURCE_REALTIME_SECONDS` (default 60), `PUSHSOURCE_REALTIME_DRIFTS` (ppm, comma
+//! separated, default `1000,10000`).
+//!
+//! A benchmark, not a test: it fails only when a pipeline fails (an ERROR, no sound recorded).
+
+mod common;
+
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use common::setting;
+use gst::prelude::*;
+
+const RATE: u32 = 48_000;
+/// Not a divisor of the block or of a 20 ms jump, so that no jump hides in whole periods.
+const FREQ: f64 = 997.0;
+const VOLUME: f64 = 0.5;
+const BLOCK: usize = 480;
+/// What the sine predictor's error must exceed to count as a discontinuity: about a tenth of the
+/// error a single dropped or repeated sample makes (`VOLUME·ω`), and 50 times what an error of
+/// 10 000 ppm in frequency or 16-bit quantization make.
+const DISCONTINUITY_THRESHOLD: f64 = 0.006;
+const LOCKED_AFTER: Duration = Duration::from_secs(5);
+/// The first instants of sound: the sink starting up, not rate matching.
+const START_UP: Duration = Duration::from_millis(500);
+
+#[derive(Debug, Clone, Copy, PartialEq)]
+enum Way {
+    GraphBin,
+    Skew,
+    Resample,
+}
+
+impl Way {
+    fn name(self) -> &'static str {
+        match self {
+            Way::GraphBin => "graphbin (ratematch)",
+            Way::Skew => "pulsesink slave-method=skew",
+            Way::Resample => "pulsesink slave-method=resample",
+        }
+    }
+
+    fn description(self, drift: f64, device: &str) -> String {
+        let source = format!(
+            "pushaudiotestsrc push-source-flags=use-stream-clock drift={drift} freq={FREQ} \
+             volume={VOLUME} samplesperbuffer=480 ! audio/x-raw,format=F32LE,rate={RATE},channels=1"
+        );
+        match self {
+            Way::GraphBin => {
+                format!("graphbin.( name=graph {source} ! pulsesink name=sink device={device} )")
+            }
+            Way::Skew => {
+                format!("{source} ! pulsesink name=sink device={device} slave-method=skew")
+            }
+            Way::Resample => {
+                format!("{source} ! pulsesink name=sink device={device} slave-method=resample")
+            }
+        }
+    }
+}
+
+struct Run {
+    way: Way,
+    drift: f64,
+    sink_name: String,
+    module: String,
+    playback: gst::Pipeline,
+    recording: gst::Pipeline,
+    samples: Arc<Mutex<Vec<f32>>>,
+    matcher_report: Arc<Mutex<Option<gst::Structure>>>,
+}
+
+fn pactl(args: &[&str]) -> String {
+    let output = std::process::Command::new("pactl")
+        .args(args)
+        .output()
+        .expect("pactl (scripts/realtime-drift.sh starts the server)");
+    assert!(
+        output.status.success(),
+        "pactl {args:?}: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    String::from_utf8_lossy(&output.stdout).trim().to_string()
+}
+
+fn launch(description: &str) -> gst::Pipeline {
+    let element = gst::parse::launch(description).unwrap_or_else(|e| panic!("{description}: {e}"));
+    element
+        .downcast::<gst::Pipeline>()
+        .unwrap_or_else(|element| {
+            let pipeline = gst::Pipeline::new();
+            pipeline.add(&element).unwrap();
+            pipeline
+        })
+}
+
+impl Run {
+    fn new(way: Way, drift: f64, index: usize) -> Self {
+        let sink_name = format!("pushsource_{index}");
+        let module = pactl(&[
+            "load-module",
+            "module-null-sink",
+            &format!("sink_name={sink_name}"),
+            &format!("rate={RATE}"),
+            "channels=1",
+            "format=float32le",
+        ]);
+        let recording = launch(&format!(
+            "pulsesrc device={sink_name}.monitor ! \
+             audio/x-raw,format=F32LE,rate={RATE},channels=1 ! appsink name=record sync=false"
+        ));
+        let samples = Arc::new(Mutex::new(Vec::new()));
+        let appsink = recording
+            .by_name("record")
+            .unwrap()
+            .downcast::<gst_app::AppSink>()
+            .unwrap();
+        let kept = samples.clone();
+        appsink.set_callbacks(
+            gst_app::AppSinkCallbacks::builder()
+                .new_sample(move |appsink| {
+                    let sample = appsink.pull_sample().map_err(|_| gst::FlowError::Eos)?;
+                    let buffer = sample.buffer().ok_or(gst::FlowError::Error)?;
+                    let map = buffer.map_readable().map_err(|_| gst::FlowError::Error)?;
+                    let mut kept = kept.lock().unwrap();
+                    kept.extend(
+                        map.chunks_exact(4)
+                            .map(|bytes| f32::from_le_bytes(bytes.try_into().unwrap())),
+                    );
+                    Ok(gst::FlowSuccess::Ok)
+                })
+                .build(),
+        );
+        let playback = launch(&way.description(drift, &sink_name));
+        let matcher_report = Arc::new(Mutex::new(None));
+        Self {
+            way,
+            drift,
+            sink_name,
+            module,
+            playback,
+            recording,
+            samples,
+            matcher_report,
+        }
+    }
+
+    fn start(&self) {
+        self.recording.set_state(gst::State::Playing).unwrap();
+        let report = self.matcher_report.clone();
+        let bus = self.playback.bus().unwrap();
+        bus.set_sync_handler(move |_, message| {
+            match message.view() {
+                gst::MessageView::Element(element) => {
+                    if let Some(s) = element.structure().filter(|s| s.name() == "rate-matching") {
+                        *report.lock().unwrap() = Some(s.to_owned());
+                    }
+                }
+                gst::MessageView::Error(error) => {
+                    eprintln!("ERROR: {} ({:?})", error.error(), error.debug());
+                }
+                gst::MessageView::Warning(warning) => {
+                    eprintln!("WARNING: {} ({:?})", warning.error(), warning.debug());
+                }
+                _ => {}
+            }
+            gst::BusSyncReply::Drop
+        });
+        self.playback.set_state(gst::State::Playing).unwrap();
+    }
+
+    fn stop(&self) {
+        self.playback.set_state(gst::State::Null).unwrap();
+        self.recording.set_state(gst::State::Null).unwrap();
+        pactl(&["unload-module", &self.module]);
+    }
+}
+
+#[derive(Debug, Default)]
+struct Judgement {
+    seconds: f64,
+    discontinuities: usize,
+    largest_offset: Duration,
+    /// The offset's total change from lock to the end, at the end of the last stretch without a
+    /// discontinuity (what a listener hears as audio running ahead or behind).
+    end_offset_ms: f64,
+}
+
+/// The recorded samples from the first sound on.
+fn sound(samples: &[f32]) -> &[f32] {
+    let first = samples
+        .iter()
+        .position(|sample| sample.abs() > (VOLUME / 4.0) as f32)
+        .unwrap_or(samples.len());
+    &samples[first..]
+}
+
+fn judge(samples: &[f32], k: f64) -> Judgement {
+    let omega = std::f64::consts::TAU * FREQ * k / RATE as f64;
+    let seconds = samples.len() as f64 / RATE as f64;
+    let start_up = (START_UP.as_secs_f64() * RATE as f64) as usize;
+    // The discontinuities: runs of samples the sine predictor cannot explain.
+    let two_cos = 2.0 * omega.cos();
+    let mut discontinuities = Vec::new();
+    let mut in_run = false;
+    for n in start_up.max(2)..samples.len() {
+        let predicted = two_cos * samples[n - 1] as f64 - samples[n - 2] as f64;
+        let broken = (samples[n] as f64 - predicted).abs() > DISCONTINUITY_THRESHOLD;
+        if broken && !in_run {
+            discontinuities.push(n);
+        }
+        in_run = broken;
+    }
+    // The offset: unwrapped phase per block, as time, in the stretches between discontinuities.
+    let window: Vec<f64> = (0..BLOCK)
+        .map(|i| 0.5 - 0.5 * (std::f64::consts::TAU * i as f64 / BLOCK as f64).cos())
+        .collect();
+    let locked = (LOCKED_AFTER.as_secs_f64() * RATE as f64) as usize;
+    let mut largest: f64 = 0.0;
+    let mut end_offset = 0.0;
+    let mut reference: Option<f64> = None;
+    let mut previous_phase: Option<f64> = None;
+    let mut unwrapped = 0.0;
+    let mut next_discontinuity = discontinuities.iter().peekable();
+    for block in (start_up.max(locked) / BLOCK)..(samples.len() / BLOCK) {
+        let start = block * BLOCK;
+        let crossed = next_discontinuity
+            .peek()
+            .is_some_and(|&&at| at < start + BLOCK);
+        if crossed {
+            while next_discontinuity
+                .peek()
+                .is_some_and(|&&at| at < start + BLOCK)
+            {
+                next_discontinuity.next();
+            }
+            // A new stretch: measured from where it starts.
+            reference = None;
+            previous_phase = None;
+            continue;
+        }
+        let (mut i, mut q) = (0.0, 0.0);
+        for (j, weight) in window.iter().enumerate() {
+            let n = start + j;
+            let x = samples[n] as f64 * weight;
+            i += x * (omega * n as f64).cos();
+            q += x * (omega * n as f64).sin();
+        }
+        // x = A·cos(ωn + φ): i ∝ cos φ, q ∝ −sin φ.
+        let phase = (-q).atan2(i);
+        unwrapped = match previous_phase {
+            None => phase,
+            Some(previous) => {
+                let mut step = phase - previous;
+                step -= std::f64::consts::TAU * (step / std::f64::consts::TAU).round();
+                unwrapped + step
+            }
+        };
+        previous_phase = Some(phase);
+        // Audio late by τ has φ = −2π·FREQ·k·τ: the offset is how late it is.
+        let offset = -unwrapped / (std::f64::consts::TAU * FREQ * k);
+        let reference = *reference.get_or_insert(offset);
+        largest = largest.max((offset - reference).abs());
+        end_offset = offset - reference;
+    }
+    Judgement {
+        seconds,
+        discontinuities: discontinuities.len(),
+        largest_offset: Duration::from_secs_f64(largest),
+        end_offset_ms: end_offset * 1e3,
+    }
+}
+
+fn main() {
+    gst::init().unwrap();
+    gstpushsource::plugin_register_static().expect("the plugin registers");
+    let seconds: u64 = setting("PUSHSOURCE_REALTIME_SECONDS", 60);
+    let drifts: Vec<f64> = std::env::var("PUSHSOURCE_REALTIME_DRIFTS")
+        .unwrap_or_else(|_| "1000,10000".to_string())
+        .split(',')
+        .map(|drift| drift.trim().parse().expect("drifts in ppm"))
+        .collect();
+    let server = pactl(&["info"]);
+    let server = server
+        .lines()
+        .find(|line| line.starts_with("Server Name") || line.starts_with("Server Version"))
+        .unwrap_or("a PulseAudio server");
+    println!("rate matching in real time: {seconds} s per run, all runs side by side, {server}");
+
+    let mut runs = Vec::new();
+    for &drift in &drifts {
+        for way in [Way::GraphBin, Way::Skew, Way::Resample] {
+            runs.push(Run::new(way, drift, runs.len()));
+        }
+    }
+    for run in &runs {
+        run.start();
+    }
+    std::thread::sleep(Duration::from_secs(seconds));
+    for run in &runs {
+        run.stop();
+    }
+
+    println!();
+    println!(
+        "| drift (ppm) | played by | sound (s) | discontinuities | largest offset (ms) | offset at the end (ms) | ratematch's own report |"
+    );
+    println!("|---:|---|---:|---:|---:|---:|---|");
+    for run in &runs {
+        let samples = run.samples.lock().unwrap();
+        let samples = sound(&samples);
+        assert!(
+            samples.len() > RATE as usize,
+            "{} at {} ppm: no sound recorded from {}",
+            run.way.name(),
+            run.drift,
+            run.sink_name
+        );
+        let k = 1.0 + run.drift * 1e-6;
+        let judgement = judge(samples, k);
+        let report = run
+            .matcher_report
+            .lock()
+            .unwrap()
+            .as_ref()
+            .map(|s| {
+                format!(
+                    "drift {:.1} ppm, offset {:.3} ms",
+                    s.get::<f64>("drift").unwrap_or(f64::NAN),
+                    s.get::<i64>("offset").unwrap_or(0) as f64 / 1e6
+                )
+            })
+            .unwrap_or_else(|| "—".to_string());
+        println!(
+            "| {} | {} | {:.1} | {} | {:.3} | {:+.3} | {} |",
+            run.drift,
+            run.way.name(),
+            judgement.seconds,
+            judgement.discontinuities,
+            judgement.largest_offset.as_secs_f64() * 1e3,
+            judgement.end_offset_ms,
+            report
+        );
+    }
+}
