@@ -5,7 +5,9 @@
 //!
 //! The source is `pushaudiotestsrc push-source-flags=use-stream-clock drift=D`: it provides its
 //! device clock, which runs `1 + D·10⁻⁶` times as fast as the system clock, and the pipeline
-//! runs on it (the classic `alsasrc ! alsasink` of two devices). Each drift is played three
+//! runs on it (the classic `alsasrc ! alsasink` of two devices). A `queue` holds what the source
+//! captures while `pulsesink` blocks (it does for hundreds of milliseconds while the server
+//! starts the stream), as it would for a real capture device. Each drift is played three
 //! ways, side by side in one run, each to its own null sink:
 //! - `graphbin`: the source and `pulsesink` inside `graphbin`, which puts a `ratematch`
 //!   (mode `sink-clock`) in front of the sink and turns the sink's own slaving off;
@@ -71,7 +73,8 @@ impl Way {
     fn description(self, drift: f64, device: &str) -> String {
         let source = format!(
             "pushaudiotestsrc push-source-flags=use-stream-clock drift={drift} freq={FREQ} \
-             volume={VOLUME} samplesperbuffer=480 ! audio/x-raw,format=F32LE,rate={RATE},channels=1"
+             volume={VOLUME} samplesperbuffer=480 ! audio/x-raw,format=F32LE,rate={RATE},channels=1 ! \
+             queue"
         );
         match self {
             Way::GraphBin => {
@@ -345,6 +348,11 @@ fn main() {
             run.sink_name
         );
         let k = 1.0 + run.drift * 1e-6;
+        if let Ok(directory) = std::env::var("PUSHSOURCE_REALTIME_DUMP") {
+            let bytes: Vec<u8> = samples.iter().flat_map(|s| s.to_le_bytes()).collect();
+            let name = format!("{directory}/{}-{}.f32", run.drift, run.sink_name);
+            std::fs::write(&name, bytes).expect("the recording written");
+        }
         let judgement = judge(samples, k);
         let report = run
             .matcher_report
