@@ -7,6 +7,7 @@ use gst::prelude::*;
 use gst::subclass::prelude::*;
 use gst_base::prelude::*;
 
+use super::network::{self, Buffering, ClockRelation};
 use crate::push_source::{PushSource, PushSourceFlags, PushSourceImpl, StreamOffsetResult};
 use crate::time;
 use crate::timing::capture_loss::{self, CaptureBuffer, LossReport, QosUnits};
@@ -39,13 +40,80 @@ struct SourceView {
     /// The streaming thread asked it for its latency in this segment: a source that does not
     /// answer is asked once per segment, not once per buffer.
     asked_this_segment: bool,
+    /// What its elements say about it as a network receiver.
+    chain: ChainView,
+}
+
+/// The part of [`network::Chain`] the bin's answers depend on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct ChainView {
+    network: bool,
+    /// `None`: no RTP receiver, the flags are the user's.
+    clock: Option<ClockRelation>,
+    buffering: Buffering,
+    /// What the jitterbuffers are configured to add (an RTP receiver only).
+    configured_latency: Option<ClockTime>,
+    /// A live base source is inside (a udpsrc is live).
+    live_inside: bool,
+}
+
+impl Default for ChainView {
+    fn default() -> Self {
+        Self {
+            network: false,
+            clock: None,
+            buffering: Buffering::Reported,
+            configured_latency: None,
+            live_inside: false,
+        }
+    }
+}
+
+impl ChainView {
+    fn of(element: &gst::Element) -> Self {
+        let chain = network::inspect(element);
+        Self {
+            network: chain.network,
+            clock: chain.clock_relation(),
+            buffering: chain.buffering(),
+            configured_latency: chain.configured_latency(),
+            live_inside: PushSrcBin::base_src_liveness(element) == Some(true),
+        }
+    }
+
+    /// An RTP receiver's answer before its stream flows says less than the chain will add (an
+    /// `rtpbin` without its stream pads answers "not live, 0"): the configured jitterbuffer
+    /// latency is the least it adds, and a live receiving element makes it live.
+    fn wrapped_answer(&self, live: bool, min: ClockTime) -> (bool, ClockTime) {
+        match self.configured_latency {
+            Some(configured) => (live || self.live_inside, min.max(configured)),
+            None => (live, min),
+        }
+    }
+}
+
+/// SPEC 3a for a wrapped RTP receiver whose flags nobody wrote: stamps that follow the sender's
+/// clock are a private clock; on a shared clock the stream runs on the graph's clock.
+fn flags_for_chain(
+    flags: PushSourceFlags,
+    written: bool,
+    clock: Option<ClockRelation>,
+) -> PushSourceFlags {
+    match clock {
+        Some(ClockRelation::SendersClock) if !written => flags | PushSourceFlags::PRIVATE_CLOCK,
+        _ => flags,
+    }
 }
 
 /// `max-offset` as set, or else what the wrapped source's LATENCY `max` allows.
 fn effective_max_offset(settings: &Settings, view: &SourceView) -> ClockTime {
     settings
         .max_offset
-        .unwrap_or_else(|| view.slack.unwrap_or(DEFAULT_MAX_OFFSET))
+        .unwrap_or_else(|| match view.chain.buffering {
+            Buffering::Reported => view.slack.unwrap_or(DEFAULT_MAX_OFFSET),
+            Buffering::Bounded(capacity) => capacity,
+            Buffering::Unbounded => ClockTime::from_nseconds(time::MAX_DURATION_NS),
+        })
 }
 
 #[derive(Debug, Default)]
@@ -69,6 +137,8 @@ struct Settings {
 struct Wrapped {
     element: Option<gst::Element>,
     pad_added: Option<glib::SignalHandlerId>,
+    /// The `rtpbin`s inside, watched for their stream pads.
+    rtpbin_pads: Vec<(gst::Element, glib::SignalHandlerId)>,
     /// `source` or `source-description` changed in READY: set up again at READY→PAUSED.
     stale: bool,
 }
@@ -195,9 +265,20 @@ impl PushSrcBin {
     }
 
     fn reported_flags(&self) -> PushSourceFlags {
-        let live = self.wrapped_liveness();
-        let flags = lock(&self.settings).flags;
-        properties::flags_with_fixed_liveness(flags, live).0
+        let view = self.view();
+        let (flags, written) = {
+            let settings = lock(&self.settings);
+            (settings.flags, settings.flags_written)
+        };
+        let flags = properties::flags_with_fixed_liveness(flags, view.live).0;
+        flags_for_chain(flags, written, view.chain.clock)
+    }
+
+    /// Looks at the wrapped chain's elements again (their properties may have changed since).
+    fn refresh_chain(&self) {
+        let element = lock(&self.wrapped).element.clone();
+        let chain = element.as_ref().map(ChainView::of).unwrap_or_default();
+        self.update_view(|view| view.chain = chain);
     }
 
     /// Asks the wrapped source for its latency through the ghost pad (whose probe adds the
@@ -229,6 +310,8 @@ impl PushSrcBin {
             return;
         }
         let (live, wrapped_min, wrapped_max) = query.result();
+        self.refresh_chain();
+        let (live, wrapped_min) = self.view().chain.wrapped_answer(live, wrapped_min);
         self.update_view(|view| {
             view.live = Some(live);
             view.min = Some(wrapped_min);
@@ -528,10 +611,27 @@ impl PushSrcBin {
             }
         };
         self.note_wrapped_liveness(Self::base_src_liveness(&element));
-        gst::debug!(CAT, imp = self, "wrapping {}", element.name());
+        let chain = ChainView::of(&element);
+        self.update_view(|view| view.chain = chain);
+        let rtpbin_pads = network::rtpbins(&element)
+            .into_iter()
+            .map(|rtpbin| {
+                let weak = obj.downgrade();
+                let handler = rtpbin.connect_pad_added(move |_, pad| {
+                    if pad.direction() == gst::PadDirection::Src
+                        && let Some(bin) = weak.upgrade()
+                    {
+                        bin.imp().on_rtp_stream_pad();
+                    }
+                });
+                (rtpbin, handler)
+            })
+            .collect();
+        gst::debug!(CAT, imp = self, "wrapping {} ({chain:?})", element.name());
         let mut wrapped = lock(&self.wrapped);
         wrapped.element = Some(element);
         wrapped.pad_added = pad_added;
+        wrapped.rtpbin_pads = rtpbin_pads;
         wrapped.stale = false;
         Ok(())
     }
@@ -559,11 +659,26 @@ impl PushSrcBin {
         }
     }
 
+    /// An `rtpbin` inside made a stream pad: the chain now reaches the jitterbuffer, whose
+    /// latency the pipeline has to ask for again.
+    fn on_rtp_stream_pad(&self) {
+        gst::debug!(CAT, imp = self, "RTP stream pad added: latency to be asked again");
+        self.post_latency_if_running();
+    }
+
     fn tear_down(&self) {
-        let (element, pad_added) = {
+        let (element, pad_added, rtpbin_pads) = {
             let mut wrapped = lock(&self.wrapped);
-            (wrapped.element.take(), wrapped.pad_added.take())
+            (
+                wrapped.element.take(),
+                wrapped.pad_added.take(),
+                std::mem::take(&mut wrapped.rtpbin_pads),
+            )
         };
+        for (rtpbin, handler) in rtpbin_pads {
+            rtpbin.disconnect(handler);
+        }
+        self.update_view(|view| view.chain = ChainView::default());
         let _ = self.src_pad.set_target(None::<&gst::Pad>);
         let Some(element) = element else {
             return;
@@ -808,10 +923,13 @@ impl PushSrcBin {
     }
 
     /// The capture-buffer model runs for a source that may be live (known live, or not known);
-    /// it needs no probe for a source known not to be live.
+    /// it needs no probe for a source known not to be live, nor for a network receiver: no
+    /// device overwrites its data, its own elements lose what they lose (the socket buffer, a
+    /// jitterbuffer with `drop-on-latency`) and the bin must not lose more.
     fn install_capture_model(&self) {
+        let view = self.view();
         let mut probes = lock(&self.buffer_probes);
-        if probes.capture_model.is_some() || self.wrapped_liveness() == Some(false) {
+        if probes.capture_model.is_some() || view.live == Some(false) || view.chain.network {
             return;
         }
         gst::debug!(CAT, imp = self, "modelling the capture buffer");
@@ -917,6 +1035,11 @@ impl ObjectImpl for PushSrcBin {
                 properties::max_offset(),
                 properties::push_source_flags(),
                 properties::wrapped_is_live(),
+                glib::ParamSpecBoolean::builder("network")
+                    .nick("Network source")
+                    .blurb("The wrapped source receives from the network")
+                    .read_only()
+                    .build(),
             ]
         });
         PROPERTIES.as_ref()
@@ -988,6 +1111,7 @@ impl ObjectImpl for PushSrcBin {
             "max-offset" => self.max_offset().nseconds().to_value(),
             "push-source-flags" => self.reported_flags().to_value(),
             "is-live" => (!self.reported_flags().contains(PushSourceFlags::NOT_LIVE)).to_value(),
+            "network" => self.view().chain.network.to_value(),
             name => unreachable!("unknown property {name}"),
         }
     }
@@ -1073,6 +1197,8 @@ impl ElementImpl for PushSrcBin {
                 let stale = lock(&self.wrapped).stale;
                 if stale {
                     self.set_up_source()?;
+                } else {
+                    self.refresh_chain();
                 }
                 self.reset_stream();
             }
