@@ -447,18 +447,56 @@ impl PushSrcBin {
         let flags = gst::ParseFlags::FATAL_ERRORS
             | gst::ParseFlags::NO_SINGLE_ELEMENT_BINS
             | gst::ParseFlags::PLACE_IN_BIN;
-        gst::parse::bin_from_description_full(description, true, None, flags).map_err(|error| {
-            let kind = if error.matches(gst::ParseError::NoSuchElement) {
-                gst::ResourceError::NotFound
-            } else {
-                gst::ResourceError::Settings
-            };
-            SetupError {
-                error: kind,
-                message: format!("Cannot use source-description \"{description}\": {error}"),
-                debug: format!("parse error {error:?}"),
-            }
-        })
+        let element = gst::parse::bin_from_description_full(description, false, None, flags)
+            .map_err(|error| {
+                let kind = if error.matches(gst::ParseError::NoSuchElement) {
+                    gst::ResourceError::NotFound
+                } else {
+                    gst::ResourceError::Settings
+                };
+                SetupError {
+                    error: kind,
+                    message: format!("Cannot use source-description \"{description}\": {error}"),
+                    debug: format!("parse error {error:?}"),
+                }
+            })?;
+        if element.type_() == gst::Bin::static_type()
+            && let Some(bin) = element.downcast_ref::<gst::Bin>()
+        {
+            Self::ghost_unlinked_pads(bin).map_err(|error| {
+                SetupError::settings(
+                    format!("Cannot use source-description \"{description}\""),
+                    error.to_string(),
+                )
+            })?;
+        }
+        Ok(element)
+    }
+
+    /// Ghosts the chain's unlinked src pad, and an unlinked sink pad (which makes it no source)
+    /// unless an element inside has sometimes src pads: gst-launch links those when they
+    /// appear (`udpsrc ! rtpbin.recv_rtp_sink_0 rtpbin. ! rtpL16depay` leaves the depayloader's
+    /// sink pad unlinked until rtpbin's first stream pad).
+    fn ghost_unlinked_pads(bin: &gst::Bin) -> Result<(), glib::BoolError> {
+        if let Some(pad) = bin.find_unlinked_pad(gst::PadDirection::Src) {
+            let ghost = gst::GhostPad::builder_with_target(&pad)?
+                .name("src")
+                .build();
+            bin.add_pad(&ghost)?;
+        }
+        let delayed_links = bin.iterate_recurse().into_iter().flatten().any(|element| {
+            element.pad_template_list().iter().any(|template| {
+                template.direction() == gst::PadDirection::Src
+                    && template.presence() == gst::PadPresence::Sometimes
+            })
+        });
+        if !delayed_links && let Some(pad) = bin.find_unlinked_pad(gst::PadDirection::Sink) {
+            let ghost = gst::GhostPad::builder_with_target(&pad)?
+                .name("sink")
+                .build();
+            bin.add_pad(&ghost)?;
+        }
+        Ok(())
     }
 
     /// Checks that `element` is a source that can go into this bin; returns its src pad, or
@@ -662,7 +700,11 @@ impl PushSrcBin {
     /// An `rtpbin` inside made a stream pad: the chain now reaches the jitterbuffer, whose
     /// latency the pipeline has to ask for again.
     fn on_rtp_stream_pad(&self) {
-        gst::debug!(CAT, imp = self, "RTP stream pad added: latency to be asked again");
+        gst::debug!(
+            CAT,
+            imp = self,
+            "RTP stream pad added: latency to be asked again"
+        );
         self.post_latency_if_running();
     }
 

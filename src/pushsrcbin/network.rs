@@ -260,8 +260,11 @@ mod tests {
             Some(ClockRelation::SharedClock)
         );
         assert_eq!(
-            chain(vec![jb(200, Synced, false, false), jb(50, Slave, false, false)])
-                .clock_relation(),
+            chain(vec![
+                jb(200, Synced, false, false),
+                jb(50, Slave, false, false)
+            ])
+            .clock_relation(),
             Some(ClockRelation::SendersClock)
         );
     }
@@ -275,11 +278,19 @@ mod tests {
             Buffering::Unbounded
         );
         assert_eq!(
-            chain(vec![jb(200, Slave, false, true), jb(50, Slave, false, true)]).buffering(),
+            chain(vec![
+                jb(200, Slave, false, true),
+                jb(50, Slave, false, true)
+            ])
+            .buffering(),
             Buffering::Bounded(ClockTime::from_mseconds(50))
         );
         assert_eq!(
-            chain(vec![jb(200, Slave, false, false), jb(80, Slave, false, true)]).buffering(),
+            chain(vec![
+                jb(200, Slave, false, false),
+                jb(80, Slave, false, true)
+            ])
+            .buffering(),
             Buffering::Bounded(ClockTime::from_mseconds(80))
         );
     }
@@ -289,8 +300,11 @@ mod tests {
         use JitterBufferMode::Slave;
         assert_eq!(Chain::default().configured_latency(), None);
         assert_eq!(
-            chain(vec![jb(50, Slave, false, false), jb(200, Slave, false, false)])
-                .configured_latency(),
+            chain(vec![
+                jb(50, Slave, false, false),
+                jb(200, Slave, false, false)
+            ])
+            .configured_latency(),
             Some(ClockTime::from_mseconds(200))
         );
     }
