@@ -169,11 +169,11 @@ fn main() {
     let without = run(&exe, seconds, false, &dir);
     let _ = std::fs::remove_dir_all(&dir);
     println!(
-        "{:<36} {:>8} {:>10} {:>10} {:>10}",
-        "run / spread (ms)", "buffers", "median", "p99", "max"
+        "{:<29} {:>8} {:>10} {:>10} {:>10}",
+        "spread (ms)", "buffers", "median", "p99", "max"
     );
-    println!("network clock      {}", row("rendered", &with.rendered));
-    println!("network clock      {}", row("due", &with.due));
-    println!("own system clocks  {}", row("rendered", &without.rendered));
-    println!("own system clocks  {}", row("due", &without.due));
+    for (run, figures) in [("network clock", &with), ("own system clocks", &without)] {
+        println!("{run:<18} {}", row("rendered", &figures.rendered));
+        println!("{run:<18} {}", row("due", &figures.due));
+    }
 }

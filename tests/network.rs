@@ -521,12 +521,37 @@ fn two_receivers_on_a_network_clock_render_in_step() {
     }
     let a = await_renders(&receivers[0], 100);
     let b = await_renders(&receivers[1], 100);
-    let due = session::spread(&a, &b, |render| render.due);
-    assert!(due.len() >= 90, "the same buffers rendered by both");
-    let largest = due.iter().max().unwrap();
+    // When each buffer is due, on the shared clock, at A minus at B.
+    let due_at_b: std::collections::HashMap<u32, ClockTime> = b
+        .iter()
+        .filter_map(|render| Some((render.rtp_time, render.due?)))
+        .collect();
+    let differences: Vec<i128> = a
+        .iter()
+        .filter_map(|render| {
+            let at_b = due_at_b.get(&render.rtp_time)?;
+            Some(i128::from(render.due?.nseconds()) - i128::from(at_b.nseconds()))
+        })
+        .collect();
+    assert!(differences.len() >= 90, "the same buffers rendered by both");
+    // Both follow the sender's RTP clock on the shared clock: the difference never moves (to
+    // the rounding of one RTP tick to ns).
+    let (low, high) = (
+        differences.iter().min().unwrap(),
+        differences.iter().max().unwrap(),
+    );
     assert!(
-        *largest <= ms(1).nseconds(),
-        "due within 1 ms of each other on the shared clock (largest {largest} ns)"
+        high - low <= 1_000,
+        "a constant difference ({low}..{high} ns)"
+    );
+    // What it is: `synced` anchors each receiver at the arrival of its first packet, so the
+    // receiving threads' wake-ups set it (BENCHMARKS.md has the figures over 60 s); the bound
+    // leaves room for a loaded machine. On one host every clock reads the same monotonic
+    // clock, so this shows the machinery at work (clock synchronised, one base time, stamps on
+    // the shared clock), not what it saves across hosts.
+    assert!(
+        *low > -5_000_000 && *high < 5_000_000,
+        "due within 5 ms of each other on the shared clock ({low}..{high} ns)"
     );
     for receiver in &receivers {
         assert_eq!(errors(&receiver.pipeline), Vec::<String>::new());

@@ -1304,3 +1304,76 @@ impl PushSourceImpl for PushSrcBin {
         self.obj().notify("push-source-flags");
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_receiver_on_the_senders_clock_is_a_private_clock_unless_the_flags_were_written() {
+        let rm = PushSourceFlags::INTERNAL_RM;
+        let senders = Some(ClockRelation::SendersClock);
+        assert_eq!(
+            flags_for_chain(rm, false, senders),
+            rm | PushSourceFlags::PRIVATE_CLOCK
+        );
+        assert_eq!(flags_for_chain(rm, true, senders), rm);
+        assert_eq!(
+            flags_for_chain(rm, false, Some(ClockRelation::SharedClock)),
+            rm
+        );
+        assert_eq!(flags_for_chain(rm, false, None), rm);
+    }
+
+    #[test]
+    fn an_rtp_receiver_answers_at_least_its_configured_latency() {
+        let receiver = ChainView {
+            configured_latency: Some(ClockTime::from_mseconds(90)),
+            live_inside: true,
+            ..ChainView::default()
+        };
+        // rtpbin before its stream pads: "not live, 0".
+        assert_eq!(
+            receiver.wrapped_answer(false, ClockTime::ZERO),
+            (true, ClockTime::from_mseconds(90))
+        );
+        // Flowing: the chain's own answer, which adds more than the jitterbuffer.
+        assert_eq!(
+            receiver.wrapped_answer(true, ClockTime::from_mseconds(110)),
+            (true, ClockTime::from_mseconds(110))
+        );
+        let other = ChainView::default();
+        assert_eq!(
+            other.wrapped_answer(false, ClockTime::from_mseconds(5)),
+            (false, ClockTime::from_mseconds(5))
+        );
+    }
+
+    #[test]
+    fn max_offset_follows_the_chains_buffering_until_set() {
+        let mut view = SourceView {
+            slack: Some(ClockTime::from_mseconds(70)),
+            ..SourceView::default()
+        };
+        let mut settings = Settings::default();
+        assert_eq!(
+            effective_max_offset(&settings, &view),
+            ClockTime::from_mseconds(70)
+        );
+        view.chain.buffering = Buffering::Bounded(ClockTime::from_mseconds(120));
+        assert_eq!(
+            effective_max_offset(&settings, &view),
+            ClockTime::from_mseconds(120)
+        );
+        view.chain.buffering = Buffering::Unbounded;
+        assert_eq!(
+            effective_max_offset(&settings, &view).nseconds(),
+            time::MAX_DURATION_NS
+        );
+        settings.max_offset = Some(ClockTime::from_mseconds(30));
+        assert_eq!(
+            effective_max_offset(&settings, &view),
+            ClockTime::from_mseconds(30)
+        );
+    }
+}
