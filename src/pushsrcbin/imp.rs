@@ -139,6 +139,8 @@ struct Wrapped {
     pad_added: Option<glib::SignalHandlerId>,
     /// The `rtpbin`s inside, watched for their stream pads.
     rtpbin_pads: Vec<(gst::Element, glib::SignalHandlerId)>,
+    /// The src pads of the `rtpjitterbuffer`s inside, watched for the packets they give up on.
+    loss_probes: Vec<(gst::Pad, gst::PadProbeId)>,
     /// `source` or `source-description` changed in READY: set up again at READY→PAUSED.
     stale: bool,
 }
@@ -665,11 +667,13 @@ impl PushSrcBin {
                 (rtpbin, handler)
             })
             .collect();
+        let loss_probes = self.watch_network_losses(&element);
         gst::debug!(CAT, imp = self, "wrapping {} ({chain:?})", element.name());
         let mut wrapped = lock(&self.wrapped);
         wrapped.element = Some(element);
         wrapped.pad_added = pad_added;
         wrapped.rtpbin_pads = rtpbin_pads;
+        wrapped.loss_probes = loss_probes;
         wrapped.stale = false;
         Ok(())
     }
@@ -708,17 +712,87 @@ impl PushSrcBin {
         self.post_latency_if_running();
     }
 
+    /// Turns on `do-lost` on the chain's `rtpjitterbuffer`s, so that each packet one gives up
+    /// on is announced (downstream as a GAP from the depayloader, to the application as a QOS
+    /// message from the bin), and watches for it.
+    fn watch_network_losses(&self, element: &gst::Element) -> Vec<(gst::Pad, gst::PadProbeId)> {
+        let mut probes = Vec::new();
+        for jitterbuffer in network::jitterbuffers(element) {
+            if jitterbuffer.find_property("do-lost").is_some() {
+                jitterbuffer.set_property("do-lost", true);
+            }
+            let Some(pad) = jitterbuffer.static_pad("src") else {
+                continue;
+            };
+            let weak = self.obj().downgrade();
+            let counted = jitterbuffer.downgrade();
+            let probe = pad.add_probe(gst::PadProbeType::EVENT_DOWNSTREAM, move |_, info| {
+                if let Some(gst::PadProbeData::Event(event)) = &info.data
+                    && let Some(lost) = network::PacketLost::of(event)
+                    && let Some(bin) = weak.upgrade()
+                    && let Some(jitterbuffer) = counted.upgrade()
+                {
+                    bin.imp().report_network_loss(lost, &jitterbuffer);
+                }
+                gst::PadProbeReturn::Ok
+            });
+            if let Some(probe) = probe {
+                probes.push((pad, probe));
+            }
+        }
+        probes
+    }
+
+    /// A packet the network lost, as the capture-buffer model reports its own losses: a QOS
+    /// message, counting the jitterbuffer's packets pushed and lost.
+    fn report_network_loss(&self, lost: network::PacketLost, jitterbuffer: &gst::Element) {
+        let (pushed, lost_count) = network::jitterbuffer_counts(jitterbuffer);
+        let (running_time, stream_time) = {
+            let stream = lock(&self.stream);
+            let segment = stream.segment.as_ref();
+            (
+                segment.and_then(|segment| segment.to_running_time(lost.timestamp)),
+                segment.and_then(|segment| segment.to_stream_time(lost.timestamp)),
+            )
+        };
+        let running_time = running_time.unwrap_or(lost.timestamp);
+        let report = LossReport {
+            timestamp: lost.timestamp,
+            stream_time,
+            running_time,
+            duration: lost.duration,
+            now: self.live_now().unwrap_or(running_time),
+            units: QosUnits::Buffers,
+            processed: pushed,
+            dropped: lost_count,
+        };
+        gst::warning!(
+            CAT,
+            imp = self,
+            "packet {} lost in the network: {} from running time {running_time}",
+            lost.seqnum,
+            lost.duration
+        );
+        let offset = lock(&self.settings).ts_offset;
+        let obj = self.obj();
+        let _ = obj.post_message(report.message(&*obj, offset));
+    }
+
     fn tear_down(&self) {
-        let (element, pad_added, rtpbin_pads) = {
+        let (element, pad_added, rtpbin_pads, loss_probes) = {
             let mut wrapped = lock(&self.wrapped);
             (
                 wrapped.element.take(),
                 wrapped.pad_added.take(),
                 std::mem::take(&mut wrapped.rtpbin_pads),
+                std::mem::take(&mut wrapped.loss_probes),
             )
         };
         for (rtpbin, handler) in rtpbin_pads {
             rtpbin.disconnect(handler);
+        }
+        for (pad, probe) in loss_probes {
+            pad.remove_probe(probe);
         }
         self.update_view(|view| view.chain = ChainView::default());
         let _ = self.src_pad.set_target(None::<&gst::Pad>);

@@ -202,22 +202,72 @@ fn visit(element: &gst::Element, chain: &mut Chain) {
     }
 }
 
+/// The `rtpjitterbuffer`s inside (not those an `rtpbin` makes for itself).
+pub fn jitterbuffers(element: &gst::Element) -> Vec<gst::Element> {
+    let mut found = Vec::new();
+    collect_by_factory(element, JITTERBUFFER, &mut found);
+    found
+}
+
 /// The `rtpbin`s inside: their stream pads appear with the first packet, when the latency the
 /// chain answers becomes what it really adds.
 pub fn rtpbins(element: &gst::Element) -> Vec<gst::Element> {
     let mut found = Vec::new();
-    collect_rtpbins(element, &mut found);
+    collect_by_factory(element, RTPBIN, &mut found);
     found
 }
 
-fn collect_rtpbins(element: &gst::Element, found: &mut Vec<gst::Element>) {
-    if factory_name(element).as_deref() == Some(RTPBIN) {
-        found.push(element.clone());
-    } else if let Some(bin) = element.downcast_ref::<gst::Bin>() {
-        for child in bin.children() {
-            collect_rtpbins(&child, found);
+/// The elements of factory `name`, looking into bins but not into the ones found.
+fn collect_by_factory(element: &gst::Element, name: &str, found: &mut Vec<gst::Element>) {
+    match factory_name(element).as_deref() {
+        Some(factory) if factory == name => found.push(element.clone()),
+        Some(RTPBIN) => {}
+        _ => {
+            if let Some(bin) = element.downcast_ref::<gst::Bin>() {
+                for child in bin.children() {
+                    collect_by_factory(&child, name, found);
+                }
+            }
         }
     }
+}
+
+/// A packet `rtpjitterbuffer` gave up on (its `GstRTPPacketLost` event, sent with `do-lost`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PacketLost {
+    pub seqnum: u32,
+    /// Where the lost data was due (PTS) and how much of it.
+    pub timestamp: ClockTime,
+    pub duration: ClockTime,
+}
+
+impl PacketLost {
+    /// `None` for any other event, and for a retry (`retry` > 0 announces a retransmission
+    /// request, not a loss).
+    pub fn of(event: &gst::EventRef) -> Option<Self> {
+        if event.type_() != gst::EventType::CustomDownstream {
+            return None;
+        }
+        let structure = event.structure()?;
+        if structure.name() != "GstRTPPacketLost" || structure.get::<u32>("retry").unwrap_or(0) > 0
+        {
+            return None;
+        }
+        Some(Self {
+            seqnum: structure.get("seqnum").ok()?,
+            timestamp: ClockTime::from_nseconds(structure.get("timestamp").ok()?),
+            duration: ClockTime::from_nseconds(structure.get::<u64>("duration").unwrap_or(0)),
+        })
+    }
+}
+
+/// What a jitterbuffer counted so far: (packets pushed, packets lost).
+pub fn jitterbuffer_counts(jitterbuffer: &gst::Element) -> (u64, u64) {
+    let stats = jitterbuffer.property::<gst::Structure>("stats");
+    (
+        stats.get::<u64>("num-pushed").unwrap_or(0),
+        stats.get::<u64>("num-lost").unwrap_or(0),
+    )
 }
 
 #[cfg(test)]
@@ -307,6 +357,31 @@ mod tests {
             .configured_latency(),
             Some(ClockTime::from_mseconds(200))
         );
+    }
+
+    #[test]
+    fn a_packet_lost_event_is_read_and_a_retry_is_not_a_loss() {
+        gst::init().unwrap();
+        let lost = |retry: u32| {
+            gst::event::CustomDownstream::new(
+                gst::Structure::builder("GstRTPPacketLost")
+                    .field("seqnum", 12u32)
+                    .field("timestamp", 40_000_000u64)
+                    .field("duration", 10_000_000u64)
+                    .field("retry", retry)
+                    .build(),
+            )
+        };
+        assert_eq!(
+            PacketLost::of(&lost(0)),
+            Some(PacketLost {
+                seqnum: 12,
+                timestamp: ClockTime::from_mseconds(40),
+                duration: ClockTime::from_mseconds(10),
+            })
+        );
+        assert_eq!(PacketLost::of(&lost(1)), None);
+        assert_eq!(PacketLost::of(&gst::event::Eos::new()), None);
     }
 
     #[test]
