@@ -181,7 +181,7 @@ pub fn network_clock(host: &str, port: u16, timeout: Duration) -> Result<gst::Cl
 /// The receive chain `pushsrcbin` wraps: the documented one-liner.
 pub fn receive_chain(port: u16, latency_ms: u32, mode: &str) -> String {
     format!(
-        "udpsrc name=udp address=127.0.0.1 port={port} caps=\"{RTP_CAPS}\" \
+        "udpsrc name=udp port={port} caps=\"{RTP_CAPS}\" \
          ! rtpjitterbuffer name=jb latency={latency_ms} mode={mode} ! rtpL16depay"
     )
 }
