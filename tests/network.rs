@@ -601,3 +601,51 @@ fn two_receivers_on_a_network_clock_render_in_step() {
         assert_eq!(errors(&receiver.pipeline), Vec::<String>::new());
     }
 }
+
+/// The README's one-liner for an RTP receiver (its port made free for the test) receives a
+/// broadcast and reports what the chain adds.
+#[test]
+fn the_readmes_one_liner_receives_a_broadcast() {
+    init();
+    let readme =
+        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/README.md")).unwrap();
+    let one_liner = readme
+        .lines()
+        .find(|line| line.starts_with("pushsrcbin source-description=\"udpsrc port=5004"))
+        .expect("the one-liner in the README");
+    let description = one_liner.replace("port=5004", "port=0");
+    let pipeline = gst::parse::launch(&format!(
+        "{description} name=net ! audioconvert ! fakesink name=sink sync=true signal-handoffs=true"
+    ))
+    .unwrap()
+    .downcast::<gst::Pipeline>()
+    .unwrap();
+    let _stop = NullOnDrop(pipeline.clone());
+    let source = pipeline.by_name("net").unwrap();
+    let rendered = record_renders(&pipeline.by_name("sink").unwrap());
+    pipeline.set_state(gst::State::Ready).unwrap();
+    let chain = source
+        .property::<gst::Element>("source")
+        .downcast::<gst::Bin>()
+        .unwrap();
+    let udp = chain
+        .iterate_recurse()
+        .into_iter()
+        .flatten()
+        .find(|element| {
+            element
+                .factory()
+                .is_some_and(|factory| factory.name() == "udpsrc")
+        })
+        .unwrap();
+    let port = u16::try_from(udp.property::<i32>("port")).unwrap();
+    let _sender = sender_to(port);
+    pipeline.set_state(gst::State::Playing).unwrap();
+    await_condition("20 buffers rendered", || {
+        rendered.lock().unwrap().len() >= 20
+    });
+    assert_eq!(source.property::<u64>("latency"), ms(200).nseconds());
+    assert_eq!(flags(&source), PushSourceFlags::PRIVATE_CLOCK);
+    assert!(source.property::<bool>("network"));
+    assert_eq!(errors(&pipeline), Vec::<String>::new());
+}
