@@ -90,12 +90,15 @@ pub(super) struct SourceFacts {
     pub group: usize,
     /// The `rate-matching` field of the message.
     pub rate_matching: &'static str,
+    /// The `kind` field of the message (`graph::kind`).
+    pub kind: &'static str,
 }
 
 /// A push source flagged `not-live`: listed, nothing more.
 #[derive(Debug, Clone)]
 pub(super) struct NotLiveFacts {
     pub name: String,
+    pub kind: &'static str,
     pub offset: i64,
     pub max_offset: ClockTime,
 }
@@ -142,6 +145,7 @@ impl Facts {
                     max_offset: source.max_offset,
                     group: survey.group_of[index],
                     rate_matching: rate_matching::field_of(survey, survey.group_of[index]),
+                    kind: source.kind,
                 })
                 .collect(),
             not_live: survey
@@ -149,6 +153,7 @@ impl Facts {
                 .iter()
                 .map(|source| NotLiveFacts {
                     name: source.name.to_string(),
+                    kind: source.kind,
                     offset: source.offset,
                     max_offset: source.max_offset,
                 })
@@ -402,6 +407,7 @@ fn message(facts: &Facts, planned: Planned, max_latency: ClockTime, sync: bool) 
                     .field("group", source.group as u32)
                     .field("exceeds-max", exceeds(*offset, max_offset))
                     .field("rate-matching", source.rate_matching)
+                    .field("kind", source.kind)
                     .build(),
             ),
             None => excluded.push(
@@ -411,6 +417,7 @@ fn message(facts: &Facts, planned: Planned, max_latency: ClockTime, sync: bool) 
                     .field("ts-offset", *offset)
                     .field("max-offset", max_offset.nseconds())
                     .field("rate-matching", source.rate_matching)
+                    .field("kind", source.kind)
                     .build(),
             ),
         }
@@ -423,6 +430,7 @@ fn message(facts: &Facts, planned: Planned, max_latency: ClockTime, sync: bool) 
                 .field("ts-offset", source.offset)
                 .field("max-offset", max_offset.nseconds())
                 .field("rate-matching", rate_matching::Decision::NotLive.field())
+                .field("kind", source.kind)
                 .build(),
         );
     }
@@ -911,6 +919,7 @@ mod tests {
             max_offset: ClockTime::from_mseconds(500),
             group,
             rate_matching: rate_matching::Decision::NoAudioSink.field(),
+            kind: graph::kind::LOCAL,
         }
     }
 
@@ -1046,6 +1055,7 @@ mod tests {
         });
         facts.not_live.push(NotLiveFacts {
             name: "file".to_string(),
+            kind: graph::kind::LOCAL,
             offset: 0,
             max_offset: ClockTime::from_mseconds(200),
         });

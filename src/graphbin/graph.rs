@@ -24,6 +24,35 @@ pub struct Source {
     /// Its stream offset, kept up to date by the bin when it sets one.
     pub offset: i64,
     pub max_offset: ClockTime,
+    /// The `kind` field of the `graph-latency` message: one of [`kind`].
+    pub kind: &'static str,
+}
+
+/// What a push source is, for the `kind` field of the `graph-latency` message.
+pub mod kind {
+    /// A network receiver: a `pushsrcbin` whose `network` is true (udpsrc, an RTP receive
+    /// chain, …), or a push source of class Source/Network from another plugin.
+    pub const NETWORK: &str = "network";
+    /// Anything else (a capture device, a test source).
+    pub const LOCAL: &str = "local";
+
+    use gst::prelude::*;
+
+    pub fn of(element: &gst::Element) -> &'static str {
+        let says_network = element.find_property("network").is_some_and(|pspec| {
+            pspec.value_type() == bool::static_type() && element.property::<bool>("network")
+        });
+        let klass_network = element.factory().is_some_and(|factory| {
+            factory
+                .metadata(gst::ELEMENT_METADATA_KLASS)
+                .is_some_and(|klass| klass.contains("Network"))
+        });
+        if says_network || klass_network {
+            NETWORK
+        } else {
+            LOCAL
+        }
+    }
 }
 
 impl Source {
@@ -96,6 +125,7 @@ impl Survey {
                 } else {
                     None
                 },
+                kind: kind::of(&element),
                 element,
             };
             if is_live {

@@ -7,6 +7,7 @@ use gst::prelude::*;
 use gst::subclass::prelude::*;
 use gst_base::prelude::*;
 
+use super::network::{self, Buffering, ClockRelation};
 use crate::push_source::{PushSource, PushSourceFlags, PushSourceImpl, StreamOffsetResult};
 use crate::time;
 use crate::timing::capture_loss::{self, CaptureBuffer, LossReport, QosUnits};
@@ -39,13 +40,80 @@ struct SourceView {
     /// The streaming thread asked it for its latency in this segment: a source that does not
     /// answer is asked once per segment, not once per buffer.
     asked_this_segment: bool,
+    /// What its elements say about it as a network receiver.
+    chain: ChainView,
+}
+
+/// The part of [`network::Chain`] the bin's answers depend on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct ChainView {
+    network: bool,
+    /// `None`: no RTP receiver, the flags are the user's.
+    clock: Option<ClockRelation>,
+    buffering: Buffering,
+    /// What the jitterbuffers are configured to add (an RTP receiver only).
+    configured_latency: Option<ClockTime>,
+    /// A live base source is inside (a udpsrc is live).
+    live_inside: bool,
+}
+
+impl Default for ChainView {
+    fn default() -> Self {
+        Self {
+            network: false,
+            clock: None,
+            buffering: Buffering::Reported,
+            configured_latency: None,
+            live_inside: false,
+        }
+    }
+}
+
+impl ChainView {
+    fn of(element: &gst::Element) -> Self {
+        let chain = network::inspect(element);
+        Self {
+            network: chain.network,
+            clock: chain.clock_relation(),
+            buffering: chain.buffering(),
+            configured_latency: chain.configured_latency(),
+            live_inside: PushSrcBin::base_src_liveness(element) == Some(true),
+        }
+    }
+
+    /// An RTP receiver's answer before its stream flows says less than the chain will add (an
+    /// `rtpbin` without its stream pads answers "not live, 0"): the configured jitterbuffer
+    /// latency is the least it adds, and a live receiving element makes it live.
+    fn wrapped_answer(&self, live: bool, min: ClockTime) -> (bool, ClockTime) {
+        match self.configured_latency {
+            Some(configured) => (live || self.live_inside, min.max(configured)),
+            None => (live, min),
+        }
+    }
+}
+
+/// SPEC 3a for a wrapped RTP receiver whose flags nobody wrote: stamps that follow the sender's
+/// clock are a private clock; on a shared clock the stream runs on the graph's clock.
+fn flags_for_chain(
+    flags: PushSourceFlags,
+    written: bool,
+    clock: Option<ClockRelation>,
+) -> PushSourceFlags {
+    match clock {
+        Some(ClockRelation::SendersClock) if !written => flags | PushSourceFlags::PRIVATE_CLOCK,
+        _ => flags,
+    }
 }
 
 /// `max-offset` as set, or else what the wrapped source's LATENCY `max` allows.
 fn effective_max_offset(settings: &Settings, view: &SourceView) -> ClockTime {
     settings
         .max_offset
-        .unwrap_or_else(|| view.slack.unwrap_or(DEFAULT_MAX_OFFSET))
+        .unwrap_or_else(|| match view.chain.buffering {
+            Buffering::Reported => view.slack.unwrap_or(DEFAULT_MAX_OFFSET),
+            Buffering::Bounded(capacity) => capacity,
+            Buffering::Unbounded => ClockTime::from_nseconds(time::MAX_DURATION_NS),
+        })
 }
 
 #[derive(Debug, Default)]
@@ -69,6 +137,10 @@ struct Settings {
 struct Wrapped {
     element: Option<gst::Element>,
     pad_added: Option<glib::SignalHandlerId>,
+    /// The `rtpbin`s inside, watched for their stream pads.
+    rtpbin_pads: Vec<(gst::Element, glib::SignalHandlerId)>,
+    /// The src pads of the `rtpjitterbuffer`s inside, watched for the packets they give up on.
+    loss_probes: Vec<(gst::Pad, gst::PadProbeId)>,
     /// `source` or `source-description` changed in READY: set up again at READY→PAUSED.
     stale: bool,
 }
@@ -195,9 +267,20 @@ impl PushSrcBin {
     }
 
     fn reported_flags(&self) -> PushSourceFlags {
-        let live = self.wrapped_liveness();
-        let flags = lock(&self.settings).flags;
-        properties::flags_with_fixed_liveness(flags, live).0
+        let view = self.view();
+        let (flags, written) = {
+            let settings = lock(&self.settings);
+            (settings.flags, settings.flags_written)
+        };
+        let flags = properties::flags_with_fixed_liveness(flags, view.live).0;
+        flags_for_chain(flags, written, view.chain.clock)
+    }
+
+    /// Looks at the wrapped chain's elements again (their properties may have changed since).
+    fn refresh_chain(&self) {
+        let element = lock(&self.wrapped).element.clone();
+        let chain = element.as_ref().map(ChainView::of).unwrap_or_default();
+        self.update_view(|view| view.chain = chain);
     }
 
     /// Asks the wrapped source for its latency through the ghost pad (whose probe adds the
@@ -229,6 +312,8 @@ impl PushSrcBin {
             return;
         }
         let (live, wrapped_min, wrapped_max) = query.result();
+        self.refresh_chain();
+        let (live, wrapped_min) = self.view().chain.wrapped_answer(live, wrapped_min);
         self.update_view(|view| {
             view.live = Some(live);
             view.min = Some(wrapped_min);
@@ -364,18 +449,56 @@ impl PushSrcBin {
         let flags = gst::ParseFlags::FATAL_ERRORS
             | gst::ParseFlags::NO_SINGLE_ELEMENT_BINS
             | gst::ParseFlags::PLACE_IN_BIN;
-        gst::parse::bin_from_description_full(description, true, None, flags).map_err(|error| {
-            let kind = if error.matches(gst::ParseError::NoSuchElement) {
-                gst::ResourceError::NotFound
-            } else {
-                gst::ResourceError::Settings
-            };
-            SetupError {
-                error: kind,
-                message: format!("Cannot use source-description \"{description}\": {error}"),
-                debug: format!("parse error {error:?}"),
-            }
-        })
+        let element = gst::parse::bin_from_description_full(description, false, None, flags)
+            .map_err(|error| {
+                let kind = if error.matches(gst::ParseError::NoSuchElement) {
+                    gst::ResourceError::NotFound
+                } else {
+                    gst::ResourceError::Settings
+                };
+                SetupError {
+                    error: kind,
+                    message: format!("Cannot use source-description \"{description}\": {error}"),
+                    debug: format!("parse error {error:?}"),
+                }
+            })?;
+        if element.type_() == gst::Bin::static_type()
+            && let Some(bin) = element.downcast_ref::<gst::Bin>()
+        {
+            Self::ghost_unlinked_pads(bin).map_err(|error| {
+                SetupError::settings(
+                    format!("Cannot use source-description \"{description}\""),
+                    error.to_string(),
+                )
+            })?;
+        }
+        Ok(element)
+    }
+
+    /// Ghosts the chain's unlinked src pad, and an unlinked sink pad (which makes it no source)
+    /// unless an element inside has sometimes src pads: gst-launch links those when they
+    /// appear (`udpsrc ! rtpbin.recv_rtp_sink_0 rtpbin. ! rtpL16depay` leaves the depayloader's
+    /// sink pad unlinked until rtpbin's first stream pad).
+    fn ghost_unlinked_pads(bin: &gst::Bin) -> Result<(), glib::BoolError> {
+        if let Some(pad) = bin.find_unlinked_pad(gst::PadDirection::Src) {
+            let ghost = gst::GhostPad::builder_with_target(&pad)?
+                .name("src")
+                .build();
+            bin.add_pad(&ghost)?;
+        }
+        let delayed_links = bin.iterate_recurse().into_iter().flatten().any(|element| {
+            element.pad_template_list().iter().any(|template| {
+                template.direction() == gst::PadDirection::Src
+                    && template.presence() == gst::PadPresence::Sometimes
+            })
+        });
+        if !delayed_links && let Some(pad) = bin.find_unlinked_pad(gst::PadDirection::Sink) {
+            let ghost = gst::GhostPad::builder_with_target(&pad)?
+                .name("sink")
+                .build();
+            bin.add_pad(&ghost)?;
+        }
+        Ok(())
     }
 
     /// Checks that `element` is a source that can go into this bin; returns its src pad, or
@@ -528,10 +651,29 @@ impl PushSrcBin {
             }
         };
         self.note_wrapped_liveness(Self::base_src_liveness(&element));
-        gst::debug!(CAT, imp = self, "wrapping {}", element.name());
+        let chain = ChainView::of(&element);
+        self.update_view(|view| view.chain = chain);
+        let rtpbin_pads = network::rtpbins(&element)
+            .into_iter()
+            .map(|rtpbin| {
+                let weak = obj.downgrade();
+                let handler = rtpbin.connect_pad_added(move |_, pad| {
+                    if pad.direction() == gst::PadDirection::Src
+                        && let Some(bin) = weak.upgrade()
+                    {
+                        bin.imp().on_rtp_stream_pad();
+                    }
+                });
+                (rtpbin, handler)
+            })
+            .collect();
+        let loss_probes = self.watch_network_losses(&element);
+        gst::debug!(CAT, imp = self, "wrapping {} ({chain:?})", element.name());
         let mut wrapped = lock(&self.wrapped);
         wrapped.element = Some(element);
         wrapped.pad_added = pad_added;
+        wrapped.rtpbin_pads = rtpbin_pads;
+        wrapped.loss_probes = loss_probes;
         wrapped.stale = false;
         Ok(())
     }
@@ -559,11 +701,100 @@ impl PushSrcBin {
         }
     }
 
-    fn tear_down(&self) {
-        let (element, pad_added) = {
-            let mut wrapped = lock(&self.wrapped);
-            (wrapped.element.take(), wrapped.pad_added.take())
+    /// An `rtpbin` inside made a stream pad: the chain now reaches the jitterbuffer, whose
+    /// latency the pipeline has to ask for again.
+    fn on_rtp_stream_pad(&self) {
+        gst::debug!(
+            CAT,
+            imp = self,
+            "RTP stream pad added: latency to be asked again"
+        );
+        self.post_latency_if_running();
+    }
+
+    /// Turns on `do-lost` on the chain's `rtpjitterbuffer`s, so that each packet one gives up
+    /// on is announced (downstream as a GAP from the depayloader, to the application as a QOS
+    /// message from the bin), and watches for it.
+    fn watch_network_losses(&self, element: &gst::Element) -> Vec<(gst::Pad, gst::PadProbeId)> {
+        let mut probes = Vec::new();
+        for jitterbuffer in network::jitterbuffers(element) {
+            if jitterbuffer.find_property("do-lost").is_some() {
+                jitterbuffer.set_property("do-lost", true);
+            }
+            let Some(pad) = jitterbuffer.static_pad("src") else {
+                continue;
+            };
+            let weak = self.obj().downgrade();
+            let counted = jitterbuffer.downgrade();
+            let probe = pad.add_probe(gst::PadProbeType::EVENT_DOWNSTREAM, move |_, info| {
+                if let Some(gst::PadProbeData::Event(event)) = &info.data
+                    && let Some(lost) = network::PacketLost::of(event)
+                    && let Some(bin) = weak.upgrade()
+                    && let Some(jitterbuffer) = counted.upgrade()
+                {
+                    bin.imp().report_network_loss(lost, &jitterbuffer);
+                }
+                gst::PadProbeReturn::Ok
+            });
+            if let Some(probe) = probe {
+                probes.push((pad, probe));
+            }
+        }
+        probes
+    }
+
+    /// A packet the network lost, as the capture-buffer model reports its own losses: a QOS
+    /// message, counting the jitterbuffer's packets pushed and lost.
+    fn report_network_loss(&self, lost: network::PacketLost, jitterbuffer: &gst::Element) {
+        let (pushed, lost_count) = network::jitterbuffer_counts(jitterbuffer);
+        let (running_time, stream_time) = {
+            let stream = lock(&self.stream);
+            let segment = stream.segment.as_ref();
+            (
+                segment.and_then(|segment| segment.to_running_time(lost.timestamp)),
+                segment.and_then(|segment| segment.to_stream_time(lost.timestamp)),
+            )
         };
+        let running_time = running_time.unwrap_or(lost.timestamp);
+        let report = LossReport {
+            timestamp: lost.timestamp,
+            stream_time,
+            running_time,
+            duration: lost.duration,
+            now: self.live_now().unwrap_or(running_time),
+            units: QosUnits::Buffers,
+            processed: pushed,
+            dropped: lost_count,
+        };
+        gst::warning!(
+            CAT,
+            imp = self,
+            "packet {} lost in the network: {} from running time {running_time}",
+            lost.seqnum,
+            lost.duration
+        );
+        let offset = lock(&self.settings).ts_offset;
+        let obj = self.obj();
+        let _ = obj.post_message(report.message(&*obj, offset));
+    }
+
+    fn tear_down(&self) {
+        let (element, pad_added, rtpbin_pads, loss_probes) = {
+            let mut wrapped = lock(&self.wrapped);
+            (
+                wrapped.element.take(),
+                wrapped.pad_added.take(),
+                std::mem::take(&mut wrapped.rtpbin_pads),
+                std::mem::take(&mut wrapped.loss_probes),
+            )
+        };
+        for (rtpbin, handler) in rtpbin_pads {
+            rtpbin.disconnect(handler);
+        }
+        for (pad, probe) in loss_probes {
+            pad.remove_probe(probe);
+        }
+        self.update_view(|view| view.chain = ChainView::default());
         let _ = self.src_pad.set_target(None::<&gst::Pad>);
         let Some(element) = element else {
             return;
@@ -808,10 +1039,13 @@ impl PushSrcBin {
     }
 
     /// The capture-buffer model runs for a source that may be live (known live, or not known);
-    /// it needs no probe for a source known not to be live.
+    /// it needs no probe for a source known not to be live, nor for a network receiver: no
+    /// device overwrites its data, its own elements lose what they lose (the socket buffer, a
+    /// jitterbuffer with `drop-on-latency`) and the bin must not lose more.
     fn install_capture_model(&self) {
+        let view = self.view();
         let mut probes = lock(&self.buffer_probes);
-        if probes.capture_model.is_some() || self.wrapped_liveness() == Some(false) {
+        if probes.capture_model.is_some() || view.live == Some(false) || view.chain.network {
             return;
         }
         gst::debug!(CAT, imp = self, "modelling the capture buffer");
@@ -917,6 +1151,11 @@ impl ObjectImpl for PushSrcBin {
                 properties::max_offset(),
                 properties::push_source_flags(),
                 properties::wrapped_is_live(),
+                glib::ParamSpecBoolean::builder("network")
+                    .nick("Network source")
+                    .blurb("The wrapped source receives from the network")
+                    .read_only()
+                    .build(),
             ]
         });
         PROPERTIES.as_ref()
@@ -988,6 +1227,7 @@ impl ObjectImpl for PushSrcBin {
             "max-offset" => self.max_offset().nseconds().to_value(),
             "push-source-flags" => self.reported_flags().to_value(),
             "is-live" => (!self.reported_flags().contains(PushSourceFlags::NOT_LIVE)).to_value(),
+            "network" => self.view().chain.network.to_value(),
             name => unreachable!("unknown property {name}"),
         }
     }
@@ -1073,6 +1313,8 @@ impl ElementImpl for PushSrcBin {
                 let stale = lock(&self.wrapped).stale;
                 if stale {
                     self.set_up_source()?;
+                } else {
+                    self.refresh_chain();
                 }
                 self.reset_stream();
             }
@@ -1134,5 +1376,78 @@ impl PushSourceImpl for PushSrcBin {
     fn set_push_source_flags(&self, flags: PushSourceFlags) {
         self.set_flags(flags);
         self.obj().notify("push-source-flags");
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_receiver_on_the_senders_clock_is_a_private_clock_unless_the_flags_were_written() {
+        let rm = PushSourceFlags::INTERNAL_RM;
+        let senders = Some(ClockRelation::SendersClock);
+        assert_eq!(
+            flags_for_chain(rm, false, senders),
+            rm | PushSourceFlags::PRIVATE_CLOCK
+        );
+        assert_eq!(flags_for_chain(rm, true, senders), rm);
+        assert_eq!(
+            flags_for_chain(rm, false, Some(ClockRelation::SharedClock)),
+            rm
+        );
+        assert_eq!(flags_for_chain(rm, false, None), rm);
+    }
+
+    #[test]
+    fn an_rtp_receiver_answers_at_least_its_configured_latency() {
+        let receiver = ChainView {
+            configured_latency: Some(ClockTime::from_mseconds(90)),
+            live_inside: true,
+            ..ChainView::default()
+        };
+        // rtpbin before its stream pads: "not live, 0".
+        assert_eq!(
+            receiver.wrapped_answer(false, ClockTime::ZERO),
+            (true, ClockTime::from_mseconds(90))
+        );
+        // Flowing: the chain's own answer, which adds more than the jitterbuffer.
+        assert_eq!(
+            receiver.wrapped_answer(true, ClockTime::from_mseconds(110)),
+            (true, ClockTime::from_mseconds(110))
+        );
+        let other = ChainView::default();
+        assert_eq!(
+            other.wrapped_answer(false, ClockTime::from_mseconds(5)),
+            (false, ClockTime::from_mseconds(5))
+        );
+    }
+
+    #[test]
+    fn max_offset_follows_the_chains_buffering_until_set() {
+        let mut view = SourceView {
+            slack: Some(ClockTime::from_mseconds(70)),
+            ..SourceView::default()
+        };
+        let mut settings = Settings::default();
+        assert_eq!(
+            effective_max_offset(&settings, &view),
+            ClockTime::from_mseconds(70)
+        );
+        view.chain.buffering = Buffering::Bounded(ClockTime::from_mseconds(120));
+        assert_eq!(
+            effective_max_offset(&settings, &view),
+            ClockTime::from_mseconds(120)
+        );
+        view.chain.buffering = Buffering::Unbounded;
+        assert_eq!(
+            effective_max_offset(&settings, &view).nseconds(),
+            time::MAX_DURATION_NS
+        );
+        settings.max_offset = Some(ClockTime::from_mseconds(30));
+        assert_eq!(
+            effective_max_offset(&settings, &view),
+            ClockTime::from_mseconds(30)
+        );
     }
 }

@@ -16,6 +16,7 @@ use gst::glib;
 use gst::prelude::*;
 
 mod imp;
+mod network;
 
 glib::wrapper! {
     /// The `pushsrcbin` element.

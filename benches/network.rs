@@ -1,0 +1,179 @@
+//! Render-time spread between two receiver processes of one broadcast (RTP on loopback), with
+//! the network clock (`GstNetTimeProvider` at the sender, `GstNetClientClock` and the sender's
+//! base time at the receivers, jitterbuffer `synced`) against without it (each receiver on its
+//! own system clock and base time, jitterbuffer `slave`), side by side.
+//!
+//! ```text
+//! cargo bench --bench network                      # 60 s per run
+//! NETWORK_BENCH_SECONDS=10 cargo bench --bench network
+//! ```
+//!
+//! The sender and the receivers are this program again (`<exe> sender …`, `<exe> receiver …`),
+//! so each is a process of its own, as on real hosts. Two figures per run: `rendered`, the
+//! host's monotonic time at which each receiver's sink rendered a buffer (what a listener
+//! hears, with the rendering thread's wake-up delay), and `due`, the time the sink was told to
+//! render it (what the clocks and the jitterbuffer decided).
+
+#[path = "../examples/network_broadcast/cli.rs"]
+mod cli;
+#[path = "../examples/network_broadcast/session.rs"]
+mod session;
+
+use std::io::{BufRead, BufReader};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+
+use gst::ClockTime;
+
+fn free_udp_port() -> u16 {
+    std::net::UdpSocket::bind("127.0.0.1:0")
+        .and_then(|socket| socket.local_addr())
+        .map(|address| address.port())
+        .expect("a free UDP port")
+}
+
+struct Run {
+    rendered: Vec<u64>,
+    due: Vec<u64>,
+}
+
+fn read_log(path: &Path) -> Vec<session::Render> {
+    let text = std::fs::read_to_string(path).unwrap_or_default();
+    text.lines()
+        .filter_map(|line| {
+            let mut fields = line.split_whitespace().map(str::parse::<u64>);
+            let rtp_time = u32::try_from(fields.next()?.ok()?).ok()?;
+            let at = ClockTime::from_nseconds(fields.next()?.ok()?);
+            let due = fields.next()?.ok().filter(|due| *due != 0);
+            Some(session::Render {
+                rtp_time,
+                at,
+                running_time: None,
+                sink_latency: ClockTime::ZERO,
+                due: due.map(ClockTime::from_nseconds),
+            })
+        })
+        .collect()
+}
+
+fn run(exe: &Path, seconds: u64, network_clock: bool, dir: &Path) -> Run {
+    let ports = [free_udp_port(), free_udp_port()];
+    let mut sender_args = vec![
+        "sender".to_string(),
+        "--clients".to_string(),
+        format!("127.0.0.1:{},127.0.0.1:{}", ports[0], ports[1]),
+        "--seconds".to_string(),
+        (seconds + 4).to_string(),
+    ];
+    if !network_clock {
+        sender_args.push("--no-clock".to_string());
+    }
+    let mut sender = Command::new(exe)
+        .args(&sender_args)
+        .stdout(Stdio::piped())
+        .spawn()
+        .expect("the sender process");
+    let mut lines = BufReader::new(sender.stdout.take().unwrap()).lines();
+    let mut clock_port = String::new();
+    let mut base_time = String::new();
+    for line in lines.by_ref().take(2) {
+        let line = line.expect("the sender's announcement");
+        if let Some(port) = line.strip_prefix("clock-port ") {
+            clock_port = port.to_string();
+        } else if let Some(time) = line.strip_prefix("base-time ") {
+            base_time = time.to_string();
+        }
+    }
+    let logs: Vec<PathBuf> = (0..2)
+        .map(|index| dir.join(format!("receiver-{network_clock}-{index}.log")))
+        .collect();
+    let receivers: Vec<Child> = ports
+        .iter()
+        .zip(&logs)
+        .map(|(port, log)| {
+            let mut args = vec![
+                "receiver".to_string(),
+                "--port".to_string(),
+                port.to_string(),
+                "--seconds".to_string(),
+                seconds.to_string(),
+                "--log".to_string(),
+                log.display().to_string(),
+            ];
+            if network_clock {
+                args.extend([
+                    "--clock".to_string(),
+                    format!("127.0.0.1:{clock_port}"),
+                    "--base-time".to_string(),
+                    base_time.clone(),
+                ]);
+            }
+            Command::new(exe)
+                .args(&args)
+                .spawn()
+                .expect("a receiver process")
+        })
+        .collect();
+    for mut receiver in receivers {
+        let status = receiver.wait().expect("a receiver ends");
+        assert!(status.success(), "a receiver failed: {status}");
+    }
+    let _ = sender.kill();
+    let _ = sender.wait();
+    let (a, b) = (read_log(&logs[0]), read_log(&logs[1]));
+    Run {
+        rendered: session::spread(&a, &b, |render| Some(render.at)),
+        due: session::spread(&a, &b, |render| render.due),
+    }
+}
+
+fn row(what: &str, values: &[u64]) -> String {
+    match session::figures(values) {
+        Some((median, p99, max)) => format!(
+            "{what:<10} {:>8} {:>10.3} {:>10.3} {:>10.3}",
+            values.len(),
+            median / 1000.0,
+            p99 / 1000.0,
+            max / 1000.0
+        ),
+        None => format!("{what:<10} no buffer rendered by both receivers"),
+    }
+}
+
+fn main() {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    if matches!(
+        args.first().map(String::as_str),
+        Some("sender" | "receiver")
+    ) {
+        gst::init().expect("GStreamer");
+        gstpushsource::plugin_register_static().expect("the pushsource plugin");
+        if let Err(error) = cli::run(&args) {
+            eprintln!("network bench child: {error}");
+            std::process::exit(1);
+        }
+        return;
+    }
+    let seconds: u64 = std::env::var("NETWORK_BENCH_SECONDS")
+        .ok()
+        .and_then(|text| text.parse().ok())
+        .unwrap_or(60);
+    let exe = std::env::current_exe().expect("this program");
+    let dir = std::env::temp_dir().join(format!("pushsource-network-bench-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("a temporary directory");
+    println!(
+        "network: render-time spread between two receiver processes of one broadcast, {seconds} s \
+         per run (RTP L16 48 kHz mono, 10 ms packets, jitterbuffer 200 ms, loopback)"
+    );
+    let with = run(&exe, seconds, true, &dir);
+    let without = run(&exe, seconds, false, &dir);
+    let _ = std::fs::remove_dir_all(&dir);
+    println!(
+        "{:<29} {:>8} {:>10} {:>10} {:>10}",
+        "spread (ms)", "buffers", "median", "p99", "max"
+    );
+    for (run, figures) in [("network clock", &with), ("own system clocks", &without)] {
+        println!("{run:<18} {}", row("rendered", &figures.rendered));
+        println!("{run:<18} {}", row("due", &figures.due));
+    }
+}

@@ -1,0 +1,336 @@
+//! One broadcast over RTP: a sender and receivers, each a pipeline of its own (in its own process
+//! on its own host, or several in one process for the tests). Shared by the example
+//! (`examples/network_broadcast/main.rs`), the benchmark (`benches/network.rs`) and the tests
+//! (`tests/network.rs`), which include this file by path.
+//!
+//! - The sender captures with `pushaudiotestsrc` (live, 10 ms buffers, 48 kHz mono), sends RTP
+//!   L16 to every receiver (`multiudpsink`) and, with a network clock, serves its pipeline clock
+//!   with a `GstNetTimeProvider` and fixes its base time.
+//! - A receiver is a `pushsrcbin` around `udpsrc ! rtpjitterbuffer ! rtpL16depay` rendering into
+//!   a synchronising sink. With the network clock it runs on a `GstNetClientClock` slaved to the
+//!   sender's clock, with the sender's base time and the jitterbuffer in `synced` mode: its
+//!   stamps are times on the shared clock (pushsrcbin reports no `private-clock`). Without it,
+//!   it runs on its own system clock and base time with the jitterbuffer in `slave` mode
+//!   (pushsrcbin reports `private-clock`).
+#![allow(dead_code)]
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use gst::ClockTime;
+use gst::prelude::*;
+use gst_base::prelude::*;
+
+/// What the sender sends: RTP L16, 48 kHz mono, payload type 96.
+pub const RTP_CAPS: &str =
+    "application/x-rtp,media=audio,clock-rate=48000,encoding-name=L16,channels=1,payload=96";
+
+/// One render of one buffer at a receiver.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Render {
+    /// The RTP timestamp of the packet the buffer came from: the same buffer at every receiver.
+    pub rtp_time: u32,
+    /// When the sink rendered it, on this host's monotonic clock (`gst::get_timestamp`):
+    /// comparable between processes on one host only.
+    pub at: ClockTime,
+    /// Its running time at the sink, and the sink's latency (the render is due at their sum).
+    pub running_time: Option<ClockTime>,
+    pub sink_latency: ClockTime,
+    /// When the render was due on the pipeline's clock (base time + running time + latency):
+    /// what the timing decided, without the wake-up delay of the rendering thread. On one host
+    /// the system clock and a network clock slaved to a sender there both read the monotonic
+    /// clock, so this too compares between processes.
+    pub due: Option<ClockTime>,
+}
+
+/// Sets a pipeline to NULL when a start fails half-way (GStreamer wants every element in NULL
+/// before its last reference goes).
+struct StopOnFailure(Option<gst::Pipeline>);
+
+impl StopOnFailure {
+    fn succeeded(mut self) {
+        self.0 = None;
+    }
+}
+
+impl Drop for StopOnFailure {
+    fn drop(&mut self) {
+        if let Some(pipeline) = self.0.take() {
+            let _ = pipeline.set_state(gst::State::Null);
+        }
+    }
+}
+
+/// A running sender.
+pub struct Sender {
+    pub pipeline: gst::Pipeline,
+    /// Serves the sender's clock (`None`: no network clock).
+    pub provider: Option<gst_net::NetTimeProvider>,
+    /// The port of the time provider (0 without one).
+    pub clock_port: u16,
+    /// The base time every pipeline of the broadcast uses on the shared clock.
+    pub base_time: ClockTime,
+}
+
+/// Starts a sender to `clients` ("host:port,host:port", may be empty); with `clock_port` (0: any
+/// free port) it serves its clock to the receivers.
+pub fn start_sender(clients: &str, clock_port: Option<u16>) -> Result<Sender, String> {
+    let description = format!(
+        "pushaudiotestsrc name=capture is-live=true samplesperbuffer=480 \
+         ! audio/x-raw,rate=48000,channels=1 ! audioconvert ! rtpL16pay name=pay pt=96 \
+         ! multiudpsink name=send clients=\"{clients}\" sync=true"
+    );
+    let pipeline = gst::parse::launch(&description)
+        .map_err(|error| format!("sender: {error}"))?
+        .downcast::<gst::Pipeline>()
+        .map_err(|_| "sender: not a pipeline".to_string())?;
+    let guard = StopOnFailure(Some(pipeline.clone()));
+    let clock = gst::SystemClock::obtain();
+    pipeline.use_clock(Some(&clock));
+    let (provider, clock_port) = match clock_port {
+        Some(port) => {
+            let provider =
+                gst_net::NetTimeProvider::new(&clock, None, i32::from(port)).map_err(|error| {
+                    format!("sender: cannot serve the clock on port {port}: {error}")
+                })?;
+            let port = provider.property::<i32>("port");
+            (Some(provider), u16::try_from(port).unwrap_or(0))
+        }
+        None => (None, 0),
+    };
+    // The base time is fixed, not taken at PLAYING, so that the receivers can use it too.
+    let base_time = clock.time();
+    pipeline.set_start_time(ClockTime::NONE);
+    pipeline.set_base_time(base_time);
+    pipeline
+        .set_state(gst::State::Playing)
+        .map_err(|error| format!("sender: cannot start: {error}"))?;
+    guard.succeeded();
+    Ok(Sender {
+        pipeline,
+        provider,
+        clock_port,
+        base_time,
+    })
+}
+
+impl Sender {
+    /// Sends to `host:port` too, from the next packet on.
+    pub fn add_client(&self, host: &str, port: u16) {
+        if let Some(send) = self.pipeline.by_name("send") {
+            send.emit_by_name::<()>("add", &[&host, &i32::from(port)]);
+        }
+    }
+}
+
+impl Drop for Sender {
+    fn drop(&mut self) {
+        let _ = self.pipeline.set_state(gst::State::Null);
+    }
+}
+
+/// How a receiver takes part in the broadcast's timing.
+#[derive(Debug, Clone)]
+pub enum Timing {
+    /// Its own system clock and base time; the jitterbuffer slaves to the sender (`slave`).
+    OwnClock,
+    /// The sender's clock through a `GstNetClientClock`, the sender's base time, `synced`.
+    NetworkClock {
+        host: String,
+        port: u16,
+        base_time: ClockTime,
+        /// How long to wait for the clock to synchronise before giving up.
+        sync_timeout: Duration,
+    },
+}
+
+/// A running receiver.
+pub struct Receiver {
+    pub pipeline: gst::Pipeline,
+    /// The `pushsrcbin` around the receive chain.
+    pub source: gst::Element,
+    pub jitterbuffer: gst::Element,
+    pub sink: gst::Element,
+    /// The UDP port it listens on.
+    pub port: u16,
+    pub renders: Arc<Mutex<Vec<Render>>>,
+}
+
+impl Drop for Receiver {
+    fn drop(&mut self) {
+        let _ = self.pipeline.set_state(gst::State::Null);
+    }
+}
+
+/// The `GstNetClientClock` of the sender at `host:port`, once synchronised; a clear error when
+/// it does not answer within `timeout` (nothing listens, a firewall drops UDP).
+pub fn network_clock(host: &str, port: u16, timeout: Duration) -> Result<gst::Clock, String> {
+    let clock = gst_net::NetClientClock::new(None, host, i32::from(port), ClockTime::ZERO);
+    let timeout_ns = ClockTime::from_nseconds(timeout.as_nanos().try_into().unwrap_or(u64::MAX));
+    if clock.wait_for_sync(Some(timeout_ns)).is_err() {
+        return Err(format!(
+            "the network clock at {host}:{port} did not answer within {} ms: is the sender's \
+             time provider running, and does UDP reach it?",
+            timeout.as_millis()
+        ));
+    }
+    Ok(clock.upcast())
+}
+
+/// The receive chain `pushsrcbin` wraps: the documented one-liner.
+pub fn receive_chain(port: u16, latency_ms: u32, mode: &str) -> String {
+    format!(
+        "udpsrc name=udp port={port} caps=\"{RTP_CAPS}\" \
+         ! rtpjitterbuffer name=jb latency={latency_ms} mode={mode} ! rtpL16depay"
+    )
+}
+
+/// Starts a receiver on `port` (0: any free port) with a jitterbuffer of `latency_ms`.
+pub fn start_receiver(port: u16, latency_ms: u32, timing: &Timing) -> Result<Receiver, String> {
+    let clock = match timing {
+        Timing::OwnClock => None,
+        Timing::NetworkClock {
+            host,
+            port,
+            base_time,
+            sync_timeout,
+        } => Some((network_clock(host, *port, *sync_timeout)?, *base_time)),
+    };
+    let mode = if clock.is_some() { "synced" } else { "slave" };
+    let pipeline = gst::Pipeline::new();
+    let guard = StopOnFailure(Some(pipeline.clone()));
+    let source = gst::ElementFactory::make("pushsrcbin")
+        .name("net")
+        .property("source-description", receive_chain(port, latency_ms, mode))
+        .build()
+        .map_err(|error| format!("receiver: {error}"))?;
+    let convert = gst::ElementFactory::make("audioconvert")
+        .build()
+        .map_err(|error| format!("receiver: {error}"))?;
+    let sink = gst::ElementFactory::make("fakesink")
+        .name("render")
+        .property("sync", true)
+        .property("signal-handoffs", true)
+        .build()
+        .map_err(|error| format!("receiver: {error}"))?;
+    pipeline
+        .add_many([&source, &convert, &sink])
+        .and_then(|()| gst::Element::link_many([&source, &convert, &sink]))
+        .map_err(|error| format!("receiver: {error}"))?;
+    pipeline
+        .set_state(gst::State::Ready)
+        .map_err(|error| format!("receiver: cannot listen on port {port}: {error}"))?;
+    let chain = source
+        .property::<gst::Element>("source")
+        .downcast::<gst::Bin>()
+        .map_err(|_| "receiver: the chain is not a bin".to_string())?;
+    let udp = chain.by_name("udp").ok_or("receiver: no udpsrc")?;
+    let jitterbuffer = chain.by_name("jb").ok_or("receiver: no rtpjitterbuffer")?;
+    let port = u16::try_from(udp.property::<i32>("port")).unwrap_or(0);
+
+    let renders = Arc::new(Mutex::new(Vec::new()));
+    watch_renders(&jitterbuffer, &sink, &renders);
+
+    if let Some((clock, base_time)) = clock {
+        pipeline.use_clock(Some(&clock));
+        pipeline.set_start_time(ClockTime::NONE);
+        pipeline.set_base_time(base_time);
+    }
+    pipeline
+        .set_state(gst::State::Playing)
+        .map_err(|error| format!("receiver: cannot start: {error}"))?;
+    guard.succeeded();
+    Ok(Receiver {
+        pipeline,
+        source,
+        jitterbuffer,
+        sink,
+        port,
+        renders,
+    })
+}
+
+/// Records each render with the RTP timestamp of its packet: the jitterbuffer's output stamps
+/// map to RTP timestamps (read from the packet header), the sink looks its buffer's stamp up.
+fn watch_renders(
+    jitterbuffer: &gst::Element,
+    sink: &gst::Element,
+    renders: &Arc<Mutex<Vec<Render>>>,
+) {
+    let rtp_times: Arc<Mutex<HashMap<ClockTime, u32>>> = Arc::default();
+    let pad = jitterbuffer
+        .static_pad("src")
+        .expect("rtpjitterbuffer has a src pad");
+    let writer = rtp_times.clone();
+    pad.add_probe(gst::PadProbeType::BUFFER, move |_, info| {
+        if let Some(buffer) = info.buffer()
+            && let Some(pts) = buffer.pts()
+            && let Ok(map) = buffer.map_readable()
+            && map.len() >= 8
+        {
+            let rtp_time = u32::from_be_bytes([map[4], map[5], map[6], map[7]]);
+            writer.lock().unwrap().insert(pts, rtp_time);
+        }
+        gst::PadProbeReturn::Ok
+    });
+    let renders = renders.clone();
+    sink.connect("handoff", false, move |values| {
+        let at = ClockTime::from_nseconds(gst::get_timestamp().nseconds());
+        let sink = values[0].get::<gst::Element>().ok()?;
+        let buffer = values[1].get::<gst::Buffer>().ok()?;
+        let pts = buffer.pts()?;
+        let rtp_time = rtp_times.lock().unwrap().remove(&pts)?;
+        let base_sink = sink.downcast_ref::<gst_base::BaseSink>()?;
+        let running_time = sink.static_pad("sink").and_then(|pad| {
+            pad.sticky_event::<gst::event::Segment>(0)
+                .and_then(|event| {
+                    event
+                        .segment()
+                        .downcast_ref::<ClockTime>()
+                        .and_then(|segment| segment.to_running_time(pts))
+                })
+        });
+        let sink_latency = base_sink.latency();
+        let due = running_time
+            .zip(sink.base_time())
+            .map(|(running_time, base_time)| base_time + running_time + sink_latency);
+        renders.lock().unwrap().push(Render {
+            rtp_time,
+            at,
+            running_time,
+            sink_latency,
+            due,
+        });
+        None
+    });
+}
+
+/// Spread between two receivers of one broadcast: for every buffer both rendered,
+/// `|time(a) − time(b)|` in ns, in RTP order.
+pub fn spread(a: &[Render], b: &[Render], time: impl Fn(&Render) -> Option<ClockTime>) -> Vec<u64> {
+    let of_b: HashMap<u32, ClockTime> = b
+        .iter()
+        .filter_map(|render| Some((render.rtp_time, time(render)?)))
+        .collect();
+    a.iter()
+        .filter_map(|render| {
+            let other = of_b.get(&render.rtp_time)?;
+            Some(time(render)?.nseconds().abs_diff(other.nseconds()))
+        })
+        .collect()
+}
+
+/// Figures of a set of values in ns: (median, 99th percentile, max), in µs.
+pub fn figures(values: &[u64]) -> Option<(f64, f64, f64)> {
+    if values.is_empty() {
+        return None;
+    }
+    let mut sorted = values.to_vec();
+    sorted.sort_unstable();
+    let at = |quantile: f64| {
+        let index = ((sorted.len() - 1) as f64 * quantile).round() as usize;
+        sorted[index] as f64 / 1000.0
+    };
+    Some((at(0.5), at(0.99), *sorted.last().unwrap() as f64 / 1000.0))
+}
