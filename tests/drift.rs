@@ -1,5 +1,4 @@
-//! `drift` on the test sources (issue 12 items 1 and 2, RATEMATCH.md "The time model of a
-//! drifting device"): 10 simulated minutes per drift and flag on a TestClock, the stamps and push
+//! `drift` on the test sources (issue 12 items 1 and 2, README "Device clock drift"): 10 simulated minutes per drift and flag on a TestClock, the stamps and push
 //! times of the SPEC 3a table to the ns, the sine sampled at the device's instants, the video
 //! frame numbers, the device clock provided with `use-stream-clock`, the limits, and changes of
 //! drift and flags while PLAYING.

@@ -1,6 +1,6 @@
 //! `ratematch` (SPEC section 3a, issue 12): driven with a `gst_check::Harness` and its TestClock
-//! by a simulated capture device whose clock drifts from the pipeline clock, as RATEMATCH.md's
-//! time model says: the device captures `R` frames per second of its own clock, which runs
+//! by a simulated capture device whose clock drifts from the pipeline clock, as the README's
+//! "Device clock drift" says: the device captures `R` frames per second of its own clock, which runs
 //! `k = 1 + drift·10⁻⁶` times as fast as the pipeline clock, so frame `n` is captured at
 //! `c(n) = n / (R·k)` and holds a sine at `c(n)` (a real-world signal in pipeline time).
 //! A buffer stamped `T` reaches the element at `T + latency` (GStreamer's convention), the

@@ -91,6 +91,7 @@ const DOCUMENTED_ELEMENTS: &[&str] = &[
     "pushvideotestsrc",
     "pushsrcbin",
     "graphbin",
+    "ratematch",
 ];
 
 /// Properties of GstBaseSrc and GstBin that the README leaves to GStreamer's documentation.

@@ -1,4 +1,4 @@
-//! The simulated device's clock (RATEMATCH.md, "The time model of a drifting device"): pure
+//! The simulated device's clock (SPEC 3a; README "Device clock drift"): pure
 //! arithmetic, no GStreamer object.
 //!
 //! The device clock runs `k = 1 + drift·10⁻⁶` times as fast as the pipeline clock and captures

@@ -1,5 +1,5 @@
-//! Where input frames belong and when output frames are rendered, per reference (RATEMATCH.md):
-//! the two time lines the control loop brings together. Pure: times are seconds of running time
+//! Where input frames belong and when output frames are rendered, per reference (SPEC 3a;
+//! README "Rate matching"): the two time lines the control loop brings together. Pure: times are seconds of running time
 //! since an origin the caller picks, frames are counted from the resampler's start.
 
 use super::control::Dll;
