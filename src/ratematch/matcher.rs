@@ -302,6 +302,8 @@ mod tests {
     /// A device `1 + drift` times as fast as the pipeline clock, stamped with capture times,
     /// through a matcher; returns the matcher and the largest |offset| after `settle` s.
     fn run(drift: f64, seconds: u64, settle: f64) -> (Matcher, f64, Vec<Notice>) {
+        // GstAudioResampler needs GStreamer initialised.
+        gst::init().unwrap();
         let k = 1.0 + drift;
         let learnt = Learnt::new(0.2);
         let mut matcher = Matcher::new(Reference::GraphClock, RATE, 1, 1.0, 0.0, learnt);
@@ -337,7 +339,12 @@ mod tests {
             let delay = matcher.delay_frames() as f64;
             let position = matcher.read_position();
             let fed = matcher.fed() as f64;
-            assert!(position < fed - delay + 1.0 && position >= fed - delay - 1.01);
+            // `delay_frames` is what the resampler promises; GstAudioResampler's filter needs
+            // two frames less than it says, so it may read up to there.
+            assert!(
+                position < fed - delay + 3.0 && position >= fed - delay - 1.01,
+                "read position {position}, input {fed}, delay {delay}"
+            );
             assert!(
                 !notices
                     .iter()
