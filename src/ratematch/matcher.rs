@@ -357,7 +357,10 @@ mod tests {
             assert!((119..=121).contains(&reports), "{reports}");
             matcher.drain();
             assert!(matcher.read_position() >= fed);
-            assert!(matcher.read_position() < fed + 1.1);
+            // The output is cut where the input ends; the resampler itself may have read a
+            // block of the silence fed to drain it beyond that.
+            let position = matcher.read_position();
+            assert!(position < fed + 3.0, "{position} after {fed}");
         }
     }
 
