@@ -51,7 +51,7 @@ struct PhaseDecoder {
     quadrature: f64,
     count: usize,
     start: f64,
-    /// (render time of the window's first frame, offset δ in s)
+    /// (time its first frame is due, offset δ in s)
     offsets: Vec<(f64, f64)>,
 }
 
@@ -95,8 +95,7 @@ impl PhaseDecoder {
         })
     }
 
-    /// δ of the window holding render time `time`.
-    #[allow(dead_code)]
+    /// δ of the window holding the frame due at `time`.
     fn at(&self, time: f64) -> Option<f64> {
         let index = self.offsets.partition_point(|(start, _)| *start <= time);
         let (start, delta) = *self.offsets.get(index.checked_sub(1)?)?;
@@ -118,8 +117,11 @@ struct Rendered {
     gaps: Vec<(u64, u64, u64)>,
     /// Largest |render − (running time + applied latency)| (ns): how late the sink rendered.
     worst_lateness: u64,
-    /// The latencies the sink applied, in order of change.
-    latencies: Vec<gst::ClockTime>,
+    /// The same from 1 s of running time on.
+    worst_lateness_after_1s: u64,
+    /// The latencies the sink applied, in order of change, with the running time of the first
+    /// buffer rendered with each.
+    latencies: Vec<(gst::ClockTime, gst::ClockTime)>,
     audio: PhaseDecoder,
     /// Video: (render time, latency, frame number shown).
     frames_shown: Vec<(f64, f64, Option<u32>)>,
@@ -130,16 +132,18 @@ impl Rendered {
         let clock = sink.clock().expect("a pipeline clock");
         let render = clock.time() - sink.base_time().unwrap();
         let latency = sink.downcast_ref::<gst_base::BaseSink>().unwrap().latency();
-        if self.latencies.last() != Some(&latency) {
-            self.latencies.push(latency);
+        if self.latencies.last().map(|(latency, _)| *latency) != Some(latency) {
+            self.latencies.push((latency, render));
         }
         let segment = pad.sticky_event::<gst::event::Segment>(0).unwrap();
         let segment = segment.segment().downcast_ref::<gst::ClockTime>().unwrap();
         let pts = buffer.pts().unwrap();
         let due = segment.to_running_time(pts).unwrap() + latency;
-        self.worst_lateness = self
-            .worst_lateness
-            .max(render.nseconds().abs_diff(due.nseconds()));
+        let lateness = render.nseconds().abs_diff(due.nseconds());
+        self.worst_lateness = self.worst_lateness.max(lateness);
+        if render >= gst::ClockTime::SECOND {
+            self.worst_lateness_after_1s = self.worst_lateness_after_1s.max(lateness);
+        }
         if buffer.flags().contains(gst::BufferFlags::DISCONT) {
             self.discont.push(self.buffers);
         }
@@ -374,7 +378,7 @@ fn ten_minutes(flags: PushSourceFlags, ppm: i64) -> f64 {
     eprintln!(
         "{what}: mode {mode}, latency {}, |δ| ≤ {:.1} µs after {LOCK_TIME} s, {:.1} µs after 60 s \
          ({:.1} µs in the first second), largest step {:.2} µs, drift {:.3} ppm",
-        rendered.latencies[0],
+        rendered.latencies[0].0,
         worst * 1e6,
         settled * 1e6,
         first_second * 1e6,
@@ -429,4 +433,106 @@ fn internal_rm_passes_through_and_the_source_is_within_a_millisecond() {
 #[test]
 fn use_stream_clock_renders_on_the_device_clock_within_a_millisecond() {
     every_drift(PushSourceFlags::USE_STREAM_CLOCK);
+}
+
+/// A video frame of `pushvideotestsrc` with `ppm` and no flag: frame `n` is captured at
+/// `⌊n·10¹⁵ / (30·(10⁶ + ppm))⌋` ns of pipeline time (tests/drift.rs checks this of the source).
+fn video_capture_time(n: u32, ppm: i64) -> f64 {
+    let ns = n as u128 * 1_000_000_000_000_000 / (30 * (1_000_000 + ppm) as u128);
+    ns as f64 / 1e9
+}
+
+/// An audio source at +1000 ppm through `ratematch` and a video source at −1000 ppm straight to
+/// its sink, no flag, in one pipeline for 10 simulated minutes: content captured at the same
+/// pipeline instant is rendered at the same time, within 1 ms after the loop has locked.
+#[test]
+fn audio_and_video_of_different_drift_stay_in_sync() {
+    const AUDIO_PPM: i64 = 1000;
+    const VIDEO_PPM: i64 = -1000;
+    const VIDEO_CAPS: &str = "video/x-raw,format=GRAY8,width=16,height=16,framerate=30/1";
+    let pipeline = pipeline(&format!(
+        "pushaudiotestsrc drift={AUDIO_PPM} wave=sine freq={FREQ} volume={VOLUME} \
+         samplesperbuffer={FRAMES_PER_BUFFER} ! {CAPS} ! ratematch name=matcher ! \
+         fakesink name=audio sync=true async=false signal-handoffs=true \
+         pushvideotestsrc drift={VIDEO_PPM} ! {VIDEO_CAPS} ! \
+         fakesink name=video sync=true async=false signal-handoffs=true"
+    ));
+    let testclock = gst_check::TestClock::with_start_time(gst::ClockTime::from_seconds(1000));
+    pipeline.use_clock(Some(&testclock));
+    let audio = record_rendering(&pipeline, "audio");
+    let video = record_rendering(&pipeline, "video");
+    let bus = pipeline.bus().unwrap();
+    // The sinks do not wait for a preroll (a thread blocked in preroll waits on no clock, so the
+    // order of the clock waits could not be decided): they are PLAYING at once, both streaming
+    // threads always on their way to a clock wait. The pipeline's latency, computed then, from
+    // the sources' defaults, is recomputed when the caps change it: the first buffers are
+    // late, not the later ones.
+    pipeline.set_state(gst::State::Playing).unwrap();
+    let base_time = pipeline.base_time().unwrap();
+    let end = gst::ClockTime::from_seconds(SECONDS as u64);
+    let mut messages = Vec::new();
+    // Two streaming threads, each always on its way to a clock wait: release the earlier.
+    drive(&testclock, 2, || {
+        let seen = messages.len();
+        assert!(!eos_on(&bus, &mut messages), "endless sources");
+        // As applications do (gst-launch too): the latency grows once the caps are known.
+        if !messages_of(&messages[seen..], gst::MessageType::Latency).is_empty() {
+            pipeline.recalculate_latency().unwrap();
+        }
+        testclock.time() - base_time >= end
+    });
+    pipeline.set_state(gst::State::Null).unwrap();
+    eos_on(&bus, &mut messages);
+    assert!(
+        messages_of(&messages, gst::MessageType::Qos).is_empty(),
+        "nothing lost"
+    );
+    assert!(warnings(&messages).is_empty(), "{:?}", warnings(&messages));
+
+    let (audio, video) = (audio.lock().unwrap(), video.lock().unwrap());
+    let pipeline_latency = audio.latencies.last().unwrap().0;
+    for sink in [&*audio, &*video] {
+        assert!(sink.gaps.is_empty() && sink.discont.iter().all(|&index| index == 0));
+        assert_eq!(sink.worst_lateness_after_1s, 0, "rendered on time");
+        let (latency, since) = *sink.latencies.last().unwrap();
+        assert_eq!(latency, pipeline_latency, "one pipeline latency");
+        assert!(since < gst::ClockTime::SECOND, "{:?}", sink.latencies);
+    }
+    let audio_worst = audio.audio.worst(LOCK_TIME, SECONDS - 1.0);
+    // Each frame in turn, rendered at its capture time + the latency; paired with the audio
+    // window playing at the same time.
+    let mut worst_av: f64 = 0.0;
+    let mut compared = 0;
+    for (index, &(render, latency, number)) in video.frames_shown.iter().enumerate() {
+        assert_eq!(
+            number,
+            Some(index as u32),
+            "every frame shown once, in order"
+        );
+        let due = render - latency;
+        let video_offset = video_capture_time(index as u32, VIDEO_PPM) - due;
+        assert!(video_offset.abs() < 1e-8, "frame {index}: {video_offset}");
+        if due >= LOCK_TIME {
+            if let Some(audio_offset) = audio.audio.at(due) {
+                worst_av = worst_av.max((audio_offset - video_offset).abs());
+                compared += 1;
+            }
+        }
+    }
+    eprintln!(
+        "A/V ({AUDIO_PPM:+} / {VIDEO_PPM:+} ppm): {} frames, {compared} compared, |A−V| ≤ {:.1} µs \
+         after {LOCK_TIME} s (audio |δ| ≤ {:.1} µs), latency {}",
+        video.frames_shown.len(),
+        worst_av * 1e6,
+        audio_worst * 1e6,
+        pipeline_latency
+    );
+    assert!(
+        compared as f64 >= (SECONDS - LOCK_TIME - 1.0) * 30.0,
+        "{compared} frames compared"
+    );
+    assert!(
+        worst_av < TOLERANCE,
+        "A/V offset {worst_av} s after {LOCK_TIME} s"
+    );
 }
