@@ -339,7 +339,12 @@ mod tests {
             let delay = matcher.delay_frames() as f64;
             let position = matcher.read_position();
             let fed = matcher.fed() as f64;
-            assert!(position < fed - delay + 1.0 && position >= fed - delay - 1.01);
+            // `delay_frames` is what the resampler promises; GstAudioResampler's filter needs
+            // two frames less than it says (as in tests/ratematch.rs).
+            assert!(
+                position < fed - delay + 3.0 && position >= fed - delay - 1.01,
+                "{drift}: read position {position}, input {fed}, delay {delay}"
+            );
             assert!(
                 !notices
                     .iter()
@@ -351,8 +356,16 @@ mod tests {
                 .count();
             assert!((119..=121).contains(&reports), "{reports}");
             matcher.drain();
-            assert!(matcher.read_position() >= fed);
-            assert!(matcher.read_position() < fed + 1.1);
+            assert!(
+                matcher.read_position() >= fed,
+                "{}",
+                matcher.read_position() - fed
+            );
+            assert!(
+                matcher.read_position() < fed + 1.1,
+                "{}",
+                matcher.read_position() - fed
+            );
         }
     }
 
