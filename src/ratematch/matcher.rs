@@ -219,14 +219,16 @@ impl Matcher {
             return Vec::new();
         }
         let wanted = (left / ratio).ceil() as usize;
-        let silence = vec![0.0; (self.resampler.delay_frames() + 1) * self.channels];
+        // One frame of silence at a time: the resampler outputs all it can of what it is fed,
+        // and what is cut off below would still count as read.
+        let silence = vec![0.0; self.channels];
+        let enough_input = 2 * (wanted + self.resampler.delay_frames()) + 2;
         let mut frames = Vec::new();
-        while frames.len() < wanted * self.channels {
-            let before = frames.len();
-            self.resampler.process(&silence, ratio, &mut frames);
-            if frames.len() == before {
+        for _ in 0..enough_input {
+            if frames.len() >= wanted * self.channels {
                 break;
             }
+            self.resampler.process(&silence, ratio, &mut frames);
         }
         frames.truncate(wanted * self.channels);
         self.produced += (frames.len() / self.channels) as u64;
