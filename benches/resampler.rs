@@ -408,4 +408,49 @@ fn main() {
             out_frames[i]
         );
     }
+
+    // The whole element: `ratematch` (mode graph-clock, its control loop included) following a
+    // device 1000 ppm fast, so that it settles at ratio 1.001, against audioresample, both
+    // through the same Harness, paired per round as above.
+    gstpushsource::plugin_register_static().expect("the plugin registers");
+    let device_buffers = drifting_buffers(&input, RATIO);
+    let (mut element_times, mut element_ratios, mut element_net) =
+        (Vec::new(), Vec::new(), Vec::new());
+    let mut element_frames = 0;
+    for _ in 0..rounds {
+        let harness = element_cost("identity", 48000, &input_buffers).0;
+        let (reference, _) = element_cost("audioresample", 48048, &input_buffers);
+        let (t, frames) = element_cost("ratematch", 48000, &device_buffers);
+        element_frames = frames;
+        element_times.push(t);
+        element_ratios.push(t.as_secs_f64() / reference.as_secs_f64());
+        element_net.push((t - harness).as_secs_f64() / (reference - harness).as_secs_f64());
+    }
+    println!(
+        "{:<38} {:>8.3} {:>7.2} {:>7.2} {:>11}",
+        "ratematch element (loop + resampler)",
+        per_second(median(&element_times)),
+        median_of(&element_ratios),
+        median_of(&element_net),
+        element_frames
+    );
+}
+
+/// `input` in 1024-frame buffers stamped as a device `k` times as fast as the pipeline clock
+/// captures them: what `ratematch` in mode graph-clock resamples by `k`.
+fn drifting_buffers(input: &[f32], k: f64) -> Vec<gst::Buffer> {
+    let stamp = |frame: u64| {
+        gst::ClockTime::from_nseconds((frame as f64 * 1e9 / (48000.0 * k)).floor() as u64)
+    };
+    buffers(input)
+        .into_iter()
+        .map(|mut buffer| {
+            let first = buffer.offset();
+            let end = buffer.offset_end();
+            let buffer_mut = buffer.make_mut();
+            buffer_mut.set_pts(stamp(first));
+            buffer_mut.set_duration(stamp(end) - stamp(first));
+            buffer
+        })
+        .collect()
 }
