@@ -130,7 +130,8 @@ pub struct Dll {
     tracking: bool,
     anchor: Option<(f64, f64)>,
     slope: f64,
-    /// Acquiring: the fit that places the line, until it spans `1/bandwidth` or tracking starts.
+    /// Acquiring: the fit that places the line, until it spans `1/bandwidth` or tracking starts
+    /// (the ratio loop has been locked for a while on the fitted line).
     fit: Option<LineFit>,
 }
 
