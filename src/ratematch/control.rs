@@ -117,12 +117,63 @@ impl RateController {
 
 /// A delay-locked loop learning `y ≈ y0 + slope·(x − x0)` from pairs that arrive in order of
 /// `x`; `y` may jitter, `x` is the exact side (stamps, a clock read).
+///
+/// It acquires with a least-squares line through all pairs so far (`LineFit`) and loops only
+/// from there: a second-order loop started from a wrong slope (the nominal 1 against a device
+/// 1000 ppm off) carries its transient for many times `1/bandwidth`, so the line it draws, and
+/// the ratio steered by it, would still wander by microseconds long after the offset looks
+/// locked. The fit is exact from its second pair on when the pairs are, and averages their
+/// jitter as well as the loop would over the same span.
 #[derive(Debug, Clone)]
 pub struct Dll {
     bandwidth: f64,
     tracking: bool,
     anchor: Option<(f64, f64)>,
     slope: f64,
+    /// Acquiring: the fit that places the line, until it spans `1/bandwidth` or tracking starts
+    /// (the ratio loop has been locked for a while on the fitted line).
+    fit: Option<LineFit>,
+}
+
+/// Running sums of a least-squares line through pairs, relative to the first pair (so that
+/// the sums stay small and exact over minutes of running time).
+#[derive(Debug, Clone, Copy, Default)]
+struct LineFit {
+    origin: Option<(f64, f64)>,
+    count: f64,
+    sum_x: f64,
+    sum_y: f64,
+    sum_xx: f64,
+    sum_xy: f64,
+}
+
+impl LineFit {
+    fn add(&mut self, x: f64, y: f64) {
+        let (x0, y0) = *self.origin.get_or_insert((x, y));
+        let (dx, dy) = (x - x0, y - y0);
+        self.count += 1.0;
+        self.sum_x += dx;
+        self.sum_y += dy;
+        self.sum_xx += dx * dx;
+        self.sum_xy += dx * dy;
+    }
+
+    /// The fitted slope and the line's `y` at `x` (`None` before two distinct `x`).
+    fn line_at(&self, x: f64) -> Option<(f64, f64)> {
+        let (x0, y0) = self.origin?;
+        let determinant = self.count * self.sum_xx - self.sum_x * self.sum_x;
+        if self.count < 2.0 || determinant <= 0.0 {
+            return None;
+        }
+        let slope = (self.count * self.sum_xy - self.sum_x * self.sum_y) / determinant;
+        let intercept = (self.sum_y - slope * self.sum_x) / self.count;
+        Some((slope, y0 + intercept + slope * (x - x0)))
+    }
+
+    /// How far in `x` the pairs reach.
+    fn span(&self, x: f64) -> f64 {
+        self.origin.map_or(0.0, |(x0, _)| x - x0)
+    }
 }
 
 impl Dll {
@@ -132,17 +183,32 @@ impl Dll {
             tracking: false,
             anchor: None,
             slope: 1.0,
+            fit: Some(LineFit::default()),
         }
     }
 
     pub fn update(&mut self, x: f64, y: f64) {
         let Some((x0, y0)) = self.anchor else {
             self.anchor = Some((x, y));
+            if let Some(fit) = &mut self.fit {
+                fit.add(x, y);
+            }
             return;
         };
         let dx = x - x0;
         if dx <= 0.0 {
             // Repeated or out of order: nothing to learn a slope from.
+            return;
+        }
+        if let Some(fit) = &mut self.fit {
+            fit.add(x, y);
+            if let Some((slope, y_at)) = fit.line_at(x) {
+                self.slope = slope;
+                self.anchor = Some((x, y_at));
+            }
+            if fit.span(x) * self.bandwidth >= 1.0 {
+                self.fit = None;
+            }
             return;
         }
         let predicted = y0 + self.slope * dx;
@@ -160,11 +226,19 @@ impl Dll {
     /// Acquiring (the full bandwidth) or tracking (narrowed), from the next update on.
     pub fn set_tracking(&mut self, tracking: bool) {
         self.tracking = tracking;
+        if tracking {
+            // The ratio loop has locked on the fitted line: the loop follows it from here.
+            self.fit = None;
+        }
     }
 
-    /// Starts from a slope learnt before (the same clocks, after a caps change).
+    /// Starts from a slope learnt before (the same clocks, after a caps change): it is better
+    /// than a fit through the first few pairs, so the loop starts at once.
     pub fn with_slope(mut self, slope: Option<f64>) -> Self {
-        self.slope = slope.unwrap_or(self.slope);
+        if let Some(slope) = slope {
+            self.slope = slope;
+            self.fit = None;
+        }
         self
     }
 
@@ -239,6 +313,25 @@ mod tests {
         assert!(first < 500);
         assert!(ratios[first..].iter().all(|s| s.clamped && s.ratio == 1.05));
         assert_eq!(controller.drift_estimate(), 1.05);
+    }
+
+    #[test]
+    fn a_dll_places_exact_pairs_exactly_from_the_second_on() {
+        // A device 1000 ppm fast against the nominal slope the loop starts from.
+        let slope = 1.0 / 1.001;
+        let mut dll = Dll::new(0.1);
+        for n in 0..300 {
+            let x = n as f64 / 60.0;
+            dll.update(x, 2.0 + slope * x);
+            if n >= 1 {
+                assert!((dll.slope() - slope).abs() < 1e-12, "{n}: {}", dll.slope());
+                let y = dll.predict(x).unwrap();
+                assert!((y - (2.0 + slope * x)).abs() < 1e-12, "{n}: {y}");
+            }
+            if n == 120 {
+                dll.set_tracking(true);
+            }
+        }
     }
 
     #[test]

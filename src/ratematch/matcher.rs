@@ -371,6 +371,40 @@ mod tests {
         }
     }
 
+    /// Issue 12's sine test in miniature: with exact stamps a locked loop holds the phase still
+    /// to nanoseconds and measures the drift exactly (a DLL loop that acquired from the nominal
+    /// slope still carried microseconds of its transient here, and 2 ppm in the drift).
+    #[test]
+    fn exact_stamps_hold_the_phase_still_to_nanoseconds() {
+        gst::init().unwrap();
+        let (rate, k, per_buffer) = (48_000u32, 1.001, 800u64);
+        let learnt = Learnt::new(0.2);
+        let mut matcher = Matcher::new(Reference::GraphClock, rate, 1, 1.0, 0.0, learnt);
+        let (mut lowest, mut highest) = (f64::MAX, f64::MIN);
+        for n in 0..24 * rate as u64 / per_buffer {
+            let first = n * per_buffer;
+            let times = InputTimes {
+                first_frame: 0,
+                frames: per_buffer,
+                start: first as f64 / (rate as f64 * k),
+                end: (first + per_buffer) as f64 / (rate as f64 * k),
+                arrival: None,
+            };
+            matcher.process(&vec![0.0; per_buffer as usize], times);
+            if matcher.render_time(matcher.produced()) > 20.0 {
+                lowest = lowest.min(matcher.offset);
+                highest = highest.max(matcher.offset);
+            }
+        }
+        assert!(
+            highest.abs() < 50e-9 && lowest.abs() < 50e-9,
+            "{lowest} … {highest}"
+        );
+        assert!(highest - lowest < 20e-9, "{lowest} … {highest}");
+        let drift = matcher.status().drift_ppm;
+        assert!((drift - 1000.0).abs() < 0.1, "{drift}");
+    }
+
     #[test]
     fn a_drift_beyond_reach_warns_once_with_the_ratio_needed() {
         let (matcher, _, notices) = run(0.08, 30, 0.0);
