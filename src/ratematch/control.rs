@@ -157,6 +157,13 @@ impl Dll {
         self.slope += step_omega * step_omega * error / dx;
     }
 
+    /// Moves the line by `dy`, keeping its slope: the `x` side jumped.
+    pub fn shift(&mut self, dy: f64) {
+        if let Some((_, y0)) = &mut self.anchor {
+            *y0 += dy;
+        }
+    }
+
     /// Acquiring (the full bandwidth) or tracking (narrowed), from the next update on.
     pub fn set_tracking(&mut self, tracking: bool) {
         self.tracking = tracking;

@@ -70,7 +70,8 @@ impl Run {
 /// the drift estimate is kept (same device, new format).
 struct Continuation {
     learnt: Learnt,
-    running_time: u64,
+    /// What output frame 0 of the next run stands for; `None`: where its first input belongs.
+    running_time: Option<u64>,
     pts: gst::ClockTime,
 }
 
@@ -132,7 +133,10 @@ impl RateMatch {
             _ => latency,
         };
         let now = self.obj().current_running_time();
-        let sink_now = sink_clock.as_ref().map(|clock| clock.time());
+        // The sink's device time, not its calibrated time: an audio sink calibrates the clock it
+        // provides to follow the pipeline clock (by hours at PLAYING, then at the master's rate
+        // when it slaves), which would hide the very rate this follows.
+        let sink_now = sink_clock.as_ref().map(|clock| clock.internal_time());
 
         let outcome = {
             let mut state = lock(&self.state);
@@ -250,9 +254,23 @@ impl RateMatch {
             outcome.buffers.push(buffer);
             return Ok(outcome);
         }
-        if buffer.flags().contains(gst::BufferFlags::DISCONT)
-            && state.run.as_ref().is_some_and(|run| run.matcher.fed() > 0)
-        {
+        let input_discont = buffer.flags().contains(gst::BufferFlags::DISCONT)
+            && state.run.as_ref().is_some_and(|run| run.matcher.fed() > 0);
+        if input_discont && reference == Reference::SinkClock {
+            // The sink plays what it gets at its own pace: a gap in the output would be a gap
+            // its device waits out, blocking upstream as long, which loses the source as much
+            // capture again (a capture loss behind such a sink comes from the sink blocking).
+            // The output goes on where it stopped; the new run stands for the new input.
+            gst::debug!(
+                CAT,
+                imp = self,
+                "input DISCONT: restarting, output contiguous"
+            );
+            outcome.buffers.extend(self.end_run(state, true));
+            if let Some(continuation) = state.continuation.as_mut() {
+                continuation.running_time = None;
+            }
+        } else if input_discont {
             gst::debug!(CAT, imp = self, "input DISCONT: restarting");
             outcome.buffers.extend(self.drain(state));
             state.run = None;
@@ -299,7 +317,15 @@ impl RateMatch {
             let sink_origin = *run.sink_origin.get_or_insert(sink_now.nseconds());
             let sink_time = (sink_now.nseconds() as i128 - sink_origin as i128) as f64 / 1e9;
             let time = run.seconds(now.nseconds());
-            run.matcher.observe_sink_clock(sink_time, time);
+            if let Some(jump) = run.matcher.observe_sink_clock(sink_time, time) {
+                gst::debug!(
+                    CAT,
+                    imp = self,
+                    "the sink's time stood still for {:.3} ms (negative: leapt) at \
+                     running time {time:.6} s: its latency, not its rate",
+                    jump * 1e3
+                );
+            }
         }
         let times = InputTimes {
             first_frame: 0,
@@ -310,6 +336,14 @@ impl RateMatch {
         };
         run.input_end = end;
         let first = run.matcher.produced();
+        gst::log!(
+            CAT,
+            imp = self,
+            "input at {} arrives {now:?} (sink clock {sink_now:?}), output frame {first} at {}",
+            gst::ClockTime::from_nseconds(start),
+            gst::ClockTime::from_nseconds(run.origin)
+                + Rate::per_second(info.rate()).units_to_time(first)
+        );
         let produced = run.matcher.process(&data, times);
         state.status = run.matcher.status();
         for notice in produced.notices {
@@ -338,18 +372,19 @@ impl RateMatch {
         arrival: Option<u64>,
     ) -> Run {
         let bandwidth = lock(&self.settings).bandwidth;
+        // Output frame 0 stands for where the first input frame belongs.
+        let belongs = match reference {
+            Reference::Timestamps => arrival.unwrap_or(start),
+            _ => start,
+        };
         let (learnt, origin, pts0) = match state.continuation.take() {
             Some(continuation) => (
                 continuation.learnt,
-                continuation.running_time,
+                continuation.running_time.unwrap_or(belongs),
                 continuation.pts,
             ),
             None => {
-                // Output frame 0 stands for where the first input frame belongs.
-                let origin = match reference {
-                    Reference::Timestamps => arrival.unwrap_or(start),
-                    _ => start,
-                };
+                let origin = belongs;
                 let pts0 = state
                     .segment
                     .position_from_running_time(gst::ClockTime::from_nseconds(origin))
@@ -452,7 +487,7 @@ impl RateMatch {
             if let Some(running_time) = state.segment.to_running_time(pts) {
                 state.continuation = Some(Continuation {
                     learnt: run.matcher.learnt(),
-                    running_time: running_time.nseconds(),
+                    running_time: Some(running_time.nseconds()),
                     pts,
                 });
             }
@@ -468,6 +503,7 @@ impl RateMatch {
             gst::element_imp_warning!(self, gst::CoreError::Clock, ("{}", warning));
         }
         for structure in outcome.messages {
+            gst::debug!(CAT, imp = self, "{structure}");
             let _ = self.obj().post_message(
                 gst::message::Element::builder(structure)
                     .src(&*self.obj())
