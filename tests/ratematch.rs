@@ -776,13 +776,16 @@ impl ClockSinkElement {
     }
 }
 
+/// Calibrates a sink's clock at a running time (s).
+type Calibration = Box<dyn Fn(&gst_check::TestClock, f64)>;
+
 /// What happens around `ratematch` (sink-clock) in front of a sink providing a TestClock.
 struct SinkClockScenario {
     seconds: f64,
     /// The sink's device (internal) time in seconds at pipeline running time `t`.
     device_time: Box<dyn Fn(f64) -> f64>,
     /// Calibrates the sink's clock at running time `t`, as an audio sink does.
-    calibrate: Box<dyn Fn(&gst_check::TestClock, f64)>,
+    calibrate: Calibration,
     /// The capture loses this many seconds at this running time (a buffer flagged DISCONT).
     loss: Option<(f64, f64)>,
     /// The running time the sink plays the output frame stamped with running time `t` at.
