@@ -256,7 +256,9 @@ impl Output {
         let pts = buffer.pts().unwrap();
         if buffer.flags().contains(gst::BufferFlags::DISCONT) {
             self.discont.push(pts);
+            // A restart: stamps count from here.
             self.pts0 = None;
+            self.frames = 0;
             self.decoder.cut();
         }
         let pts0 = *self.pts0.get_or_insert(pts.nseconds());
@@ -967,6 +969,45 @@ fn sink_clock_does_not_chase_a_sink_whose_device_stood_still() {
         ..steady_sink(rho)
     });
     assert_follows_the_sink(&result, rho, 60.0, "sink-clock, device stood still");
+}
+
+#[test]
+fn sink_clock_skips_as_far_as_a_sink_whose_device_leapt_ahead() {
+    // The sink's device time leaps half a second ahead (a starved sound server played silence
+    // and moved on): everything the output holds from there on would land where the sink has
+    // played already. The output skips as far, once (a DISCONT), and goes on locked.
+    let rho = 1.001;
+    let (at, leap) = (20.0, 0.5);
+    let device_time = move |t: f64| if t < at { t * rho } else { (t + leap) * rho };
+    let result = sink_clock_run(SinkClockScenario {
+        device_time: Box::new(device_time),
+        ..steady_sink(rho)
+    });
+    assert_eq!(
+        result.output.discont.len(),
+        1,
+        "{:?}",
+        result.output.discont
+    );
+    assert_eq!(result.warnings(), 0);
+    let before = result.output.decoder.worst(LOCK_TIME, at - 1.0);
+    assert!(before < TOLERANCE, "{before}");
+    // The skip: the output's stamps jump by the leap (in the sink's seconds) beyond where they
+    // would have gone on.
+    let skip = result.output.discont[0].nseconds() as f64 / 1e9;
+    let expected_pts = at * rho;
+    eprintln!(
+        "sink-clock, leap: output skips to {skip:.4} s (contiguous at about {expected_pts:.4} s)"
+    );
+    assert!(
+        (skip - expected_pts - leap).abs() < 0.3,
+        "{skip} {expected_pts}"
+    );
+    assert!(
+        (result.drift - (1.0 / rho - 1.0) * 1e6).abs() < 3.0,
+        "{}",
+        result.drift
+    );
 }
 
 #[test]

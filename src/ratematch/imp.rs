@@ -312,21 +312,27 @@ impl RateMatch {
             let map = buffer.map_readable().map_err(|_| gst::FlowError::Error)?;
             samples::to_f32(info.format(), map.as_slice()).ok_or(gst::FlowError::NotNegotiated)?
         };
-        let run = state.run.as_mut().expect("started above");
-        if let (Some(sink_now), Some(now)) = (sink_now, now) {
-            let sink_origin = *run.sink_origin.get_or_insert(sink_now.nseconds());
-            let sink_time = (sink_now.nseconds() as i128 - sink_origin as i128) as f64 / 1e9;
-            let time = run.seconds(now.nseconds());
-            if let Some(jump) = run.matcher.observe_sink_clock(sink_time, time) {
-                gst::debug!(
-                    CAT,
-                    imp = self,
-                    "the sink's time stood still for {:.3} ms (negative: leapt) at \
-                     running time {time:.6} s: its latency, not its rate",
-                    jump * 1e3
+        if let Some(leap) = self
+            .observe_sink_clock(state, sink_now, now)
+            .filter(|jump| *jump < 0.0)
+        {
+            // The sink's time leapt ahead (it played silence while starved): what follows in
+            // the output would land where it has played already, and all of it after. The
+            // output skips as far, as a restart.
+            outcome.buffers.extend(self.end_run(state, true));
+            if let Some(continuation) = state.continuation.as_mut() {
+                continuation.pts = saturating_add(
+                    continuation.pts,
+                    gst::ClockTime::from_nseconds((-leap * 1e9) as u64),
                 );
+                continuation.running_time = None;
             }
+            state.discont = true;
+            let run = self.start_run(state, reference, &info, &buffer, start, arrival);
+            state.run = Some(run);
+            self.observe_sink_clock(state, sink_now, now);
         }
+        let run = state.run.as_mut().expect("started above");
         let times = InputTimes {
             first_frame: 0,
             frames: frames as u64,
@@ -360,6 +366,33 @@ impl RateMatch {
             .buffers
             .extend(self.output_buffer(state, first, &produced.frames)?);
         Ok(outcome)
+    }
+
+    /// Feeds the run a reading of the sink's clock; the jump of the sink's time it shows
+    /// (seconds it stood still; negative: leapt ahead), if any.
+    fn observe_sink_clock(
+        &self,
+        state: &mut State,
+        sink_now: Option<gst::ClockTime>,
+        now: Option<gst::ClockTime>,
+    ) -> Option<f64> {
+        let (Some(sink_now), Some(now), Some(run)) = (sink_now, now, state.run.as_mut()) else {
+            return None;
+        };
+        let sink_origin = *run.sink_origin.get_or_insert(sink_now.nseconds());
+        let sink_time = (sink_now.nseconds() as i128 - sink_origin as i128) as f64 / 1e9;
+        let time = run.seconds(now.nseconds());
+        let jump = run.matcher.observe_sink_clock(sink_time, time);
+        if let Some(jump) = jump {
+            gst::debug!(
+                CAT,
+                imp = self,
+                "the sink's time stood still for {:.3} ms (negative: leapt) at {time:.6} s of \
+                 the run: its latency, not its rate",
+                jump * 1e3
+            );
+        }
+        jump
     }
 
     fn start_run(

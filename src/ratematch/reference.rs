@@ -175,8 +175,10 @@ pub enum Render {
 /// [`SINK_RATE_TOLERANCE`] of the time since the previous reading, before it counts as a jump
 /// of the sink's time line rather than jitter or drift.
 pub const SINK_JUMP_TOLERANCE: f64 = 0.02;
-/// The largest rate error the map can have between two readings: the loop's clamp.
-pub const SINK_RATE_TOLERANCE: f64 = 0.05;
+/// The largest rate error the map is expected to have between two readings: ten times a
+/// crystal's tolerance. A stall of the sink's time within a long wait for it (`ratematch`
+/// blocked behind the sink) must not bend the slope by more.
+pub const SINK_RATE_TOLERANCE: f64 = 0.01;
 
 impl Render {
     /// Output frame 0 stands for `origin`; `period` is the nominal time of one output frame;
