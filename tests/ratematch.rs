@@ -788,8 +788,10 @@ struct SinkClockScenario {
     device_time: Box<dyn Fn(f64) -> f64>,
     /// Calibrates the sink's clock at running time `t`, as an audio sink does.
     calibrate: Calibration,
-    /// The capture loses this many seconds at this running time (a buffer flagged DISCONT).
-    loss: Option<(f64, f64)>,
+    /// The capture loses `.1` seconds at running time `.0` (a buffer flagged DISCONT), which
+    /// arrives `.2` seconds late (the backlog of a sink that held the stream up), the next
+    /// ones as soon as they can.
+    loss: Option<(f64, f64, f64)>,
     /// The running time the sink plays the output frame stamped with running time `t` at.
     render: Box<dyn Fn(f64) -> f64>,
 }
@@ -848,18 +850,21 @@ fn sink_clock_run(scenario: SinkClockScenario) -> SinkClockResult {
     output.render = scenario.render;
     let mut messages = Vec::new();
     let mut loss = scenario.loss;
+    let mut last_arrival = gst::ClockTime::ZERO;
     while device.capture_time(device.frames) < scenario.seconds {
-        let lost = loss
-            .filter(|(at, _)| device.capture_time(device.frames) >= *at)
-            .map(|(_, seconds)| {
+        let backlog = loss
+            .filter(|(at, _, _)| device.capture_time(device.frames) >= *at)
+            .map(|(_, seconds, backlog)| {
                 loss = None;
                 device.frames += (seconds * RATE as f64) as u64;
-            })
-            .is_some();
+                gst::ClockTime::from_nseconds((backlog * 1e9) as u64)
+            });
         let (mut buffer, arrival) = device.next_buffer();
-        if lost {
+        if backlog.is_some() {
             buffer.make_mut().set_flags(gst::BufferFlags::DISCONT);
         }
+        let arrival = (arrival + backlog.unwrap_or_default()).max(last_arrival);
+        last_arrival = arrival;
         testclock.set_time(arrival);
         let t = arrival.nseconds() as f64 / 1e9;
         sink_clock.set_time(gst::ClockTime::from_nseconds(
@@ -1011,14 +1016,15 @@ fn sink_clock_skips_as_far_as_a_sink_whose_device_leapt_ahead() {
 }
 
 #[test]
-fn sink_clock_keeps_the_output_contiguous_across_a_capture_loss() {
-    // Behind a sink that plays at its own pace, a capture loss comes from the sink blocking:
-    // a gap in the output would make it block as long again (and the source lose as much
-    // again). The output goes on contiguous, the loss is a splice, the loop stays locked.
+fn sink_clock_splices_a_capture_loss_the_sinks_backlog_covers() {
+    // Behind a sink that plays at its own pace, a capture loss that arrives late by more than
+    // it lost comes from the sink holding the stream up (its time line lags as much): a gap in
+    // the output would make it wait that much again (and the source lose as much again). The
+    // output goes on contiguous, the loss is a splice, the loop stays locked.
     let rho = 1.001;
     let (at, lost) = (20.0, 0.5);
     let result = sink_clock_run(SinkClockScenario {
-        loss: Some((at, lost)),
+        loss: Some((at, lost, 0.8)),
         // The output is contiguous: after the loss it carries what belongs `lost` later.
         render: Box::new(move |time| {
             if time / rho < at {
@@ -1036,15 +1042,43 @@ fn sink_clock_keeps_the_output_contiguous_across_a_capture_loss() {
     );
     assert_eq!(result.warnings(), 0);
     let before = result.output.decoder.worst(LOCK_TIME, at - 1.0);
-    let after = result.output.decoder.worst(at + 1.0, 60.0);
+    let after = result.output.decoder.worst(at + 2.0, 60.0);
     eprintln!(
-        "sink-clock, capture loss: |δ| ≤ {:.1} µs before, {:.1} µs after, drift {:.3} ppm",
+        "sink-clock, capture loss behind a backlog: |δ| ≤ {:.1} µs before, {:.1} µs after, \
+         drift {:.3} ppm",
         before * 1e6,
         after * 1e6,
         result.drift
     );
     assert!(before < TOLERANCE && after < TOLERANCE, "{before} {after}");
     assert!((result.drift - (1.0 / rho - 1.0) * 1e6).abs() < 3.0);
+}
+
+#[test]
+fn sink_clock_leaves_a_gap_for_a_capture_loss_no_backlog_covers() {
+    // A loss that arrives on time did not come from the sink: the output leaves its time
+    // empty (one DISCONT), so that what follows plays when it belongs.
+    let rho = 1.001;
+    let (at, lost) = (20.0, 0.5);
+    let result = sink_clock_run(SinkClockScenario {
+        loss: Some((at, lost, 0.0)),
+        ..steady_sink(rho)
+    });
+    assert_eq!(
+        result.output.discont.len(),
+        1,
+        "{:?}",
+        result.output.discont
+    );
+    assert_eq!(result.warnings(), 0);
+    let before = result.output.decoder.worst(LOCK_TIME, at - 1.0);
+    let after = result.output.decoder.worst(at + 2.0, 60.0);
+    eprintln!(
+        "sink-clock, capture loss on time: |δ| ≤ {:.1} µs before, {:.1} µs after",
+        before * 1e6,
+        after * 1e6
+    );
+    assert!(before < TOLERANCE && after < TOLERANCE, "{before} {after}");
 }
 
 // ---- auto: the decision from the flags of the push source upstream ----

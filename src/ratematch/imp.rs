@@ -129,7 +129,7 @@ impl RateMatch {
             None => self.decide(),
         };
         let latency = match (reference, latency) {
-            (Reference::Timestamps, None) => Some(self.upstream_latency()),
+            (Reference::Timestamps | Reference::SinkClock, None) => Some(self.upstream_latency()),
             _ => latency,
         };
         let now = self.obj().current_running_time();
@@ -257,19 +257,25 @@ impl RateMatch {
         let input_discont = buffer.flags().contains(gst::BufferFlags::DISCONT)
             && state.run.as_ref().is_some_and(|run| run.matcher.fed() > 0);
         if input_discont && reference == Reference::SinkClock {
-            // The sink plays what it gets at its own pace: a gap in the output would be a gap
-            // its device waits out, blocking upstream as long, which loses the source as much
-            // capture again (a capture loss behind such a sink comes from the sink blocking).
-            // The output goes on where it stopped; the new run stands for the new input.
+            // The sink plays what it gets at its own pace. When the input was lost because the
+            // sink held it up (it arrives that much late: a backlog), the sink's time line lags
+            // as much: a gap in the output would be one more wait for its device, blocking
+            // upstream as long, which loses the source as much again. The part of the loss the
+            // backlog covers is spliced; only the rest is a gap.
+            let gap = self.sink_clock_gap(state, &buffer, now);
             gst::debug!(
                 CAT,
                 imp = self,
-                "input DISCONT: restarting, output contiguous"
+                "input DISCONT: restarting, output gap {}",
+                gst::ClockTime::from_nseconds(gap)
             );
             outcome.buffers.extend(self.end_run(state, true));
             if let Some(continuation) = state.continuation.as_mut() {
                 continuation.running_time = None;
+                continuation.pts =
+                    saturating_add(continuation.pts, gst::ClockTime::from_nseconds(gap));
             }
+            state.discont |= gap > 0;
         } else if input_discont {
             gst::debug!(CAT, imp = self, "input DISCONT: restarting");
             outcome.buffers.extend(self.drain(state));
@@ -366,6 +372,31 @@ impl RateMatch {
             .buffers
             .extend(self.output_buffer(state, first, &produced.frames)?);
         Ok(outcome)
+    }
+
+    /// After a capture loss in sink-clock mode, the output's gap (ns): the time lost beyond
+    /// how late the buffer after it arrives (the backlog the sink's lag holds).
+    fn sink_clock_gap(
+        &self,
+        state: &State,
+        buffer: &gst::Buffer,
+        now: Option<gst::ClockTime>,
+    ) -> u64 {
+        let (Some(run), Some(start)) = (
+            &state.run,
+            buffer
+                .pts()
+                .and_then(|pts| state.segment.to_running_time(pts)),
+        ) else {
+            return 0;
+        };
+        let lost = start.nseconds().saturating_sub(run.input_end);
+        let backlog = now.map_or(0, |now| {
+            now.nseconds()
+                .saturating_sub(state.upstream_latency.unwrap_or_default().nseconds())
+                .saturating_sub(start.nseconds())
+        });
+        lost.saturating_sub(backlog)
     }
 
     /// Feeds the run a reading of the sink's clock; the jump of the sink's time it shows
