@@ -952,28 +952,57 @@ fn sink_clock_follows_the_sinks_device_time_not_its_calibrated_time() {
     assert_follows_the_sink(&result, rho, 60.0, "sink-clock, calibrated sink clock");
 }
 
-#[test]
-fn sink_clock_does_not_chase_a_sink_whose_device_stood_still() {
-    // The sink's device stands still for a second (a sound server starting or recovering the
-    // stream): the sink then plays everything a second later, which is its latency, not a
-    // rate. The output neither jumps nor chases it (resampling a second away would take 20 s
-    // at the clamp): it goes on at the sink's rate, aligned as before.
-    let rho = 1.001;
-    let stall = 1.0;
+/// The sink's device time runs `rho` times as fast as the pipeline clock but stands still for
+/// `stall` seconds from `at`.
+fn stalling_sink(rho: f64, at: f64, stall: f64) -> SinkClockScenario {
     let device_time = move |t: f64| {
-        if t < 2.0 {
+        if t < at {
             t * rho
-        } else if t < 2.0 + stall {
-            2.0 * rho
+        } else if t < at + stall {
+            at * rho
         } else {
             (t - stall) * rho
         }
     };
-    let result = sink_clock_run(SinkClockScenario {
+    SinkClockScenario {
         device_time: Box::new(device_time),
         ..steady_sink(rho)
-    });
+    }
+}
+
+#[test]
+fn sink_clock_does_not_chase_a_sink_whose_device_stood_still() {
+    // The sink's device stands still for a second (a sound server recovering the stream): the
+    // sink then plays everything a second later, which is its latency, not a rate. The output
+    // neither jumps nor chases it (resampling a second away would take 20 s at the clamp): it
+    // goes on at the sink's rate, aligned as before.
+    let rho = 1.001;
+    let result = sink_clock_run(stalling_sink(rho, 10.0, 1.0));
     assert_follows_the_sink(&result, rho, 60.0, "sink-clock, device stood still");
+}
+
+#[test]
+fn sink_clock_learns_the_sink_again_after_it_stood_still_while_starting() {
+    // A sound server starting the stream: the device moves for a few readings, stands still
+    // for 1.8 s, then runs. What the map learnt from the first readings is dropped, not bent
+    // by the stall.
+    let rho = 1.001;
+    let result = sink_clock_run(stalling_sink(rho, 0.4, 1.8));
+    let worst = result.output.decoder.worst(2.2 + LOCK_TIME, 60.0);
+    let settled = result.output.decoder.worst(30.0, 60.0);
+    eprintln!(
+        "sink-clock, stood still while starting: |δ| ≤ {:.1} µs after {} s, {:.1} µs after 30 s, \
+         drift {:.3} ppm",
+        worst * 1e6,
+        2.2 + LOCK_TIME,
+        settled * 1e6,
+        result.drift
+    );
+    assert!(worst < TOLERANCE, "{worst}");
+    assert!(settled < 50e-6, "{settled}");
+    assert!((result.drift - (1.0 / rho - 1.0) * 1e6).abs() < 3.0);
+    assert!(result.output.discont.is_empty());
+    assert_eq!(result.warnings(), 0);
 }
 
 #[test]

@@ -161,6 +161,10 @@ pub enum Render {
         first_reading: Option<(f64, f64)>,
         /// The last reading (sink time, running time).
         last_reading: Option<(f64, f64)>,
+        /// Running time the map has learnt from, between readings that showed no jump.
+        learnt_for: f64,
+        /// The slope the map started from.
+        initial_slope: Option<f64>,
         /// How long (running time) the sink's time has stood still since the first reading, in
         /// all (negative: leapt); turned into sink time with the slope learnt so far.
         stalled: f64,
@@ -179,6 +183,9 @@ pub const SINK_JUMP_TOLERANCE: f64 = 0.02;
 /// crystal's tolerance. A stall of the sink's time within a long wait for it (`ratematch`
 /// blocked behind the sink) must not bend the slope by more.
 pub const SINK_RATE_TOLERANCE: f64 = 0.01;
+/// Seconds of steady readings before the slope learnt is kept across a jump of the sink's
+/// time.
+pub const SINK_SETTLE: f64 = 2.0;
 
 impl Render {
     /// Output frame 0 stands for `origin`; `period` is the nominal time of one output frame;
@@ -189,6 +196,8 @@ impl Render {
                 sink_origin: None,
                 first_reading: None,
                 last_reading: None,
+                learnt_for: 0.0,
+                initial_slope: slope,
                 stalled: 0.0,
                 refined: false,
                 origin,
@@ -207,6 +216,8 @@ impl Render {
             sink_origin,
             first_reading,
             last_reading,
+            learnt_for,
+            initial_slope,
             stalled,
             origin,
             map,
@@ -226,11 +237,19 @@ impl Render {
             })
             .filter(|(late, tolerance)| late.abs() > *tolerance)
             .map(|(late, _)| late);
-        *last_reading = Some((sink_time, time));
-        if let Some(late) = jump {
-            map.shift(late);
-            *stalled += late;
+        match jump {
+            Some(late) => {
+                map.shift(late);
+                *stalled += late;
+                // A jump within the first readings (a sound server starting the stream):
+                // the slope learnt from so few, bent by the start, is dropped.
+                if *learnt_for < SINK_SETTLE {
+                    map.set_slope(*initial_slope);
+                }
+            }
+            None => *learnt_for += last_reading.map_or(0.0, |(_, last_time)| time - last_time),
         }
+        *last_reading = Some((sink_time, time));
         map.update(sink_time, time);
         if sink_origin.is_none() {
             *first_reading = Some((sink_time, time));
