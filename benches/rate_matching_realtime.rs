@@ -26,6 +26,11 @@
 //!   (`LOCKED_AFTER` after the first sound) while no discontinuity intervened (a jump's size is
 //!   ambiguous by whole periods of the sine, so the drift between jumps is what is measured).
 //!
+//! The runs start one after another, `STAGGER` apart, and each plays for the same time: a
+//! PulseAudio server starting six streams at once blocks each for about two seconds, which
+//! overflows every source's capture buffer whichever way it is played, and so measures the
+//! server's start rather than rate matching.
+//!
 //! `bash scripts/realtime-drift.sh` starts a private PulseAudio daemon (as root too, without a
 //! session bus), runs this benchmark and stops the daemon. Environment:
 //! `PUSHSOURCE_REALTIME_SECONDS` (default 60), `PUSHSOURCE_REALTIME_DRIFTS` (ppm, comma
@@ -53,6 +58,8 @@ const DISCONTINUITY_THRESHOLD: f64 = 0.006;
 const LOCKED_AFTER: Duration = Duration::from_secs(5);
 /// The first instants of sound: the sink starting up, not rate matching.
 const START_UP: Duration = Duration::from_millis(500);
+/// Between the starts (and the stops) of the runs.
+const STAGGER: Duration = Duration::from_secs(2);
 
 #[derive(Debug, Clone, Copy, PartialEq)]
 enum Way {
@@ -324,12 +331,17 @@ fn main() {
             runs.push(Run::new(way, drift, runs.len()));
         }
     }
+    // One after another, each for `seconds`: a server starting six streams at once blocks
+    // them all for about two seconds, beyond any source's capture buffer, and every way loses
+    // capture at its start; one at a time it blocks each for well under a second.
     for run in &runs {
         run.start();
+        std::thread::sleep(STAGGER);
     }
-    std::thread::sleep(Duration::from_secs(seconds));
+    std::thread::sleep(Duration::from_secs(seconds).saturating_sub(STAGGER * runs.len() as u32));
     for run in &runs {
         run.stop();
+        std::thread::sleep(STAGGER);
     }
 
     println!();
