@@ -27,6 +27,9 @@ pub(super) static CAT: LazyLock<gst::DebugCategory> = LazyLock::new(|| {
 });
 
 const DEFAULT_MODE: Mode = Mode::Auto;
+/// How far (seconds) the sink's time must leap ahead before the output skips with it: a
+/// smaller leap only eats into the sink's buffer.
+const SINK_SKIP: f64 = 0.05;
 /// Bandwidth of the ratio loop: locks within about 5 s, smooths stamp jitter above it.
 const DEFAULT_BANDWIDTH: f64 = 0.2;
 const MIN_BANDWIDTH: f64 = 0.001;
@@ -320,7 +323,7 @@ impl RateMatch {
         };
         if let Some(leap) = self
             .observe_sink_clock(state, sink_now, now)
-            .filter(|jump| *jump < 0.0)
+            .filter(|jump| *jump < -SINK_SKIP)
         {
             // The sink's time leapt ahead (it played silence while starved): what follows in
             // the output would land where it has played already, and all of it after. The

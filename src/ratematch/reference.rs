@@ -178,7 +178,7 @@ pub enum Render {
 /// How far (seconds) a reading of the sink's time may stray from the learnt map, beyond
 /// [`SINK_RATE_TOLERANCE`] of the time since the previous reading, before it counts as a jump
 /// of the sink's time line rather than jitter or drift.
-pub const SINK_JUMP_TOLERANCE: f64 = 0.005;
+pub const SINK_JUMP_TOLERANCE: f64 = 0.01;
 /// The largest rate error the map is expected to have between two readings: ten times a
 /// crystal's tolerance. A stall of the sink's time within a long wait for it (`ratematch`
 /// blocked behind the sink) must not bend the slope by more.
