@@ -23,7 +23,8 @@
 //! - **offset**: the phase of the heard sine against `FREQ·k`, in 10 ms Hann-windowed blocks,
 //!   unwrapped, as time. Aligned audio keeps it constant; audio played at the sound card's rate
 //!   drifts by `D` µs per second. Reported: the largest distance from its value at lock
-//!   (`LOCKED_AFTER` after the first sound) while no discontinuity intervened (a jump's size is
+//!   (`LOCKED_AFTER` after the first sound: the sink's start-up, `START_UP`, which no way
+//!   plays without losing capture, and 5 s) while no discontinuity intervened (a jump's size is
 //!   ambiguous by whole periods of the sine, so the drift between jumps is what is measured).
 //!
 //! `bash scripts/realtime-drift.sh` starts a private PulseAudio daemon (as root too, without a
@@ -50,9 +51,13 @@ const BLOCK: usize = 480;
 /// error a single dropped or repeated sample makes (`VOLUME·ω`), and 50 times what an error of
 /// 10 000 ppm in frequency or 16-bit quantization make.
 const DISCONTINUITY_THRESHOLD: f64 = 0.006;
-const LOCKED_AFTER: Duration = Duration::from_secs(5);
-/// The first instants of sound: the sink starting up, not rate matching.
-const START_UP: Duration = Duration::from_millis(500);
+/// The first seconds of sound: the sink starting up, not rate matching. `pulsesink` plays a
+/// few buffers, then blocks for about 1.8 s while the server starts the stream, which
+/// overflows the source's capture buffer (and the `queue`) whichever way it is played: the
+/// capture lost there is spliced or skipped over in the first 1.5 s of sound.
+const START_UP: Duration = Duration::from_millis(2500);
+/// The loop starts learning once the sink runs: locked 5 s after the start-up.
+const LOCKED_AFTER: Duration = Duration::from_millis(7500);
 
 #[derive(Debug, Clone, Copy, PartialEq)]
 enum Way {

@@ -262,7 +262,9 @@ impl Output {
         let pts = buffer.pts().unwrap();
         if buffer.flags().contains(gst::BufferFlags::DISCONT) {
             self.discont.push(pts);
+            // A restart: stamps count from here.
             self.pts0 = None;
+            self.frames = 0;
             self.decoder.cut();
         }
         let pts0 = *self.pts0.get_or_insert(pts.nseconds());
@@ -786,11 +788,54 @@ impl ClockSinkElement {
     }
 }
 
-#[test]
-fn sink_clock_follows_the_clock_of_the_sink() {
+/// Calibrates a sink's clock at a running time (s).
+type Calibration = Box<dyn Fn(&gst_check::TestClock, f64)>;
+
+/// What happens around `ratematch` (sink-clock) in front of a sink providing a TestClock.
+struct SinkClockScenario {
+    seconds: f64,
+    /// The sink's device (internal) time in seconds at pipeline running time `t`.
+    device_time: Box<dyn Fn(f64) -> f64>,
+    /// Calibrates the sink's clock at running time `t`, as an audio sink does.
+    calibrate: Calibration,
+    /// The capture loses `.1` seconds at running time `.0` (a buffer flagged DISCONT), which
+    /// arrives `.2` seconds late (the backlog of a sink that held the stream up), the next
+    /// ones as soon as they can.
+    loss: Option<(f64, f64, f64)>,
+    /// The running time the sink plays the output frame stamped with running time `t` at.
+    render: Box<dyn Fn(f64) -> f64>,
+}
+
+struct SinkClockResult {
+    output: Output,
+    messages: Vec<gst::Message>,
+    drift: f64,
+}
+
+impl SinkClockResult {
+    fn modes(&self) -> Vec<String> {
+        self.messages
+            .iter()
+            .filter_map(|message| match message.view() {
+                gst::MessageView::Element(element) => element
+                    .structure()
+                    .filter(|s| s.name() == "rate-matching")
+                    .map(|s| s.get::<String>("mode").unwrap()),
+                _ => None,
+            })
+            .collect()
+    }
+
+    fn warnings(&self) -> usize {
+        self.messages
+            .iter()
+            .filter(|message| matches!(message.view(), gst::MessageView::Warning(_)))
+            .count()
+    }
+}
+
+fn sink_clock_run(scenario: SinkClockScenario) -> SinkClockResult {
     common::init();
-    const SECONDS: f64 = 60.0;
-    let rho = 1.001;
     let sink_clock = gst_check::TestClock::new();
     let ratematch = gst::ElementFactory::make("ratematch")
         .property_from_str("mode", "sink-clock")
@@ -812,48 +857,267 @@ fn sink_clock_follows_the_clock_of_the_sink() {
     harness.set_src_caps(caps("F32LE", RATE, 1));
 
     let mut output = Output::new();
-    // The sink plays frame k when its clock reads (frame 0's) + k/R: at k/(R·ρ) on the
-    // pipeline clock, where the PTS says k/R.
-    output.render = Box::new(move |time| time / rho);
+    output.render = scenario.render;
     let mut messages = Vec::new();
-    while device.capture_time(device.frames) < SECONDS {
-        let (buffer, arrival) = device.next_buffer();
+    let mut loss = scenario.loss;
+    let mut last_arrival = gst::ClockTime::ZERO;
+    while device.capture_time(device.frames) < scenario.seconds {
+        let backlog = loss
+            .filter(|(at, _, _)| device.capture_time(device.frames) >= *at)
+            .map(|(_, seconds, backlog)| {
+                loss = None;
+                device.frames += (seconds * RATE as f64) as u64;
+                gst::ClockTime::from_nseconds((backlog * 1e9) as u64)
+            });
+        let (mut buffer, arrival) = device.next_buffer();
+        if backlog.is_some() {
+            buffer.make_mut().set_flags(gst::BufferFlags::DISCONT);
+        }
+        let arrival = (arrival + backlog.unwrap_or_default()).max(last_arrival);
+        last_arrival = arrival;
         testclock.set_time(arrival);
+        let t = arrival.nseconds() as f64 / 1e9;
         sink_clock.set_time(gst::ClockTime::from_nseconds(
-            (arrival.nseconds() as f64 * rho) as u64,
+            ((scenario.device_time)(t) * 1e9) as u64,
         ));
+        (scenario.calibrate)(&sink_clock, t);
         assert_eq!(harness.push(buffer), Ok(gst::FlowSuccess::Ok));
         for buffer in sink.buffers() {
             output.take(&buffer);
         }
         messages.extend(common::drain_messages(&bus));
     }
-    let worst = output.decoder.worst(LOCK_TIME, SECONDS);
-    let settled = output.decoder.worst(30.0, SECONDS);
     let drift = ratematch.property::<f64>("drift");
+    SinkClockResult {
+        output,
+        messages,
+        drift,
+    }
+}
+
+/// The sink's device runs `rho` times as fast as the pipeline clock and plays frame `k` when
+/// its time reads (frame 0's) + k/R: at k/(R·ρ) on the pipeline clock, where the PTS says k/R.
+fn steady_sink(rho: f64) -> SinkClockScenario {
+    SinkClockScenario {
+        seconds: 60.0,
+        device_time: Box::new(move |t| t * rho),
+        calibrate: Box::new(|_, _| {}),
+        loss: None,
+        render: Box::new(move |time| time / rho),
+    }
+}
+
+/// Locked within LOCK_TIME, no bias once settled, the drift measured, no DISCONT, no WARNING.
+fn assert_follows_the_sink(result: &SinkClockResult, rho: f64, seconds: f64, what: &str) {
+    let worst = result.output.decoder.worst(LOCK_TIME, seconds);
+    let settled = result.output.decoder.worst(30.0, seconds);
     let expected = (1.0 / rho - 1.0) * 1e6;
     eprintln!(
-        "sink-clock: |δ| ≤ {:.1} µs after {LOCK_TIME} s, {:.1} µs after 30 s, drift {drift:.3} ppm",
+        "{what}: |δ| ≤ {:.1} µs after {LOCK_TIME} s, {:.1} µs after 30 s, drift {:.3} ppm",
         worst * 1e6,
-        settled * 1e6
+        settled * 1e6,
+        result.drift
     );
     assert!(worst < TOLERANCE, "{worst}");
     // Once the slope is learnt, the sink's time at the first frame is placed again: no bias of
     // the first guess (the drift times the latency) remains.
     assert!(settled < 50e-6, "{settled}");
-    assert!((drift - expected).abs() < 3.0, "{drift}, {expected}");
-    assert!(output.discont.is_empty());
-    let mode = messages
-        .iter()
-        .find_map(|message| match message.view() {
-            gst::MessageView::Element(element) => element
-                .structure()
-                .filter(|s| s.name() == "rate-matching")
-                .map(|s| s.get::<String>("mode").unwrap()),
-            _ => None,
-        })
-        .unwrap();
-    assert_eq!(mode, "sink-clock");
+    assert!(
+        (result.drift - expected).abs() < 3.0,
+        "{}, {expected}",
+        result.drift
+    );
+    assert!(result.output.discont.is_empty());
+    assert_eq!(result.warnings(), 0);
+    assert_eq!(result.modes()[0], "sink-clock");
+}
+
+#[test]
+fn sink_clock_follows_the_clock_of_the_sink() {
+    let rho = 1.001;
+    let result = sink_clock_run(steady_sink(rho));
+    assert_follows_the_sink(&result, rho, 60.0, "sink-clock");
+}
+
+#[test]
+fn sink_clock_follows_the_sinks_device_time_not_its_calibrated_time() {
+    // An audio sink on a clock other than its own calibrates the clock it provides to follow
+    // the pipeline clock: hours ahead when it starts playing, then (slave-method=skew or
+    // resample) at the pipeline clock's rate. Its device time goes on at the device's rate.
+    let rho = 1.001;
+    let calibrate = move |clock: &gst_check::TestClock, t: f64| {
+        if t < 0.5 {
+            return;
+        }
+        let internal = clock.internal_time();
+        let pipeline = gst::ClockTime::from_nseconds((t * 1e9) as u64);
+        let hours = gst::ClockTime::from_seconds(3 * 3600);
+        // External time advances 1/ρ per internal second: the pipeline clock's pace.
+        clock.set_calibration(internal, pipeline + hours, 1_000_000, (rho * 1e6) as u64);
+    };
+    let result = sink_clock_run(SinkClockScenario {
+        calibrate: Box::new(calibrate),
+        ..steady_sink(rho)
+    });
+    assert_follows_the_sink(&result, rho, 60.0, "sink-clock, calibrated sink clock");
+}
+
+/// The sink's device time runs `rho` times as fast as the pipeline clock but stands still for
+/// `stall` seconds from `at`.
+fn stalling_sink(rho: f64, at: f64, stall: f64) -> SinkClockScenario {
+    let device_time = move |t: f64| {
+        if t < at {
+            t * rho
+        } else if t < at + stall {
+            at * rho
+        } else {
+            (t - stall) * rho
+        }
+    };
+    SinkClockScenario {
+        device_time: Box::new(device_time),
+        ..steady_sink(rho)
+    }
+}
+
+#[test]
+fn sink_clock_does_not_chase_a_sink_whose_device_stood_still() {
+    // The sink's device stands still for a second (a sound server recovering the stream): the
+    // sink then plays everything a second later, which is its latency, not a rate. The output
+    // neither jumps nor chases it (resampling a second away would take 20 s at the clamp): it
+    // goes on at the sink's rate, aligned as before.
+    let rho = 1.001;
+    let result = sink_clock_run(stalling_sink(rho, 10.0, 1.0));
+    assert_follows_the_sink(&result, rho, 60.0, "sink-clock, device stood still");
+}
+
+#[test]
+fn sink_clock_learns_the_sink_again_after_it_stood_still_while_starting() {
+    // A sound server starting the stream: the device moves for a few readings, stands still
+    // for 1.8 s, then runs. What the map learnt from the first readings is dropped, not bent
+    // by the stall.
+    let rho = 1.001;
+    let result = sink_clock_run(stalling_sink(rho, 0.4, 1.8));
+    let worst = result.output.decoder.worst(2.2 + LOCK_TIME, 60.0);
+    let settled = result.output.decoder.worst(30.0, 60.0);
+    eprintln!(
+        "sink-clock, stood still while starting: |δ| ≤ {:.1} µs after {} s, {:.1} µs after 30 s, \
+         drift {:.3} ppm",
+        worst * 1e6,
+        2.2 + LOCK_TIME,
+        settled * 1e6,
+        result.drift
+    );
+    assert!(worst < TOLERANCE, "{worst}");
+    assert!(settled < 50e-6, "{settled}");
+    assert!((result.drift - (1.0 / rho - 1.0) * 1e6).abs() < 3.0);
+    assert!(result.output.discont.is_empty());
+    assert_eq!(result.warnings(), 0);
+}
+
+#[test]
+fn sink_clock_skips_as_far_as_a_sink_whose_device_leapt_ahead() {
+    // The sink's device time leaps half a second ahead (a starved sound server played silence
+    // and moved on): everything the output holds from there on would land where the sink has
+    // played already. The output skips as far, once (a DISCONT), and goes on locked.
+    let rho = 1.001;
+    let (at, leap) = (20.0, 0.5);
+    let device_time = move |t: f64| if t < at { t * rho } else { (t + leap) * rho };
+    let result = sink_clock_run(SinkClockScenario {
+        device_time: Box::new(device_time),
+        ..steady_sink(rho)
+    });
+    assert_eq!(
+        result.output.discont.len(),
+        1,
+        "{:?}",
+        result.output.discont
+    );
+    assert_eq!(result.warnings(), 0);
+    let before = result.output.decoder.worst(LOCK_TIME, at - 1.0);
+    assert!(before < TOLERANCE, "{before}");
+    // The skip: the output's stamps jump by the leap (in the sink's seconds) beyond where they
+    // would have gone on.
+    let skip = result.output.discont[0].nseconds() as f64 / 1e9;
+    let expected_pts = at * rho;
+    eprintln!(
+        "sink-clock, leap: output skips to {skip:.4} s (contiguous at about {expected_pts:.4} s)"
+    );
+    assert!(
+        (skip - expected_pts - leap).abs() < 0.3,
+        "{skip} {expected_pts}"
+    );
+    assert!(
+        (result.drift - (1.0 / rho - 1.0) * 1e6).abs() < 3.0,
+        "{}",
+        result.drift
+    );
+}
+
+#[test]
+fn sink_clock_splices_a_capture_loss_the_sinks_backlog_covers() {
+    // Behind a sink that plays at its own pace, a capture loss that arrives late by more than
+    // it lost comes from the sink holding the stream up (its time line lags as much): a gap in
+    // the output would make it wait that much again (and the source lose as much again). The
+    // output goes on contiguous, the loss is a splice, the loop stays locked.
+    let rho = 1.001;
+    let (at, lost) = (20.0, 0.5);
+    let result = sink_clock_run(SinkClockScenario {
+        loss: Some((at, lost, 0.8)),
+        // The output is contiguous: after the loss it carries what belongs `lost` later.
+        render: Box::new(move |time| {
+            if time / rho < at {
+                time / rho
+            } else {
+                time / rho + lost
+            }
+        }),
+        ..steady_sink(rho)
+    });
+    assert!(
+        result.output.discont.is_empty(),
+        "{:?}",
+        result.output.discont
+    );
+    assert_eq!(result.warnings(), 0);
+    let before = result.output.decoder.worst(LOCK_TIME, at - 1.0);
+    let after = result.output.decoder.worst(at + 2.0, 60.0);
+    eprintln!(
+        "sink-clock, capture loss behind a backlog: |δ| ≤ {:.1} µs before, {:.1} µs after, \
+         drift {:.3} ppm",
+        before * 1e6,
+        after * 1e6,
+        result.drift
+    );
+    assert!(before < TOLERANCE && after < TOLERANCE, "{before} {after}");
+    assert!((result.drift - (1.0 / rho - 1.0) * 1e6).abs() < 3.0);
+}
+
+#[test]
+fn sink_clock_leaves_a_gap_for_a_capture_loss_no_backlog_covers() {
+    // A loss that arrives on time did not come from the sink: the output leaves its time
+    // empty (one DISCONT), so that what follows plays when it belongs.
+    let rho = 1.001;
+    let (at, lost) = (20.0, 0.5);
+    let result = sink_clock_run(SinkClockScenario {
+        loss: Some((at, lost, 0.0)),
+        ..steady_sink(rho)
+    });
+    assert_eq!(
+        result.output.discont.len(),
+        1,
+        "{:?}",
+        result.output.discont
+    );
+    assert_eq!(result.warnings(), 0);
+    let before = result.output.decoder.worst(LOCK_TIME, at - 1.0);
+    let after = result.output.decoder.worst(at + 2.0, 60.0);
+    eprintln!(
+        "sink-clock, capture loss on time: |δ| ≤ {:.1} µs before, {:.1} µs after",
+        before * 1e6,
+        after * 1e6
+    );
+    assert!(before < TOLERANCE && after < TOLERANCE, "{before} {after}");
 }
 
 // ---- auto: the decision from the flags of the push source upstream ----

@@ -223,6 +223,18 @@ impl Dll {
         self.slope += step_omega * step_omega * error / dx;
     }
 
+    /// Starts learning the slope again from `slope` (1 by default), keeping the anchor.
+    pub fn set_slope(&mut self, slope: Option<f64>) {
+        self.slope = slope.unwrap_or(1.0);
+    }
+
+    /// Moves the line by `dy`, keeping its slope: the `x` side jumped.
+    pub fn shift(&mut self, dy: f64) {
+        if let Some((_, y0)) = &mut self.anchor {
+            *y0 += dy;
+        }
+    }
+
     /// Acquiring (the full bandwidth) or tracking (narrowed), from the next update on.
     pub fn set_tracking(&mut self, tracking: bool) {
         self.tracking = tracking;

@@ -27,6 +27,9 @@ pub(super) static CAT: LazyLock<gst::DebugCategory> = LazyLock::new(|| {
 });
 
 const DEFAULT_MODE: Mode = Mode::Auto;
+/// How far (seconds) the sink's time must leap ahead before the output skips with it: a
+/// smaller leap only eats into the sink's buffer.
+const SINK_SKIP: f64 = 0.05;
 /// Bandwidth of the ratio loop: locks within about 5 s, smooths stamp jitter above it.
 const DEFAULT_BANDWIDTH: f64 = 0.2;
 const MIN_BANDWIDTH: f64 = 0.001;
@@ -70,7 +73,8 @@ impl Run {
 /// the drift estimate is kept (same device, new format).
 struct Continuation {
     learnt: Learnt,
-    running_time: u64,
+    /// What output frame 0 of the next run stands for; `None`: where its first input belongs.
+    running_time: Option<u64>,
     pts: gst::ClockTime,
 }
 
@@ -128,11 +132,14 @@ impl RateMatch {
             None => self.decide(),
         };
         let latency = match (reference, latency) {
-            (Reference::Timestamps, None) => Some(self.upstream_latency()),
+            (Reference::Timestamps | Reference::SinkClock, None) => Some(self.upstream_latency()),
             _ => latency,
         };
         let now = self.obj().current_running_time();
-        let sink_now = sink_clock.as_ref().map(|clock| clock.time());
+        // The sink's device time, not its calibrated time: an audio sink calibrates the clock it
+        // provides to follow the pipeline clock (by hours at PLAYING, then at the master's rate
+        // when it slaves), which would hide the very rate this follows.
+        let sink_now = sink_clock.as_ref().map(|clock| clock.internal_time());
 
         let outcome = {
             let mut state = lock(&self.state);
@@ -250,9 +257,29 @@ impl RateMatch {
             outcome.buffers.push(buffer);
             return Ok(outcome);
         }
-        if buffer.flags().contains(gst::BufferFlags::DISCONT)
-            && state.run.as_ref().is_some_and(|run| run.matcher.fed() > 0)
-        {
+        let input_discont = buffer.flags().contains(gst::BufferFlags::DISCONT)
+            && state.run.as_ref().is_some_and(|run| run.matcher.fed() > 0);
+        if input_discont && reference == Reference::SinkClock {
+            // The sink plays what it gets at its own pace. When the input was lost because the
+            // sink held it up (it arrives that much late: a backlog), the sink's time line lags
+            // as much: a gap in the output would be one more wait for its device, blocking
+            // upstream as long, which loses the source as much again. The part of the loss the
+            // backlog covers is spliced; only the rest is a gap.
+            let gap = self.sink_clock_gap(state, &buffer, now);
+            gst::debug!(
+                CAT,
+                imp = self,
+                "input DISCONT: restarting, output gap {}",
+                gst::ClockTime::from_nseconds(gap)
+            );
+            outcome.buffers.extend(self.end_run(state, true));
+            if let Some(continuation) = state.continuation.as_mut() {
+                continuation.running_time = None;
+                continuation.pts =
+                    saturating_add(continuation.pts, gst::ClockTime::from_nseconds(gap));
+            }
+            state.discont |= gap > 0;
+        } else if input_discont {
             gst::debug!(CAT, imp = self, "input DISCONT: restarting");
             outcome.buffers.extend(self.drain(state));
             state.run = None;
@@ -294,13 +321,27 @@ impl RateMatch {
             let map = buffer.map_readable().map_err(|_| gst::FlowError::Error)?;
             samples::to_f32(info.format(), map.as_slice()).ok_or(gst::FlowError::NotNegotiated)?
         };
-        let run = state.run.as_mut().expect("started above");
-        if let (Some(sink_now), Some(now)) = (sink_now, now) {
-            let sink_origin = *run.sink_origin.get_or_insert(sink_now.nseconds());
-            let sink_time = (sink_now.nseconds() as i128 - sink_origin as i128) as f64 / 1e9;
-            let time = run.seconds(now.nseconds());
-            run.matcher.observe_sink_clock(sink_time, time);
+        if let Some(leap) = self
+            .observe_sink_clock(state, sink_now, now)
+            .filter(|jump| *jump < -SINK_SKIP)
+        {
+            // The sink's time leapt ahead (it played silence while starved): what follows in
+            // the output would land where it has played already, and all of it after. The
+            // output skips as far, as a restart.
+            outcome.buffers.extend(self.end_run(state, true));
+            if let Some(continuation) = state.continuation.as_mut() {
+                continuation.pts = saturating_add(
+                    continuation.pts,
+                    gst::ClockTime::from_nseconds((-leap * 1e9) as u64),
+                );
+                continuation.running_time = None;
+            }
+            state.discont = true;
+            let run = self.start_run(state, reference, &info, &buffer, start, arrival);
+            state.run = Some(run);
+            self.observe_sink_clock(state, sink_now, now);
         }
+        let run = state.run.as_mut().expect("started above");
         let times = InputTimes {
             first_frame: 0,
             frames: frames as u64,
@@ -310,6 +351,14 @@ impl RateMatch {
         };
         run.input_end = end;
         let first = run.matcher.produced();
+        gst::log!(
+            CAT,
+            imp = self,
+            "input at {} arrives {now:?} (sink clock {sink_now:?}), output frame {first} at {}",
+            gst::ClockTime::from_nseconds(start),
+            gst::ClockTime::from_nseconds(run.origin)
+                + Rate::per_second(info.rate()).units_to_time(first)
+        );
         let produced = run.matcher.process(&data, times);
         state.status = run.matcher.status();
         for notice in produced.notices {
@@ -328,6 +377,58 @@ impl RateMatch {
         Ok(outcome)
     }
 
+    /// After a capture loss in sink-clock mode, the output's gap (ns): the time lost beyond
+    /// how late the buffer after it arrives (the backlog the sink's lag holds).
+    fn sink_clock_gap(
+        &self,
+        state: &State,
+        buffer: &gst::Buffer,
+        now: Option<gst::ClockTime>,
+    ) -> u64 {
+        let (Some(run), Some(start)) = (
+            &state.run,
+            buffer
+                .pts()
+                .and_then(|pts| state.segment.to_running_time(pts)),
+        ) else {
+            return 0;
+        };
+        let lost = start.nseconds().saturating_sub(run.input_end);
+        let backlog = now.map_or(0, |now| {
+            now.nseconds()
+                .saturating_sub(state.upstream_latency.unwrap_or_default().nseconds())
+                .saturating_sub(start.nseconds())
+        });
+        lost.saturating_sub(backlog)
+    }
+
+    /// Feeds the run a reading of the sink's clock; the jump of the sink's time it shows
+    /// (seconds it stood still; negative: leapt ahead), if any.
+    fn observe_sink_clock(
+        &self,
+        state: &mut State,
+        sink_now: Option<gst::ClockTime>,
+        now: Option<gst::ClockTime>,
+    ) -> Option<f64> {
+        let (Some(sink_now), Some(now), Some(run)) = (sink_now, now, state.run.as_mut()) else {
+            return None;
+        };
+        let sink_origin = *run.sink_origin.get_or_insert(sink_now.nseconds());
+        let sink_time = (sink_now.nseconds() as i128 - sink_origin as i128) as f64 / 1e9;
+        let time = run.seconds(now.nseconds());
+        let jump = run.matcher.observe_sink_clock(sink_time, time);
+        if let Some(jump) = jump {
+            gst::debug!(
+                CAT,
+                imp = self,
+                "the sink's time stood still for {:.3} ms (negative: leapt) at {time:.6} s of \
+                 the run: its latency, not its rate",
+                jump * 1e3
+            );
+        }
+        jump
+    }
+
     fn start_run(
         &self,
         state: &mut State,
@@ -338,18 +439,19 @@ impl RateMatch {
         arrival: Option<u64>,
     ) -> Run {
         let bandwidth = lock(&self.settings).bandwidth;
+        // Output frame 0 stands for where the first input frame belongs.
+        let belongs = match reference {
+            Reference::Timestamps => arrival.unwrap_or(start),
+            _ => start,
+        };
         let (learnt, origin, pts0) = match state.continuation.take() {
             Some(continuation) => (
                 continuation.learnt,
-                continuation.running_time,
+                continuation.running_time.unwrap_or(belongs),
                 continuation.pts,
             ),
             None => {
-                // Output frame 0 stands for where the first input frame belongs.
-                let origin = match reference {
-                    Reference::Timestamps => arrival.unwrap_or(start),
-                    _ => start,
-                };
+                let origin = belongs;
                 let pts0 = state
                     .segment
                     .position_from_running_time(gst::ClockTime::from_nseconds(origin))
@@ -452,7 +554,7 @@ impl RateMatch {
             if let Some(running_time) = state.segment.to_running_time(pts) {
                 state.continuation = Some(Continuation {
                     learnt: run.matcher.learnt(),
-                    running_time: running_time.nseconds(),
+                    running_time: Some(running_time.nseconds()),
                     pts,
                 });
             }
@@ -468,6 +570,7 @@ impl RateMatch {
             gst::element_imp_warning!(self, gst::CoreError::Clock, ("{}", warning));
         }
         for structure in outcome.messages {
+            gst::debug!(CAT, imp = self, "{structure}");
             let _ = self.obj().post_message(
                 gst::message::Element::builder(structure)
                     .src(&*self.obj())

@@ -171,8 +171,10 @@ impl Matcher {
         self.render.time_of(frame)
     }
 
-    pub fn observe_sink_clock(&mut self, sink_time: f64, time: f64) {
-        self.render.observe_sink_clock(sink_time, time);
+    /// A reading of the sink's clock; the jump of its time line, if it shows one (see
+    /// [`Render`]).
+    pub fn observe_sink_clock(&mut self, sink_time: f64, time: f64) -> Option<f64> {
+        self.render.observe_sink_clock(sink_time, time)
     }
 
     pub fn status(&self) -> Status {

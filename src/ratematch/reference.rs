@@ -147,7 +147,11 @@ pub enum Render {
     Nominal { origin: f64, period: f64 },
     /// The sink consumes `1/period` frames per second of its own clock: frame `k` is rendered
     /// when the sink's clock reads `sink_origin + k·period`, mapped to the pipeline clock by a
-    /// delay-locked loop on (sink clock, running time) pairs.
+    /// delay-locked loop on (sink clock, running time) pairs. The sink's time is its device
+    /// time: it stands still while the device does (a sound server starting the stream) and
+    /// may leap (a device recovered). Such a change of the sink's own latency is not a rate:
+    /// the sink's time line is shifted by the jump (`stalled`) so that the audio neither jumps
+    /// nor chases it.
     SinkClock {
         /// The sink's time at `origin`: first from the first reading (the slope unknown), then
         /// once more from the same reading when the loop is locked and the slope learnt, so
@@ -155,12 +159,33 @@ pub enum Render {
         /// `origin`) remains.
         sink_origin: Option<f64>,
         first_reading: Option<(f64, f64)>,
+        /// The last reading (sink time, running time).
+        last_reading: Option<(f64, f64)>,
+        /// Running time the map has learnt from, between readings that showed no jump.
+        learnt_for: f64,
+        /// The slope the map started from.
+        initial_slope: Option<f64>,
+        /// How long (running time) the sink's time has stood still since the first reading, in
+        /// all (negative: leapt); turned into sink time with the slope learnt so far.
+        stalled: f64,
         refined: bool,
         origin: f64,
         period: f64,
         map: Dll,
     },
 }
+
+/// How far (seconds) a reading of the sink's time may stray from the learnt map, beyond
+/// [`SINK_RATE_TOLERANCE`] of the time since the previous reading, before it counts as a jump
+/// of the sink's time line rather than jitter or drift.
+pub const SINK_JUMP_TOLERANCE: f64 = 0.01;
+/// The largest rate error the map is expected to have between two readings: ten times a
+/// crystal's tolerance. A stall of the sink's time within a long wait for it (`ratematch`
+/// blocked behind the sink) must not bend the slope by more.
+pub const SINK_RATE_TOLERANCE: f64 = 0.01;
+/// Seconds of steady readings before the slope learnt is kept across a jump of the sink's
+/// time.
+pub const SINK_SETTLE: f64 = 2.0;
 
 impl Render {
     /// Output frame 0 stands for `origin`; `period` is the nominal time of one output frame;
@@ -170,6 +195,10 @@ impl Render {
             Reference::SinkClock => Self::SinkClock {
                 sink_origin: None,
                 first_reading: None,
+                last_reading: None,
+                learnt_for: 0.0,
+                initial_slope: slope,
+                stalled: 0.0,
                 refined: false,
                 origin,
                 period,
@@ -179,22 +208,54 @@ impl Render {
         }
     }
 
-    /// A reading of the sink's clock (seconds) taken at running time `time`.
-    pub fn observe_sink_clock(&mut self, sink_time: f64, time: f64) {
-        if let Self::SinkClock {
+    /// A reading of the sink's clock (seconds) taken at running time `time`. Returns how long
+    /// (running time) it shows the sink's time stood still (negative: leapt), if it does: the
+    /// render times go on without a jump.
+    pub fn observe_sink_clock(&mut self, sink_time: f64, time: f64) -> Option<f64> {
+        let Self::SinkClock {
             sink_origin,
             first_reading,
+            last_reading,
+            learnt_for,
+            initial_slope,
+            stalled,
             origin,
             map,
             ..
         } = self
-        {
-            map.update(sink_time, time);
-            if sink_origin.is_none() {
-                *first_reading = Some((sink_time, time));
-                *sink_origin = map.inverse(*origin);
+        else {
+            return None;
+        };
+        // Against the last reading itself, not the smoothed line: the line's own error at
+        // that moment is the loop's to correct, not part of the jump.
+        let jump = last_reading
+            .map(|(last_sink_time, last_time)| {
+                let expected = last_time + (sink_time - last_sink_time) * map.slope();
+                let tolerance =
+                    SINK_JUMP_TOLERANCE + SINK_RATE_TOLERANCE * (time - last_time).abs();
+                (time - expected, tolerance)
+            })
+            .filter(|(late, tolerance)| late.abs() > *tolerance)
+            .map(|(late, _)| late);
+        match jump {
+            Some(late) => {
+                map.shift(late);
+                *stalled += late;
+                // A jump within the first readings (a sound server starting the stream):
+                // the slope learnt from so few, bent by the start, is dropped.
+                if *learnt_for < SINK_SETTLE {
+                    map.set_slope(*initial_slope);
+                }
             }
+            None => *learnt_for += last_reading.map_or(0.0, |(_, last_time)| time - last_time),
         }
+        *last_reading = Some((sink_time, time));
+        map.update(sink_time, time);
+        if sink_origin.is_none() {
+            *first_reading = Some((sink_time, time));
+            *sink_origin = map.inverse(*origin);
+        }
+        jump
     }
 
     pub fn set_tracking(&mut self, tracking: bool) {
@@ -228,11 +289,12 @@ impl Render {
             Self::Nominal { origin, period } => origin + frame as f64 * period,
             Self::SinkClock {
                 sink_origin: Some(sink_origin),
+                stalled,
                 period,
                 map,
                 ..
             } => map
-                .predict(sink_origin + frame as f64 * period)
+                .predict(sink_origin - stalled / map.slope() + frame as f64 * period)
                 .expect("the map has its first pair"),
             // No reading of the sink's clock yet: nominal until there is one.
             Self::SinkClock { origin, period, .. } => origin + frame as f64 * period,
