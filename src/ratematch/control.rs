@@ -223,14 +223,28 @@ impl Dll {
         self.slope += step_omega * step_omega * error / dx;
     }
 
-    /// Starts learning the slope again from `slope` (1 by default), keeping the anchor.
+    /// Starts learning the slope again from `slope` (1 by default), keeping the anchor: the
+    /// pairs so far are forgotten, and a fit starts again from the anchor.
     pub fn set_slope(&mut self, slope: Option<f64>) {
         self.slope = slope.unwrap_or(1.0);
+        let mut fit = LineFit::default();
+        if let Some((x0, y0)) = self.anchor {
+            fit.add(x0, y0);
+        }
+        self.fit = Some(fit);
     }
 
-    /// Moves the line by `dy`, keeping its slope: the `x` side jumped.
+    /// Moves the line by `dy`, keeping its slope: the `x` side jumped. The pairs a fit under
+    /// way has taken move with it.
     pub fn shift(&mut self, dy: f64) {
         if let Some((_, y0)) = &mut self.anchor {
+            *y0 += dy;
+        }
+        if let Some(LineFit {
+            origin: Some((_, y0)),
+            ..
+        }) = &mut self.fit
+        {
             *y0 += dy;
         }
     }

@@ -141,6 +141,8 @@ impl Belong {
 }
 
 /// `render`: the running time output frame `k` stands for.
+// One per run of the loop, never in a collection: boxing the big variant would buy nothing.
+#[allow(clippy::large_enum_variant)]
 #[derive(Debug, Clone)]
 pub enum Render {
     /// The nominal rate on the pipeline clock: `origin + k·period`.
