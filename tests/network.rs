@@ -649,3 +649,135 @@ fn the_readmes_one_liner_receives_a_broadcast() {
     assert!(source.property::<bool>("network"));
     assert_eq!(errors(&pipeline), Vec::<String>::new());
 }
+
+/// The first `rate-matching` message on `bus` from an element whose factory is `ratematch`.
+fn first_rate_matching_report(bus: &gst::Bus) -> (gst::Element, gst::Structure) {
+    loop {
+        let message = bus
+            .timed_pop(ClockTime::from_seconds(HANG_GUARD.as_secs()))
+            .expect("a rate-matching message within the hang guard");
+        match message.view() {
+            gst::MessageView::Element(element)
+                if element
+                    .structure()
+                    .is_some_and(|s| s.name() == "rate-matching") =>
+            {
+                let source = message
+                    .src()
+                    .unwrap()
+                    .downcast_ref::<gst::Element>()
+                    .unwrap();
+                return (source.clone(), element.structure().unwrap().to_owned());
+            }
+            gst::MessageView::Error(error) => {
+                panic!("error: {} ({:?})", error.error(), error.debug())
+            }
+            _ => {}
+        }
+    }
+}
+
+fn mode_nick(ratematch: &gst::Element) -> String {
+    let value = ratematch.property_value("mode");
+    gst::glib::EnumValue::from_value(&value)
+        .unwrap()
+        .1
+        .nick()
+        .to_string()
+}
+
+/// `ratematch mode=auto` behind a wrapped RTP receiver (a sender on loopback) decides from
+/// `pushsrcbin`'s flags: `private-clock`, so `timestamps`; the same receiver with its flags
+/// written empty gives `graph-clock`, so it is the bin's flags that decided.
+#[test]
+fn ratematch_auto_finds_the_wrapped_rtp_receiver_upstream() {
+    for (flags, expected) in [
+        (None, "timestamps"),
+        (Some(PushSourceFlags::empty()), "graph-clock"),
+    ] {
+        init();
+        let pipeline = gst::Pipeline::new();
+        let _stop = NullOnDrop(pipeline.clone());
+        let network = gst::ElementFactory::make("pushsrcbin")
+            .name("net")
+            .property("source-description", session::receive_chain(0, 50, "slave"))
+            .build()
+            .unwrap();
+        if let Some(flags) = flags {
+            network.set_property("push-source-flags", flags);
+        }
+        let convert = gst::ElementFactory::make("audioconvert").build().unwrap();
+        let matcher = gst::ElementFactory::make("ratematch").build().unwrap();
+        let queue = gst::ElementFactory::make("queue").build().unwrap();
+        let sink = fakesink("render");
+        let chain = [&network, &convert, &matcher, &queue, &sink];
+        pipeline.add_many(chain).unwrap();
+        gst::Element::link_many(chain).unwrap();
+        pipeline.set_state(gst::State::Ready).unwrap();
+        let udp = network
+            .property::<gst::Element>("source")
+            .downcast::<gst::Bin>()
+            .unwrap()
+            .by_name("udp")
+            .unwrap();
+        let _sender = sender_to(u16::try_from(udp.property::<i32>("port")).unwrap());
+        let bus = pipeline.bus().unwrap();
+        pipeline.set_state(gst::State::Playing).unwrap();
+        let (source, report) = first_rate_matching_report(&bus);
+        assert_eq!(source, matcher);
+        assert_eq!(
+            report.get::<String>("mode").unwrap(),
+            expected,
+            "flags {flags:?}"
+        );
+        assert_eq!(mode_nick(&matcher), "auto");
+    }
+}
+
+/// In `graphbin`, a wrapped RTP receiver in front of an audio sink (`alsasink device=null`, a
+/// real `GstAudioBaseSink` without hardware; it does not pace, so only the decision is
+/// asserted here): the `graph-latency` message names it a network source matched by
+/// `timestamps`, and the `ratematch` graphbin puts in front of the sink runs in that mode.
+#[test]
+fn graphbin_matches_a_network_source_by_its_timestamps() {
+    init();
+    let graph = gst::parse::launch(&format!(
+        "graphbin.( name=graph pushsrcbin name=net source-description=\"{}\" ! audioconvert \
+         ! alsasink name=sink device=null sync=false )",
+        session::receive_chain(0, 50, "slave").replace('"', "\\\"")
+    ))
+    .unwrap();
+    let pipeline = gst::Pipeline::new();
+    let _stop = NullOnDrop(pipeline.clone());
+    pipeline.add(&graph).unwrap();
+    pipeline.set_state(gst::State::Ready).unwrap();
+    let network = pipeline.by_name("net").unwrap();
+    let udp = network
+        .property::<gst::Element>("source")
+        .downcast::<gst::Bin>()
+        .unwrap()
+        .by_name("udp")
+        .unwrap();
+    let _sender = sender_to(u16::try_from(udp.property::<i32>("port")).unwrap());
+    let bus = pipeline.bus().unwrap();
+    pipeline.set_state(gst::State::Playing).unwrap();
+
+    let message = await_element_message(&bus, "graph-latency");
+    let entry = source_entry(&message, "net");
+    assert_eq!(entry.get::<String>("kind").unwrap(), "network", "{message}");
+    assert_eq!(
+        entry.get::<String>("rate-matching").unwrap(),
+        "timestamps",
+        "{message}"
+    );
+    let (matcher, report) = first_rate_matching_report(&bus);
+    let sink = pipeline.by_name("sink").unwrap();
+    let feeder = sink.static_pad("sink").unwrap().peer().unwrap();
+    assert_eq!(
+        feeder.parent_element().as_ref(),
+        Some(&matcher),
+        "graphbin's ratematch feeds the sink"
+    );
+    assert_eq!(mode_nick(&matcher), "timestamps");
+    assert_eq!(report.get::<String>("mode").unwrap(), "timestamps");
+}
