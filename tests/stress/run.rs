@@ -466,7 +466,7 @@ impl Run<'_> {
                 let before = graph.property::<f64>("rate");
                 let changed = graph.emit_by_name::<bool>("set-rate", &[rate]);
                 let after = graph.property::<f64>("rate");
-                self.drain_bus()?;
+                let mut messages = self.drain_bus()?;
                 if changed {
                     self.figures.accepted_rates += 1;
                     if !valid_rate(*rate) {
@@ -478,9 +478,18 @@ impl Run<'_> {
                 } else {
                     self.figures.refused_rates += 1;
                     if !same_rate(before, after) {
-                        return Err(format!(
-                            "{text} returned FALSE but rate went from {before:e} to {after:e}"
-                        ));
+                        // A state change from another thread may judge a rate set before the
+                        // preroll at that preroll, and drop it with its WARNING (README, rate
+                        // changes) while this call runs: the rate then changes under the call,
+                        // not by it.
+                        let settled = self.settle(&text);
+                        messages.extend(self.drain_bus()?);
+                        if !refused_at_preroll(&messages, before) {
+                            return Err(format!(
+                                "{text} returned FALSE but rate went from {before:e} to {after:e}"
+                            ));
+                        }
+                        return settled.map(|_| ());
                     }
                 }
                 self.settle(&text).map(|_| ())
@@ -736,3 +745,16 @@ impl Run<'_> {
 }
 
 use std::str::FromStr;
+
+/// Whether `messages` hold the WARNING of graphbin refusing `rate` (a rate set before its
+/// preroll, judged then).
+fn refused_at_preroll(messages: &[gst::Message], rate: f64) -> bool {
+    messages.iter().any(|message| match message.view() {
+        gst::MessageView::Warning(warning) => warning
+            .details()
+            .filter(|details| details.name() == "pushsource/rate-refused")
+            .and_then(|details| details.get::<f64>("rate").ok())
+            .is_some_and(|refused| same_rate(refused, rate)),
+        _ => false,
+    })
+}
