@@ -50,7 +50,9 @@ struct Run<'a> {
     /// A state may legitimately take longer than the bound: a live source with seconds of
     /// latency, or one whose output is clipped for seconds by a negative offset.
     slow_state_allowed: bool,
-    second_thread: Option<JoinHandle<Result<gst::StateChangeSuccess, gst::StateChangeError>>>,
+    /// State changes under way in other threads: two in a row run side by side, and each is
+    /// joined (a handle replaced unjoined let its change land after a later one was checked).
+    second_threads: Vec<JoinHandle<Result<gst::StateChangeSuccess, gst::StateChangeError>>>,
     /// A state change from the second thread raced one from here since the last settle.
     raced: bool,
     figures: Figures,
@@ -90,7 +92,7 @@ pub fn run(plan: &Plan, only: Option<&[usize]>) -> Outcome {
         stream_problems: Arc::new(Mutex::new(Vec::new())),
         error_seen: false,
         slow_state_allowed: false,
-        second_thread: None,
+        second_threads: Vec::new(),
         raced: false,
         figures: Figures::default(),
     };
@@ -369,16 +371,20 @@ impl Run<'_> {
     }
 
     fn join_second_thread(&mut self) -> Result<(), String> {
-        let Some(handle) = self.second_thread.take() else {
+        if self.second_threads.is_empty() {
             return Ok(());
-        };
+        }
         self.raced = true;
-        let result = handle
-            .join()
-            .map_err(|_| "the second thread panicked".to_string())?;
-        self.drain_bus()?;
-        if result.is_err() && !self.error_seen {
-            return Err("set_state from the second thread failed and no ERROR was posted".into());
+        for handle in std::mem::take(&mut self.second_threads) {
+            let result = handle
+                .join()
+                .map_err(|_| "the second thread panicked".to_string())?;
+            self.drain_bus()?;
+            if result.is_err() && !self.error_seen {
+                return Err(
+                    "set_state from the second thread failed and no ERROR was posted".into(),
+                );
+            }
         }
         self.settle("the second thread's set_state").map(|_| ())
     }
@@ -399,7 +405,7 @@ impl Run<'_> {
             } => {
                 let pipeline = self.pipeline.clone();
                 let state = state.gst();
-                self.second_thread = Some(
+                self.second_threads.push(
                     std::thread::Builder::new()
                         .name("second thread".into())
                         .spawn(move || pipeline.set_state(state))
@@ -416,7 +422,7 @@ impl Run<'_> {
                 if result.is_err() && !self.error_seen {
                     return Err(format!("{text} failed and no ERROR was posted"));
                 }
-                let racing = self.second_thread.is_some();
+                let racing = !self.second_threads.is_empty();
                 self.raced |= racing;
                 let (current, settled) = self.settle(&text)?;
                 // With a change from the second thread under way, either may come last.
