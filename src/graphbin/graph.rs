@@ -40,7 +40,9 @@ pub mod kind {
 
     pub fn of(element: &gst::Element) -> &'static str {
         let says_network = element.find_property("network").is_some_and(|pspec| {
-            pspec.value_type() == bool::static_type() && element.property::<bool>("network")
+            pspec.value_type() == bool::static_type()
+                && pspec.flags().contains(gst::glib::ParamFlags::READABLE)
+                && element.property::<bool>("network")
         });
         let klass_network = element.factory().is_some_and(|factory| {
             factory

@@ -140,7 +140,9 @@ fn is_network_source(element: &gst::Element) -> bool {
 
 fn bool_property(element: &gst::Element, name: &str) -> bool {
     element.find_property(name).is_some_and(|pspec| {
-        pspec.value_type() == bool::static_type() && element.property::<bool>(name)
+        pspec.value_type() == bool::static_type()
+            && pspec.flags().contains(glib::ParamFlags::READABLE)
+            && element.property::<bool>(name)
     })
 }
 
@@ -253,10 +255,19 @@ impl PacketLost {
         {
             return None;
         }
+        // The jitterbuffer leaves `duration` (and may leave `timestamp`) at
+        // GST_CLOCK_TIME_NONE, which no ClockTime holds: a loss without a time is not reported,
+        // one without a duration counts as lasting 0.
+        let time = |name: &str| {
+            structure
+                .get::<u64>(name)
+                .ok()
+                .and_then(|ns| ClockTime::try_from(gst::ffi::GstClockTime::from(ns)).ok())
+        };
         Some(Self {
             seqnum: structure.get("seqnum").ok()?,
-            timestamp: ClockTime::from_nseconds(structure.get("timestamp").ok()?),
-            duration: ClockTime::from_nseconds(structure.get::<u64>("duration").unwrap_or(0)),
+            timestamp: time("timestamp")?,
+            duration: time("duration").unwrap_or(ClockTime::ZERO),
         })
     }
 }
@@ -273,6 +284,27 @@ pub fn jitterbuffer_counts(jitterbuffer: &gst::Element) -> (u64, u64) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn lost_event(timestamp: u64, duration: u64) -> gst::Event {
+        gst::event::CustomDownstream::new(
+            gst::Structure::builder("GstRTPPacketLost")
+                .field("seqnum", 7u32)
+                .field("timestamp", timestamp)
+                .field("duration", duration)
+                .field("retry", 0u32)
+                .build(),
+        )
+    }
+
+    #[test]
+    fn a_loss_without_a_duration_or_time_does_not_panic() {
+        gst::init().unwrap();
+        let none = u64::MAX;
+        let lost = PacketLost::of(&lost_event(1_000, none)).expect("a loss");
+        assert_eq!(lost.duration, ClockTime::ZERO);
+        assert_eq!(lost.timestamp, ClockTime::from_nseconds(1_000));
+        assert!(PacketLost::of(&lost_event(none, 20_000_000)).is_none());
+    }
 
     fn jb(latency_ms: u64, mode: JitterBufferMode, rfc7273: bool, drop: bool) -> JitterBuffer {
         JitterBuffer {

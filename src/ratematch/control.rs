@@ -68,6 +68,11 @@ impl RateController {
     /// Feeds the error measured now, `dt` seconds after the previous update; returns the ratio
     /// to read the next frames at.
     pub fn update(&mut self, error: f64, dt: f64) -> Steering {
+        // An error that is not a number (times that could not be placed) must not become the
+        // integral: a NaN would stay there for good.
+        if !error.is_finite() || !dt.is_finite() {
+            return self.last;
+        }
         let bandwidth = if self.tracking {
             self.bandwidth / TRACKING_NARROWING
         } else {
@@ -202,7 +207,11 @@ impl Dll {
         }
         if let Some(fit) = &mut self.fit {
             fit.add(x, y);
-            if let Some((slope, y_at)) = fit.line_at(x) {
+            // A slope of 0 or beyond reason (two pairs at one `y`: a coarse clock read twice in
+            // a tick) would put the line nowhere: wait for pairs that tell.
+            if let Some((slope, y_at)) = fit.line_at(x).filter(|(slope, y_at)| {
+                slope.is_finite() && (0.5..=2.0).contains(slope) && y_at.is_finite()
+            }) {
                 self.slope = slope;
                 self.anchor = Some((x, y_at));
             }
@@ -286,6 +295,26 @@ impl Dll {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn an_error_that_is_not_a_number_leaves_the_loop_as_it_was() {
+        let mut controller = RateController::new(0.2, 0.05);
+        let before = controller.update(1e-4, 0.1);
+        assert_eq!(controller.update(f64::NAN, 0.1), before);
+        assert_eq!(controller.update(f64::INFINITY, 0.1), before);
+        assert!(controller.update(0.0, 0.1).ratio.is_finite());
+    }
+
+    #[test]
+    fn a_dll_does_not_take_a_slope_of_0_from_a_clock_read_twice_in_a_tick() {
+        let mut dll = Dll::new(0.1);
+        dll.update(0.0, 5.0);
+        dll.update(0.01, 5.0);
+        assert_eq!(dll.slope(), 1.0, "no slope from two readings at one time");
+        dll.update(0.02, 5.02);
+        assert!((dll.slope() - 1.0).abs() < 0.5, "{}", dll.slope());
+        assert!(dll.inverse(6.0).is_some_and(f64::is_finite));
+    }
 
     /// Simulates the read position against a reference running `true_ratio` input frames per
     /// output frame, with an update every `dt` s; returns the error after each update.

@@ -305,7 +305,7 @@ impl RateMatch {
             .pts()
             .and_then(|pts| state.segment.to_running_time(saturating_add(pts, duration)))
             .map_or(
-                start + (duration.nseconds() as f64 / state.segment.rate()) as u64,
+                start.saturating_add((duration.nseconds() as f64 / state.segment.rate()) as u64),
                 |end| end.nseconds(),
             );
         let arrival = now.map(|now| {
@@ -680,7 +680,11 @@ impl RateMatch {
                 added
             };
             let (live, min, max) = latency.result();
-            latency.set(live, min + added, max.map(|max| saturating_add(max, added)));
+            latency.set(
+                live,
+                saturating_add(min, added),
+                max.map(|max| saturating_add(max, added)),
+            );
             gst::debug!(CAT, imp = self, "latency: {min} + {added}");
             return true;
         }

@@ -83,7 +83,8 @@ impl Belong {
     /// long-term measurements that must not wait for the loop); `None` when it has no frames
     /// or no usable times.
     pub fn observe(&mut self, input: &InputTimes) -> Option<Observation> {
-        if input.frames == 0 || input.end < input.start {
+        // A buffer of no duration gives no period to place its frames by.
+        if input.frames == 0 || input.end <= input.start {
             return None;
         }
         let stamp_period = (input.end - input.start) / input.frames as f64;
