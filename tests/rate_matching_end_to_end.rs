@@ -513,8 +513,14 @@ fn audio_and_video_of_different_drift_stay_in_sync() {
             "every frame shown once, in order"
         );
         let due = render - latency;
-        let video_offset = video_capture_time(index as u32, VIDEO_PPM) - due;
-        assert!(video_offset.abs() < 1e-8, "frame {index}: {video_offset}");
+        let captured = video_capture_time(index as u32, VIDEO_PPM);
+        let video_offset = captured - due;
+        // Frames before 1 s may be late, as above (the latency is recomputed once the caps are
+        // known, after a first frame may have been rendered against the first one).
+        assert!(
+            captured < 1.0 || video_offset.abs() < 1e-8,
+            "frame {index}: {video_offset}"
+        );
         if due >= LOCK_TIME
             && let Some(audio_offset) = audio.audio.at(due)
         {
