@@ -104,7 +104,8 @@ fn assert_receiver_answers_the_chains_latency(latency_ms: u32) {
     );
 
     assert!(receiver.source.property::<bool>("network"));
-    assert_eq!(flags(&receiver.source), PushSourceFlags::PRIVATE_CLOCK);
+    // mode=slave: the jitterbuffer's stamps are on this host's clock.
+    assert_eq!(flags(&receiver.source), PushSourceFlags::empty());
     // rtpjitterbuffer keeps every packet until it is pushed (drop-on-latency=false).
     assert_eq!(
         receiver.source.property::<u64>("max-offset"),
@@ -144,10 +145,16 @@ fn jitterbuffer_chain(properties: &str) -> String {
 #[test]
 fn the_flags_say_whether_the_stamps_are_on_a_shared_clock() {
     for (properties, expected) in [
-        ("latency=80", PushSourceFlags::PRIVATE_CLOCK),
-        ("latency=80 mode=slave", PushSourceFlags::PRIVATE_CLOCK),
+        // Only mode=none carries the sender's RTP clock through.
         ("latency=80 mode=none", PushSourceFlags::PRIVATE_CLOCK),
-        ("latency=80 mode=buffer", PushSourceFlags::PRIVATE_CLOCK),
+        // slave (the default) and buffer map RTP time onto this host's clock (skew estimate).
+        ("latency=80", PushSourceFlags::empty()),
+        ("latency=80 mode=slave", PushSourceFlags::empty()),
+        ("latency=80 mode=buffer", PushSourceFlags::empty()),
+        (
+            "latency=80 mode=none rfc7273-sync=true",
+            PushSourceFlags::empty(),
+        ),
         ("latency=80 mode=synced", PushSourceFlags::empty()),
         ("latency=80 rfc7273-sync=true", PushSourceFlags::empty()),
     ] {
@@ -163,7 +170,7 @@ fn the_flags_say_whether_the_stamps_are_on_a_shared_clock() {
     }
 
     // The flags a user writes are the user's: pushsrcbin does not add private-clock to them.
-    let bin = wrapped_in_ready(&jitterbuffer_chain("latency=80"));
+    let bin = wrapped_in_ready(&jitterbuffer_chain("latency=80 mode=none"));
     bin.set_property("push-source-flags", PushSourceFlags::empty());
     assert_eq!(flags(&bin), PushSourceFlags::empty());
     bin.set_state(gst::State::Null).unwrap();
@@ -204,7 +211,8 @@ fn an_rtpbin_chain_answers_its_configured_latency_before_its_first_packet() {
         session::RTP_CAPS
     ));
     assert!(bin.property::<bool>("network"));
-    assert_eq!(flags(&bin), PushSourceFlags::PRIVATE_CLOCK);
+    // buffer-mode slave (the default): stamps on this host's clock.
+    assert_eq!(flags(&bin), PushSourceFlags::empty());
     let (live, min, _) = latency_answer(&bin.static_pad("src").unwrap());
     assert!(live);
     assert_eq!(min, ms(90));
@@ -645,7 +653,7 @@ fn the_readmes_one_liner_receives_a_broadcast() {
         rendered.lock().unwrap().len() >= 20
     });
     assert_eq!(source.property::<u64>("latency"), ms(200).nseconds());
-    assert_eq!(flags(&source), PushSourceFlags::PRIVATE_CLOCK);
+    assert_eq!(flags(&source), PushSourceFlags::empty(), "mode=slave");
     assert!(source.property::<bool>("network"));
     assert_eq!(errors(&pipeline), Vec::<String>::new());
 }
@@ -687,20 +695,22 @@ fn mode_nick(ratematch: &gst::Element) -> String {
 }
 
 /// `ratematch mode=auto` behind a wrapped RTP receiver (a sender on loopback) decides from
-/// `pushsrcbin`'s flags: `private-clock`, so `timestamps`; the same receiver with its flags
-/// written empty gives `graph-clock`, so it is the bin's flags that decided.
+/// `pushsrcbin`'s flags: with `mode=none`, `private-clock`, so `timestamps`; the same receiver
+/// with its flags written empty gives `graph-clock`, so it is the bin's flags that decided; with
+/// `mode=slave`, no flag, so `graph-clock`.
 #[test]
 fn ratematch_auto_finds_the_wrapped_rtp_receiver_upstream() {
-    for (flags, expected) in [
-        (None, "timestamps"),
-        (Some(PushSourceFlags::empty()), "graph-clock"),
+    for (mode, flags, expected) in [
+        ("none", None, "timestamps"),
+        ("none", Some(PushSourceFlags::empty()), "graph-clock"),
+        ("slave", None, "graph-clock"),
     ] {
         init();
         let pipeline = gst::Pipeline::new();
         let _stop = NullOnDrop(pipeline.clone());
         let network = gst::ElementFactory::make("pushsrcbin")
             .name("net")
-            .property("source-description", session::receive_chain(0, 50, "slave"))
+            .property("source-description", session::receive_chain(0, 50, mode))
             .build()
             .unwrap();
         if let Some(flags) = flags {
@@ -728,7 +738,7 @@ fn ratematch_auto_finds_the_wrapped_rtp_receiver_upstream() {
         assert_eq!(
             report.get::<String>("mode").unwrap(),
             expected,
-            "flags {flags:?}"
+            "mode={mode}, flags {flags:?}"
         );
         assert_eq!(mode_nick(&matcher), "auto");
     }
@@ -736,15 +746,16 @@ fn ratematch_auto_finds_the_wrapped_rtp_receiver_upstream() {
 
 /// In `graphbin`, a wrapped RTP receiver in front of an audio sink (`alsasink device=null`, a
 /// real `GstAudioBaseSink` without hardware; it does not pace, so only the decision is
-/// asserted here): the `graph-latency` message names it a network source matched by
-/// `timestamps`, and the `ratematch` graphbin puts in front of the sink runs in that mode.
+/// asserted here): with `mode=none` (the sender's clock) the `graph-latency` message names it a
+/// network source matched by `timestamps`, and the `ratematch` graphbin puts in front of the
+/// sink runs in that mode.
 #[test]
 fn graphbin_matches_a_network_source_by_its_timestamps() {
     init();
     let graph = gst::parse::launch(&format!(
         "graphbin.( name=graph pushsrcbin name=net source-description=\"{}\" ! audioconvert \
          ! alsasink name=sink device=null sync=false )",
-        session::receive_chain(0, 50, "slave").replace('"', "\\\"")
+        session::receive_chain(0, 50, "none").replace('"', "\\\"")
     ))
     .unwrap();
     let pipeline = gst::Pipeline::new();
@@ -780,4 +791,423 @@ fn graphbin_matches_a_network_source_by_its_timestamps() {
     );
     assert_eq!(mode_nick(&matcher), "timestamps");
     assert_eq!(report.get::<String>("mode").unwrap(), "timestamps");
+}
+
+/// The drifting sender's sine: 20 Hz, so one period (50 ms) is far more than any arrival jitter
+/// and a decoded phase names its capture time unambiguously between neighbouring buffers.
+const SINE_HZ: f64 = 20.0;
+const SINE_PERIOD_NS: f64 = 1e9 / SINE_HZ;
+const RATE: f64 = 48_000.0;
+/// Seconds of output the loop has to lock (README: "locks within about 5 s").
+const LOCK_SECONDS: f64 = 5.0;
+/// Seconds of output looked at after the lock.
+const LOCKED_SECONDS: f64 = 7.0;
+/// How far the rate the jitterbuffer's stamps convey over the locked seconds may be from the
+/// device's. Its skew estimate fills a 2 s window, then follows the window's minimum by 1/125
+/// a packet (τ = 1.25 s at 100 packets/s): its rate error on a 1000 ppm ramp decays as
+/// `1000·e^(−t/τ)` ppm, which averaged from 3 s to 10 s after the fill is
+/// `1000·τ/7 s·(e^(−3/τ) − e^(−10/τ))` ≈ 16 ppm (measured 2–16 ppm).
+const STAMPED_DRIFT_TOLERANCE_PPM: f64 = 25.0;
+/// How far ratematch's drift may be from the device's: its rate line starts from a least-squares
+/// fit through the stamps from the first one (up to 10 s), when the skew estimate was still
+/// settling, and its ratio carries the loop's phase correction (measured 3–31 ppm). At this
+/// bound the delay would move by 0.35 ms over the locked 7 s, within the 1 ms asserted.
+const DRIFT_TOLERANCE_PPM: f64 = 50.0;
+
+/// The phase (radians, at its first sample) of the 20 Hz sine in `samples`, spaced `spacing`
+/// seconds of the signal's time apart: the least-squares fit of `a·sin + b·cos`.
+fn sine_phase(samples: &[f64], spacing: f64) -> f64 {
+    let omega = std::f64::consts::TAU * SINE_HZ * spacing;
+    let (mut ss, mut sc, mut cc, mut xs, mut xc) = (0.0, 0.0, 0.0, 0.0, 0.0);
+    for (n, &x) in samples.iter().enumerate() {
+        let (s, c) = (omega * n as f64).sin_cos();
+        ss += s * s;
+        sc += s * c;
+        cc += c * c;
+        xs += x * s;
+        xc += x * c;
+    }
+    let determinant = ss * cc - sc * sc;
+    let a = (xs * cc - xc * sc) / determinant;
+    let b = (xc * ss - xs * sc) / determinant;
+    b.atan2(a)
+}
+
+/// The mono samples of `buffer` (S16LE or F32LE, as the caps on the pad say).
+fn samples_of(buffer: &gst::BufferRef, pad: &gst::Pad) -> Vec<f64> {
+    let caps = pad.current_caps().expect("caps before data");
+    let info = gst_audio::AudioInfo::from_caps(&caps).unwrap();
+    assert_eq!(info.channels(), 1);
+    let map = buffer.map_readable().unwrap();
+    match info.format() {
+        gst_audio::AudioFormat::S16le => map
+            .chunks_exact(2)
+            .map(|b| f64::from(i16::from_le_bytes([b[0], b[1]])) / 32768.0)
+            .collect(),
+        gst_audio::AudioFormat::F32le => map
+            .chunks_exact(4)
+            .map(|b| f64::from(f32::from_le_bytes([b[0], b[1], b[2], b[3]])))
+            .collect(),
+        other => panic!("unexpected format {other:?}"),
+    }
+}
+
+/// `value` moved by whole sine periods to lie within half a period of `near`.
+fn nearest_period(value: f64, near: f64) -> f64 {
+    value + ((near - value) / SINE_PERIOD_NS).round() * SINE_PERIOD_NS
+}
+
+/// One buffer seen on a pad: its running time (the stamp's, or the clock's at arrival), its
+/// frames, the phase of its first sample, DISCONT.
+#[derive(Debug, Clone, Copy)]
+struct Seen {
+    time: u64,
+    duration: u64,
+    frames: u64,
+    phase: f64,
+    discont: bool,
+}
+
+type SeenLog = Arc<Mutex<Vec<Seen>>>;
+
+/// Records each buffer through `pad`, timed by `when` (running time in ns), its phase decoded
+/// with samples `spacing` seconds of signal time apart.
+fn record_seen(
+    pad: &gst::Pad,
+    spacing: f64,
+    when: impl Fn(&gst::Pad, &gst::BufferRef) -> Option<u64> + Send + Sync + 'static,
+) -> SeenLog {
+    let log = SeenLog::default();
+    let writer = log.clone();
+    pad.add_probe(gst::PadProbeType::BUFFER, move |pad, info| {
+        if let Some(buffer) = info.buffer()
+            && let Some(time) = when(pad, buffer)
+        {
+            let samples = samples_of(buffer, pad);
+            writer.lock().unwrap().push(Seen {
+                time,
+                duration: buffer.duration().map_or(0, gst::ClockTime::nseconds),
+                frames: samples.len() as u64,
+                phase: sine_phase(&samples, spacing),
+                discont: buffer.flags().contains(gst::BufferFlags::DISCONT),
+            });
+        }
+        gst::PadProbeReturn::Ok
+    });
+    log
+}
+
+/// The running time of the stamp of `buffer` on `pad` (its sticky segment's).
+fn stamp_running_time(pad: &gst::Pad, buffer: &gst::BufferRef) -> Option<u64> {
+    let segment = pad.sticky_event::<gst::event::Segment>(0)?;
+    let segment = segment.segment().downcast_ref::<ClockTime>()?.clone();
+    Some(segment.to_running_time(buffer.pts()?)?.nseconds())
+}
+
+/// A sender whose capture device drifts by `ppm`: `pushaudiotestsrc` (no flags: its stamps are
+/// capture times on the system clock, its sample count runs `1 + ppm·10⁻⁶` times as fast),
+/// a 20 Hz sine, RTP L16 at 48 kHz to `port`, sent at the capture times (`sync=true`), so the
+/// RTP clock on the wire is the device's. What it captured is recorded at the payloader.
+fn drifting_sender(port: u16, ppm: i64) -> (session::Sender, SeenLog) {
+    let pipeline = gst::parse::launch(&format!(
+        "pushaudiotestsrc name=capture is-live=true samplesperbuffer=480 drift={ppm} wave=sine \
+         freq={SINE_HZ} volume=0.5 ! audio/x-raw,format=S16LE,rate=48000,channels=1 \
+         ! audioconvert ! rtpL16pay pt=96 ! udpsink host=127.0.0.1 port={port} sync=true"
+    ))
+    .unwrap()
+    .downcast::<gst::Pipeline>()
+    .unwrap();
+    let capture = pipeline.by_name("capture").unwrap();
+    let spacing = 1.0 / (RATE * (1.0 + ppm as f64 * 1e-6));
+    let captured = record_seen(
+        &capture.static_pad("src").unwrap(),
+        spacing,
+        stamp_running_time,
+    );
+    pipeline.set_state(gst::State::Playing).unwrap();
+    let base_time = pipeline.base_time().unwrap_or(ClockTime::ZERO);
+    let sender = session::Sender {
+        pipeline,
+        provider: None,
+        clock_port: 0,
+        base_time,
+    };
+    (sender, captured)
+}
+
+/// Least-squares line `y = α + β·x` through `points`.
+fn line_through(points: &[(f64, f64)]) -> (f64, f64) {
+    let n = points.len() as f64;
+    let (mx, my) = points
+        .iter()
+        .fold((0.0, 0.0), |(sx, sy), &(x, y)| (sx + x / n, sy + y / n));
+    let (sxy, sxx) = points.iter().fold((0.0, 0.0), |(sxy, sxx), &(x, y)| {
+        (sxy + (x - mx) * (y - my), sxx + (x - mx) * (x - mx))
+    });
+    let beta = sxy / sxx;
+    (my - beta * mx, beta)
+}
+
+/// A sender whose device clock drifts by `ppm`, received over RTP on loopback by `pushsrcbin`
+/// around `udpsrc ! rtpjitterbuffer mode=slave ! rtpL16depay` (no flag: the jitterbuffer maps
+/// RTP time onto this host's running time with its skew estimate), matched by an explicit
+/// `ratematch` in mode `auto` into a synchronised `fakesink` on the system clock. `auto` must
+/// find `pushsrcbin` upstream and decide `graph-clock`.
+///
+/// Measured apart from what `ratematch` reports: the sine's phase names the sender's capture
+/// time of every buffer (one clock in one process: the system clock). Where a frame belongs is
+/// now its stamp's running time (README, mode `graph-clock`), so the output buffer rendered at
+/// running time `t` (its stamp; the sink renders it at `t` + latency) must carry what was
+/// captured at `t − d` with `d` constant after the lock: the network and jitterbuffer delay.
+/// The device's drift is the slope of capture time over frames.
+fn drift_of_the_sender_is_matched(ppm: i64) {
+    const JITTERBUFFER_MS: u32 = 100;
+    let what = format!("sender drift {ppm:+} ppm");
+    init();
+    let pipeline = gst::Pipeline::new();
+    let _stop = NullOnDrop(pipeline.clone());
+    let network = gst::ElementFactory::make("pushsrcbin")
+        .name("net")
+        .property(
+            "source-description",
+            session::receive_chain(0, JITTERBUFFER_MS, "slave"),
+        )
+        .build()
+        .unwrap();
+    let convert = gst::ElementFactory::make("audioconvert").build().unwrap();
+    let float = gst::ElementFactory::make("capsfilter")
+        .property(
+            "caps",
+            gst::Caps::builder("audio/x-raw")
+                .field("format", "F32LE")
+                .build(),
+        )
+        .build()
+        .unwrap();
+    let matcher = gst::ElementFactory::make("ratematch").build().unwrap();
+    let queue = gst::ElementFactory::make("queue").build().unwrap();
+    let sink = fakesink("render");
+    let chain = [&network, &convert, &float, &matcher, &queue, &sink];
+    pipeline.add_many(chain).unwrap();
+    gst::Element::link_many(chain).unwrap();
+    let arrived = record_seen(
+        &matcher.static_pad("sink").unwrap(),
+        1.0 / (RATE * (1.0 + ppm as f64 * 1e-6)),
+        stamp_running_time,
+    );
+    let rendered = record_seen(
+        &matcher.static_pad("src").unwrap(),
+        1.0 / RATE,
+        stamp_running_time,
+    );
+
+    pipeline.set_state(gst::State::Ready).unwrap();
+    let chain = network
+        .property::<gst::Element>("source")
+        .downcast::<gst::Bin>()
+        .unwrap();
+    let port = u16::try_from(chain.by_name("udp").unwrap().property::<i32>("port")).unwrap();
+    assert_eq!(flags(&network), PushSourceFlags::empty(), "{what}");
+    pipeline.set_state(gst::State::Playing).unwrap();
+    let (sender, captured) = drifting_sender(port, ppm);
+
+    let output_seconds = |log: &SeenLog| {
+        let log = log.lock().unwrap();
+        match (log.first(), log.last()) {
+            (Some(first), Some(last)) => (last.time - first.time) as f64 / 1e9,
+            _ => 0.0,
+        }
+    };
+    await_condition(&format!("{what}: 12 s rendered"), || {
+        output_seconds(&rendered) >= LOCK_SECONDS + LOCKED_SECONDS
+    });
+    let drift_property = matcher.property::<f64>("drift");
+    let receiver_base = pipeline.base_time().unwrap().nseconds();
+    let sender_base = sender.base_time.nseconds();
+    // Read before NULL, which flushes the bus.
+    let bus = pipeline.bus().unwrap();
+    let messages: Vec<gst::Message> = std::iter::from_fn(|| bus.pop()).collect();
+    pipeline.set_state(gst::State::Null).unwrap();
+    drop(sender);
+
+    let problems: Vec<String> = messages
+        .iter()
+        .filter_map(|message| match message.view() {
+            gst::MessageView::Error(error) => Some(error.error().to_string()),
+            gst::MessageView::Warning(warning) => Some(warning.error().to_string()),
+            _ => None,
+        })
+        .collect();
+    let reports: Vec<gst::Structure> = messages
+        .iter()
+        .filter_map(|message| match message.view() {
+            gst::MessageView::Element(element) => element
+                .structure()
+                .filter(|s| s.name() == "rate-matching")
+                .map(|s| s.to_owned()),
+            _ => None,
+        })
+        .collect();
+    // auto found pushsrcbin upstream and matched against the pipeline clock.
+    assert!(
+        reports
+            .iter()
+            .all(|report| report.get::<String>("mode").unwrap() == "graph-clock"),
+        "{what}: {reports:?}"
+    );
+    // One report when the loop starts, then one a second of output.
+    let after_lock = &reports[1 + LOCK_SECONDS as usize..];
+    let reported_offsets: Vec<i64> = after_lock
+        .iter()
+        .map(|report| report.get::<i64>("offset").unwrap())
+        .collect();
+    let reported_drift = after_lock.last().unwrap().get::<f64>("drift").unwrap();
+
+    // The sender's capture: its first buffer's phase ties the sine to its capture time (the
+    // stamp's running time plus the sender's base time, on the system clock), to a period.
+    let captured = captured.lock().unwrap().clone();
+    let first_capture = captured.first().expect("the sender captured");
+    let capture_of = |phase: f64| {
+        let cycles = ((phase - first_capture.phase) / std::f64::consts::TAU).rem_euclid(1.0);
+        (sender_base + first_capture.time) as f64 + cycles * SINE_PERIOD_NS
+    };
+
+    // What reached ratematch: each buffer's first frame's capture time, counted on from the
+    // previous one at the device's rate (the phase says where within the period), and where
+    // it belongs (its stamp, on this host's clock).
+    let arrived = arrived.lock().unwrap().clone();
+    let device_period_ns = 1e9 / (RATE * (1.0 + ppm as f64 * 1e-6));
+    let belong_of = |seen: &Seen| (receiver_base + seen.time) as f64;
+    let mut inputs: Vec<(f64, f64, u64)> = Vec::new(); // (capture, belongs, frame index)
+    let mut frame_index = 0;
+    for seen in &arrived {
+        let capture = match inputs.last() {
+            Some(&(previous, _, previous_index)) => nearest_period(
+                capture_of(seen.phase),
+                previous + (frame_index - previous_index) as f64 * device_period_ns,
+            ),
+            // The sender stamps and sends at once on loopback, and slave mode stamps near the
+            // arrival: the first capture lies within half a period before its stamp.
+            None => nearest_period(
+                capture_of(seen.phase),
+                belong_of(seen) - SINE_PERIOD_NS / 2.0,
+            ),
+        };
+        inputs.push((capture, belong_of(seen), frame_index));
+        frame_index += seen.frames;
+    }
+    let input_disconts = arrived.iter().skip(1).filter(|seen| seen.discont).count();
+
+    // The device's drift, from the content alone: capture time over frame index.
+    let (_, ns_per_frame) = line_through(
+        &inputs
+            .iter()
+            .map(|&(capture, _, index)| (index as f64, capture - inputs[0].0))
+            .collect::<Vec<_>>(),
+    );
+    let decoded_drift = (1e9 / ns_per_frame / RATE - 1.0) * 1e6;
+    // The delay the jitterbuffer's stamps say, after the lock: stamp − capture.
+    let locked_from = arrived[0].time + (LOCK_SECONDS * 1e9) as u64;
+    let mut stamp_delays: Vec<f64> = arrived
+        .iter()
+        .zip(&inputs)
+        .filter(|(seen, _)| seen.time >= locked_from)
+        .map(|(_, &(capture, belongs, _))| belongs - capture)
+        .collect();
+    // The rate the stamps say the frames come at, over the locked seconds: what ratematch can
+    // learn (the device's, as far as the skew estimate follows the arrivals).
+    let (_, capture_per_stamp) = line_through(
+        &arrived
+            .iter()
+            .zip(&inputs)
+            .filter(|(seen, _)| seen.time >= locked_from)
+            .map(|(_, &(capture, belongs, _))| (belongs - inputs[0].1, capture - inputs[0].0))
+            .collect::<Vec<_>>(),
+    );
+    let stamped_drift = ((1.0 + decoded_drift * 1e-6) * capture_per_stamp - 1.0) * 1e6;
+    stamp_delays.sort_by(f64::total_cmp);
+    let median_delay = stamp_delays[stamp_delays.len() / 2];
+
+    // What ratematch put out: each output buffer's delay, the running time it is rendered at
+    // (less the latency: its stamp) less the capture time of what it carries.
+    let rendered = rendered.lock().unwrap().clone();
+    let delays: Vec<f64> = rendered
+        .iter()
+        .filter(|seen| seen.time >= rendered[0].time + (LOCK_SECONDS * 1e9) as u64)
+        .map(|seen| {
+            let at = (receiver_base + seen.time) as f64;
+            at - nearest_period(capture_of(seen.phase), at - median_delay)
+        })
+        .collect();
+    let (low, high) = delays
+        .iter()
+        .fold((f64::MAX, f64::MIN), |(l, h), &d| (l.min(d), h.max(d)));
+    eprintln!(
+        "{what}: {} outputs after the lock, delay {:.1}..{:.1} µs (spread {:.1} µs; \
+         ratematch reports offsets {:?} ns); jitterbuffer stamps − capture {:.1}..{:.1} µs; \
+         drift decoded {decoded_drift:.3} ppm, in the stamps {stamped_drift:.3} ppm, \
+         ratematch {drift_property:.3} ppm \
+         (last report {reported_drift:.3})",
+        delays.len(),
+        low / 1e3,
+        high / 1e3,
+        (high - low) / 1e3,
+        reported_offsets,
+        stamp_delays[0] / 1e3,
+        stamp_delays.last().unwrap() / 1e3,
+    );
+    assert!(after_lock.len() >= LOCKED_SECONDS as usize - 1, "{what}");
+    assert!(
+        after_lock
+            .iter()
+            .all(|report| report.get::<bool>("locked").unwrap()),
+        "{what}: locked within {LOCK_SECONDS} s and after: {reports:?}"
+    );
+    for pair in rendered.windows(2) {
+        assert_eq!(
+            pair[0].time + pair[0].duration,
+            pair[1].time,
+            "{what}: contiguous output"
+        );
+        assert!(!pair[1].discont, "{what}: DISCONT at {}", pair[1].time);
+    }
+    assert_eq!(input_disconts, 0, "{what}: the receive chain sent DISCONT");
+    assert!(delays.len() as f64 >= LOCKED_SECONDS * 90.0, "{what}");
+    assert_eq!(problems, Vec::<String>::new(), "{what}");
+    assert!(
+        high - low <= 1e6,
+        "{what}: the rendered audio keeps its delay within 1 ms ({low:.0}..{high:.0} ns)"
+    );
+    assert!(
+        low > 0.0 && high < f64::from(JITTERBUFFER_MS) * 1e6,
+        "{what}: the delay is the network's and the jitterbuffer's ({low:.0}..{high:.0} ns)"
+    );
+    assert!(
+        reported_offsets
+            .iter()
+            .all(|offset| offset.abs() <= 1_000_000),
+        "{what}: {reported_offsets:?}"
+    );
+    assert!(
+        (decoded_drift - ppm as f64).abs() < 1.0,
+        "{what}: the sender's device drifts as set ({decoded_drift} ppm)"
+    );
+    assert!(
+        (stamped_drift - decoded_drift).abs() < STAMPED_DRIFT_TOLERANCE_PPM,
+        "{what}: the stamps convey {stamped_drift} ppm, the device drifts {decoded_drift} ppm"
+    );
+    assert!(
+        (drift_property - decoded_drift).abs() < DRIFT_TOLERANCE_PPM,
+        "{what}: ratematch measured {drift_property} ppm, the device drifts {decoded_drift} ppm"
+    );
+}
+
+#[test]
+fn a_sender_drifting_1000_ppm_fast_is_matched_without_jumps() {
+    drift_of_the_sender_is_matched(1000);
+}
+
+#[test]
+fn a_sender_drifting_1000_ppm_slow_is_matched_without_jumps() {
+    drift_of_the_sender_is_matched(-1000);
 }

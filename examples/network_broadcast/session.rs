@@ -10,8 +10,8 @@
 //!   a synchronising sink. With the network clock it runs on a `GstNetClientClock` slaved to the
 //!   sender's clock, with the sender's base time and the jitterbuffer in `synced` mode: its
 //!   stamps are times on the shared clock (pushsrcbin reports no `private-clock`). Without it,
-//!   it runs on its own system clock and base time with the jitterbuffer in `slave` mode
-//!   (pushsrcbin reports `private-clock`).
+//!   it runs on its own system clock and base time with the jitterbuffer in `slave` mode: the
+//!   jitterbuffer maps the sender's RTP time onto this clock (pushsrcbin reports no flag either).
 #![allow(dead_code)]
 
 use std::collections::HashMap;

@@ -93,14 +93,15 @@ impl ChainView {
 }
 
 /// SPEC 3a for a wrapped RTP receiver whose flags nobody wrote: stamps that follow the sender's
-/// clock are a private clock; on a shared clock the stream runs on the graph's clock.
+/// clock are a private clock; stamps on the receiver's clock (the jitterbuffer's skew mapping)
+/// or on a shared clock are on the graph's clock.
 fn flags_for_chain(
     flags: PushSourceFlags,
     written: bool,
     clock: Option<ClockRelation>,
 ) -> PushSourceFlags {
     match clock {
-        Some(ClockRelation::SendersClock) if !written => flags | PushSourceFlags::PRIVATE_CLOCK,
+        Some(ClockRelation::Sender) if !written => flags | PushSourceFlags::PRIVATE_CLOCK,
         _ => flags,
     }
 }
@@ -1386,16 +1387,15 @@ mod tests {
     #[test]
     fn a_receiver_on_the_senders_clock_is_a_private_clock_unless_the_flags_were_written() {
         let rm = PushSourceFlags::INTERNAL_RM;
-        let senders = Some(ClockRelation::SendersClock);
+        let senders = Some(ClockRelation::Sender);
         assert_eq!(
             flags_for_chain(rm, false, senders),
             rm | PushSourceFlags::PRIVATE_CLOCK
         );
         assert_eq!(flags_for_chain(rm, true, senders), rm);
-        assert_eq!(
-            flags_for_chain(rm, false, Some(ClockRelation::SharedClock)),
-            rm
-        );
+        for on_the_graphs_clock in [ClockRelation::Receiver, ClockRelation::Shared] {
+            assert_eq!(flags_for_chain(rm, false, Some(on_the_graphs_clock)), rm);
+        }
         assert_eq!(flags_for_chain(rm, false, None), rm);
     }
 

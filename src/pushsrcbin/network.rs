@@ -5,13 +5,17 @@
 //! are plain functions of what it read (unit-tested without a pipeline).
 //!
 //! How the stamps relate to the clock (SPEC 3a's flags):
-//! - `rfc7273-sync=true` (RFC 7273 clock signalling) or `mode`/`buffer-mode` `synced` (sender
-//!   and receiver on one clock, e.g. a `GstNetClientClock` or a PTP clock with a common base
-//!   time): the stamps are times on the shared clock, so the stream runs on the graph's clock:
-//!   no flag.
-//! - any other mode (`slave`, the default, `none`, `buffer`): the stamps follow the sender's
-//!   clock (its RTP timestamps, mapped onto the receiver's clock by a skew estimate at best):
-//!   `private-clock`, the renderer slaves to the stamps.
+//! - `mode`/`buffer-mode` `none`: the stamps are the sender's RTP timestamps counted from the
+//!   first packet, times on the sender's clock: `private-clock`, the renderer slaves to them.
+//! - `slave` (the default) and `buffer`: the jitterbuffer maps RTP time onto this host's running
+//!   time with its skew estimate (it follows the arrivals), so its stamps are (smoothed) times on
+//!   the receiver's pipeline clock: no flag, the renderer matches them against that clock.
+//! - `rfc7273-sync=true` (RFC 7273 clock signalling) or `synced` (sender and receiver on one
+//!   clock, e.g. a `GstNetClientClock` or a PTP clock with a common base time): the stamps are
+//!   times on the shared clock, which is the graph's: no flag.
+//!
+//! A chain passes every stream through all its jitterbuffers: one that carries the sender's
+//! clock makes the chain's stamps the sender's.
 
 use gst::ClockTime;
 use gst::glib;
@@ -24,7 +28,8 @@ pub enum JitterBufferMode {
     Slave,
     Buffer,
     Synced,
-    /// A value this code does not know (a newer GStreamer): treated as the sender's clock.
+    /// A value this code does not know (a newer GStreamer): treated as the sender's clock, the
+    /// report that makes a renderer follow the stamps whatever clock they are on.
     Other,
 }
 
@@ -49,13 +54,28 @@ pub struct JitterBuffer {
     pub drop_on_latency: bool,
 }
 
+impl JitterBuffer {
+    fn clock_relation(&self) -> ClockRelation {
+        if self.rfc7273_sync {
+            return ClockRelation::Shared;
+        }
+        match self.mode {
+            JitterBufferMode::Synced => ClockRelation::Shared,
+            JitterBufferMode::Slave | JitterBufferMode::Buffer => ClockRelation::Receiver,
+            JitterBufferMode::None | JitterBufferMode::Other => ClockRelation::Sender,
+        }
+    }
+}
+
 /// How the stamps of the chain's output relate to the receiver's clock.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ClockRelation {
     /// The stamps follow the sender's clock: `private-clock`.
-    SendersClock,
+    Sender,
+    /// The stamps are the jitterbuffer's skew-corrected times on the receiver's clock: no flag.
+    Receiver,
     /// The stamps are times on a clock both ends share: no flag.
-    SharedClock,
+    Shared,
 }
 
 /// How much data the chain can hold beyond its latency (`max-offset`).
@@ -89,15 +109,17 @@ impl Chain {
         if !self.is_rtp_receiver() {
             return None;
         }
-        let shared = self
-            .jitterbuffers
-            .iter()
-            .all(|jb| jb.rfc7273_sync || jb.mode == JitterBufferMode::Synced);
-        Some(if shared {
-            ClockRelation::SharedClock
-        } else {
-            ClockRelation::SendersClock
-        })
+        let relations = self.jitterbuffers.iter().map(JitterBuffer::clock_relation);
+        // The sender's clock wins over the receiver's, which wins over a shared one.
+        Some(
+            relations
+                .max_by_key(|relation| match relation {
+                    ClockRelation::Shared => 0,
+                    ClockRelation::Receiver => 1,
+                    ClockRelation::Sender => 2,
+                })
+                .unwrap_or(ClockRelation::Sender),
+        )
     }
 
     /// A stream goes through every jitterbuffer on its way: the smallest bounded one decides.
@@ -323,32 +345,52 @@ mod tests {
     }
 
     #[test]
-    fn stamps_follow_the_sender_unless_every_jitterbuffer_is_on_a_shared_clock() {
+    fn only_a_jitterbuffer_without_skew_mapping_carries_the_senders_clock() {
         use JitterBufferMode::*;
         assert_eq!(Chain::default().clock_relation(), Option::None);
-        for mode in [None, Slave, Buffer, Other] {
+        for (mode, expected) in [
+            (None, ClockRelation::Sender),
+            (Other, ClockRelation::Sender),
+            (Slave, ClockRelation::Receiver),
+            (Buffer, ClockRelation::Receiver),
+            (Synced, ClockRelation::Shared),
+        ] {
             assert_eq!(
                 chain(vec![jb(200, mode, false, false)]).clock_relation(),
-                Some(ClockRelation::SendersClock),
+                Some(expected),
                 "{mode:?}"
             );
         }
+        // RFC 7273 stamps are on the signalled clock whatever the mode.
+        for mode in [None, Slave, Buffer, Synced, Other] {
+            assert_eq!(
+                chain(vec![jb(200, mode, true, false)]).clock_relation(),
+                Some(ClockRelation::Shared),
+                "{mode:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn the_jitterbuffer_furthest_from_a_shared_clock_decides_for_the_chain() {
+        use JitterBufferMode::*;
+        let relation = |modes: &[JitterBufferMode]| {
+            chain(
+                modes
+                    .iter()
+                    .map(|&mode| jb(50, mode, false, false))
+                    .collect(),
+            )
+            .clock_relation()
+        };
+        assert_eq!(relation(&[Synced, Slave]), Some(ClockRelation::Receiver));
+        assert_eq!(relation(&[Slave, Synced]), Some(ClockRelation::Receiver));
+        assert_eq!(relation(&[Synced, None]), Some(ClockRelation::Sender));
         assert_eq!(
-            chain(vec![jb(200, Synced, false, false)]).clock_relation(),
-            Some(ClockRelation::SharedClock)
+            relation(&[Slave, None, Buffer]),
+            Some(ClockRelation::Sender)
         );
-        assert_eq!(
-            chain(vec![jb(200, Slave, true, false)]).clock_relation(),
-            Some(ClockRelation::SharedClock)
-        );
-        assert_eq!(
-            chain(vec![
-                jb(200, Synced, false, false),
-                jb(50, Slave, false, false)
-            ])
-            .clock_relation(),
-            Some(ClockRelation::SendersClock)
-        );
+        assert_eq!(relation(&[Synced, Synced]), Some(ClockRelation::Shared));
     }
 
     #[test]
