@@ -110,16 +110,8 @@ fn assert_every_buffer_played(renders: &HashMap<String, Vec<Render>>, messages: 
 }
 
 fn graph_latency(messages: &[gst::Message]) -> gst::Structure {
-    messages
-        .iter()
-        .rev()
-        .find_map(|message| match message.view() {
-            gst::MessageView::Element(element) => element
-                .structure()
-                .filter(|s| s.name() == "graph-latency")
-                .map(|s| s.to_owned()),
-            _ => None,
-        })
+    element_messages(messages, "graph-latency")
+        .pop()
         .expect("a graph-latency message")
 }
 

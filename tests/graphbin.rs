@@ -57,16 +57,7 @@ fn ts_offset(pipeline: &gst::Pipeline, name: &str) -> i64 {
 
 /// The `graph-latency` messages among `messages`, in order.
 fn graph_latency_messages(messages: &[gst::Message]) -> Vec<gst::Structure> {
-    messages
-        .iter()
-        .filter_map(|message| match message.view() {
-            gst::MessageView::Element(element) => element
-                .structure()
-                .filter(|s| s.name() == "graph-latency")
-                .map(|s| s.to_owned()),
-            _ => None,
-        })
-        .collect()
+    element_messages(messages, "graph-latency")
 }
 
 fn last_graph_latency(bus: &gst::Bus) -> gst::Structure {

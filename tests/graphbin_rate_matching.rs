@@ -65,16 +65,8 @@ fn mode(ratematch: &gst::Element) -> String {
 }
 
 fn rate_matching_fields(messages: &[gst::Message]) -> HashMap<String, String> {
-    let message = messages
-        .iter()
-        .rev()
-        .find_map(|message| match message.view() {
-            gst::MessageView::Element(element) => element
-                .structure()
-                .filter(|s| s.name() == "graph-latency")
-                .map(|s| s.to_owned()),
-            _ => None,
-        })
+    let message = element_messages(messages, "graph-latency")
+        .pop()
         .expect("a graph-latency message");
     let mut fields = HashMap::new();
     for list in ["sources", "excluded"] {

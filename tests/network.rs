@@ -817,19 +817,11 @@ const DRIFT_TOLERANCE_PPM: f64 = 50.0;
 /// The phase (radians, at its first sample) of the 20 Hz sine in `samples`, spaced `spacing`
 /// seconds of the signal's time apart: the least-squares fit of `a·sin + b·cos`.
 fn sine_phase(samples: &[f64], spacing: f64) -> f64 {
-    let omega = std::f64::consts::TAU * SINE_HZ * spacing;
-    let (mut ss, mut sc, mut cc, mut xs, mut xc) = (0.0, 0.0, 0.0, 0.0, 0.0);
-    for (n, &x) in samples.iter().enumerate() {
-        let (s, c) = (omega * n as f64).sin_cos();
-        ss += s * s;
-        sc += s * c;
-        cc += c * c;
-        xs += x * s;
-        xc += x * c;
-    }
-    let determinant = ss * cc - sc * sc;
-    let a = (xs * cc - xc * sc) / determinant;
-    let b = (xc * ss - xs * sc) / determinant;
+    let points = samples
+        .iter()
+        .enumerate()
+        .map(|(n, &x)| (n as f64 * spacing, x));
+    let (a, b) = fit_sine(points, SINE_HZ);
     b.atan2(a)
 }
 
@@ -1038,16 +1030,7 @@ fn drift_of_the_sender_is_matched(ppm: i64) {
             _ => None,
         })
         .collect();
-    let reports: Vec<gst::Structure> = messages
-        .iter()
-        .filter_map(|message| match message.view() {
-            gst::MessageView::Element(element) => element
-                .structure()
-                .filter(|s| s.name() == "rate-matching")
-                .map(|s| s.to_owned()),
-            _ => None,
-        })
-        .collect();
+    let reports = element_messages(&messages, "rate-matching");
     // auto found pushsrcbin upstream and matched against the pipeline clock.
     assert!(
         reports

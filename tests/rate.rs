@@ -1005,15 +1005,9 @@ fn a_seek_with_a_new_rate_reaches_a_graph_whose_streams_leave_it() {
     assert!(pipeline.send_event(seek_from(2.0, start)));
     assert_eq!(graph.property::<f64>("rate"), 2.0);
     await_state(&pipeline, gst::State::Paused);
-    let changed: Vec<(f64, u64)> = drain_messages(&bus)
+    let changed: Vec<(f64, u64)> = element_messages(&drain_messages(&bus), "rate-changed")
         .iter()
-        .filter_map(|message| match message.view() {
-            gst::MessageView::Element(element) => element
-                .structure()
-                .filter(|s| s.name() == "rate-changed")
-                .map(|s| (s.get("rate").unwrap(), s.get("position").unwrap())),
-            _ => None,
-        })
+        .map(|s| (s.get("rate").unwrap(), s.get("position").unwrap()))
         .collect();
     assert_eq!(changed, [(2.0, start.nseconds())]);
     let segments = segments(&recorder.take());

@@ -257,16 +257,7 @@ fn eos_on(bus: &gst::Bus, messages: &mut Vec<gst::Message>) -> bool {
 }
 
 fn rate_matching_reports(messages: &[gst::Message]) -> Vec<gst::Structure> {
-    messages
-        .iter()
-        .filter_map(|message| match message.view() {
-            gst::MessageView::Element(element) => element
-                .structure()
-                .filter(|s| s.name() == "rate-matching")
-                .map(|s| s.to_owned()),
-            _ => None,
-        })
-        .collect()
+    element_messages(messages, "rate-matching")
 }
 
 /// 10 simulated minutes of a drifting source with `flags` through `ratematch` to a synchronised
@@ -644,17 +635,8 @@ fn through_graphbin_the_inserted_ratematch_matches_what_graphbin_decided() {
         }
 
         // graphbin's decision, the element's mode, and what it measured.
-        let decided = messages
-            .iter()
-            .rev()
-            .filter_map(|message| match message.view() {
-                gst::MessageView::Element(element) => element
-                    .structure()
-                    .filter(|s| s.name() == "graph-latency")
-                    .map(|s| s.to_owned()),
-                _ => None,
-            })
-            .next()
+        let decided = element_messages(&messages, "graph-latency")
+            .pop()
             .expect("a graph-latency message");
         let entry = decided
             .get::<gst::List>("sources")

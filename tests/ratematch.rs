@@ -377,16 +377,7 @@ impl Run {
     }
 
     fn reports(&self) -> Vec<gst::Structure> {
-        self.messages
-            .iter()
-            .filter_map(|message| match message.view() {
-                gst::MessageView::Element(element) => element
-                    .structure()
-                    .filter(|s| s.name() == "rate-matching")
-                    .map(|s| s.to_owned()),
-                _ => None,
-            })
-            .collect()
+        common::element_messages(&self.messages, "rate-matching")
     }
 
     /// Input frames the element waits for, from its LATENCY answer.
@@ -814,15 +805,9 @@ struct SinkClockResult {
 
 impl SinkClockResult {
     fn modes(&self) -> Vec<String> {
-        self.messages
+        common::element_messages(&self.messages, "rate-matching")
             .iter()
-            .filter_map(|message| match message.view() {
-                gst::MessageView::Element(element) => element
-                    .structure()
-                    .filter(|s| s.name() == "rate-matching")
-                    .map(|s| s.get::<String>("mode").unwrap()),
-                _ => None,
-            })
+            .map(|s| s.get::<String>("mode").unwrap())
             .collect()
     }
 
@@ -1316,18 +1301,7 @@ fn internal_rm_passes_buffers_untouched_and_adds_no_latency() {
 /// the phase the loop leaves counts as noise; only a constant offset (what the element reports
 /// as `offset`) is not.
 fn snr_against_fitted_sine(samples: &[(f64, f64)], freq: f64) -> f64 {
-    let (mut ss, mut sc, mut cc, mut xs, mut xc) = (0.0, 0.0, 0.0, 0.0, 0.0);
-    for &(time, value) in samples {
-        let (sin, cos) = (2.0 * PI * freq * time).sin_cos();
-        ss += sin * sin;
-        sc += sin * cos;
-        cc += cos * cos;
-        xs += value * sin;
-        xc += value * cos;
-    }
-    let determinant = ss * cc - sc * sc;
-    let a = (xs * cc - xc * sc) / determinant;
-    let b = (xc * ss - xs * sc) / determinant;
+    let (a, b) = common::fit_sine(samples.iter().copied(), freq);
     let (mut signal, mut noise) = (0.0, 0.0);
     for &(time, value) in samples {
         let (sin, cos) = (2.0 * PI * freq * time).sin_cos();

@@ -142,6 +142,39 @@ pub fn warnings(messages: &[gst::Message]) -> Vec<gst::Message> {
     messages_of(messages, gst::MessageType::Warning)
 }
 
+/// The least-squares sine of `freq` Hz through `points` (time in s, value): `(a, b)` of
+/// `a·sin(2π·freq·t) + b·cos(2π·freq·t)`.
+pub fn fit_sine(points: impl IntoIterator<Item = (f64, f64)>, freq: f64) -> (f64, f64) {
+    let (mut ss, mut sc, mut cc, mut xs, mut xc) = (0.0, 0.0, 0.0, 0.0, 0.0);
+    for (time, value) in points {
+        let (sin, cos) = (std::f64::consts::TAU * freq * time).sin_cos();
+        ss += sin * sin;
+        sc += sin * cos;
+        cc += cos * cos;
+        xs += value * sin;
+        xc += value * cos;
+    }
+    let determinant = ss * cc - sc * sc;
+    (
+        (xs * cc - xc * sc) / determinant,
+        (xc * ss - xs * sc) / determinant,
+    )
+}
+
+/// The structures of the element messages named `name` among `messages`, in order.
+pub fn element_messages(messages: &[gst::Message], name: &str) -> Vec<gst::Structure> {
+    messages
+        .iter()
+        .filter_map(|message| match message.view() {
+            gst::MessageView::Element(element) => element
+                .structure()
+                .filter(|s| s.name() == name)
+                .map(|s| s.to_owned()),
+            _ => None,
+        })
+        .collect()
+}
+
 /// A pipeline from a gst-launch description, with the plugin registered.
 pub fn pipeline(description: &str) -> gst::Pipeline {
     init();
