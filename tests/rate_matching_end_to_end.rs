@@ -16,7 +16,6 @@
 
 mod common;
 
-use std::f64::consts::TAU;
 use std::sync::{Arc, Mutex};
 use std::time::Instant;
 
@@ -47,63 +46,11 @@ fn ns(time: gst::ClockTime) -> f64 {
     time.nseconds() as f64 / 1e9
 }
 
-/// Decodes, window by window, how much later the content rendered at `t` was captured than
-/// `t − latency`: the sine's value is `A·sin(2π·f·c)` for capture time `c`.
-#[derive(Default)]
-struct PhaseDecoder {
-    in_phase: f64,
-    quadrature: f64,
-    count: usize,
-    start: f64,
-    /// (time its first frame is due, offset δ in s)
-    offsets: Vec<(f64, f64)>,
-}
-
-impl PhaseDecoder {
-    /// A frame of `value` rendered where it should have been captured at `due` (s).
-    fn push(&mut self, due: f64, value: f64) {
-        if self.count == 0 {
-            self.start = due;
-        }
-        let theta = TAU * FREQ * due;
-        self.in_phase += value * theta.cos();
-        self.quadrature += value * theta.sin();
-        self.count += 1;
-        if self.count == WINDOW {
-            let delta = self.in_phase.atan2(self.quadrature) / (TAU * FREQ);
-            self.offsets.push((self.start, delta));
-            (self.in_phase, self.quadrature, self.count) = (0.0, 0.0, 0);
-        }
-    }
-
-    /// Largest |δ| of the windows starting in `[from, to)` (there must be 10 a second).
-    fn worst(&self, from: f64, to: f64) -> f64 {
-        let deltas: Vec<f64> = self
-            .offsets
-            .iter()
-            .filter(|(time, _)| (from..to).contains(time))
-            .map(|(_, delta)| delta.abs())
-            .collect();
-        assert!(
-            deltas.len() as f64 >= (to - from) * 10.0 - 2.0,
-            "windows in [{from}, {to}): {}",
-            deltas.len()
-        );
-        deltas.into_iter().fold(0.0, f64::max)
-    }
-
-    /// Largest jump of δ off its course between consecutive windows (the second difference).
-    fn largest_step(&self) -> f64 {
-        self.offsets.windows(3).fold(0.0, |worst, three| {
-            worst.max((three[2].1 - 2.0 * three[1].1 + three[0].1).abs())
-        })
-    }
-
-    /// δ of the window holding the frame due at `time`.
-    fn at(&self, time: f64) -> Option<f64> {
-        let index = self.offsets.partition_point(|(start, _)| *start <= time);
-        let (start, delta) = *self.offsets.get(index.checked_sub(1)?)?;
-        (time - start < 0.1).then_some(delta)
+/// The decoder of the rendered audio: how much later the content rendered at `t` was captured
+/// than `t − latency` (10 windows a second; two may be cut at the ends of a span).
+impl Default for PhaseDecoder {
+    fn default() -> Self {
+        PhaseDecoder::new(FREQ, WINDOW, 10.0, 2.0)
     }
 }
 
@@ -367,7 +314,9 @@ fn ten_minutes(flags: PushSourceFlags, ppm: i64) {
     let worst = rendered.audio.worst(LOCK_TIME, end);
     let first_second = rendered.audio.worst(0.2, 1.0);
     let settled = rendered.audio.worst(60.0, end);
-    let step = rendered.audio.largest_step();
+    let step = rendered
+        .audio
+        .largest_step(f64::NEG_INFINITY, f64::INFINITY);
     let reports = rate_matching_reports(&messages);
     let mode = reports[0].get::<String>("mode").unwrap();
     eprintln!(
@@ -513,7 +462,7 @@ fn audio_and_video_of_different_drift_stay_in_sync() {
             "frame {index}: {video_offset}"
         );
         if due >= LOCK_TIME
-            && let Some(audio_offset) = audio.audio.at(due)
+            && let Some(audio_offset) = audio.audio.at(due, WINDOW as f64 / RATE as f64)
         {
             worst_av = worst_av.max((audio_offset - video_offset).abs());
             compared += 1;

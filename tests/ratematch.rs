@@ -15,6 +15,7 @@ mod common;
 use std::f64::consts::PI;
 use std::sync::{Arc, Mutex};
 
+use common::PhaseDecoder;
 use gst::glib;
 use gst::prelude::*;
 use gst::subclass::prelude::*;
@@ -152,77 +153,6 @@ impl Device {
     }
 }
 
-/// Decodes the offset of the output's content from the running time each frame stands for.
-#[derive(Default)]
-struct Decoder {
-    in_phase: f64,
-    quadrature: f64,
-    count: usize,
-    start: f64,
-    /// (running time of the window's start, offset δ in s)
-    offsets: Vec<(f64, f64)>,
-}
-
-impl Decoder {
-    /// A frame of value `value` that stands for running time `time` (s).
-    fn push(&mut self, time: f64, value: f64) {
-        if self.count == 0 {
-            self.start = time;
-        }
-        let theta = 2.0 * PI * FREQ * time;
-        self.in_phase += value * theta.cos();
-        self.quadrature += value * theta.sin();
-        self.count += 1;
-        if self.count == WINDOW {
-            // value = A·sin(θ + 2πf·δ): the window's sums are N·A/2·(sin, cos)(2πf·δ).
-            let delta = self.in_phase.atan2(self.quadrature) / (2.0 * PI * FREQ);
-            self.offsets.push((self.start, delta));
-            *self = Self {
-                offsets: std::mem::take(&mut self.offsets),
-                ..Self::default()
-            };
-        }
-    }
-
-    /// Forgets a partial window (across a restart).
-    fn cut(&mut self) {
-        *self = Self {
-            offsets: std::mem::take(&mut self.offsets),
-            ..Self::default()
-        };
-    }
-
-    /// Largest |δ| of the windows starting in `[from, to)`.
-    fn worst(&self, from: f64, to: f64) -> f64 {
-        let windows: Vec<f64> = self
-            .offsets
-            .iter()
-            .filter(|(time, _)| (from..to).contains(time))
-            .map(|(_, delta)| delta.abs())
-            .collect();
-        assert!(
-            windows.len() as f64 >= (to - from) * 5.0,
-            "windows in [{from}, {to}): {}",
-            windows.len()
-        );
-        windows.into_iter().fold(0.0, f64::max)
-    }
-
-    /// Largest jump of δ off its course between consecutive windows starting in `[from, to)`:
-    /// the second difference (the course itself moves by the drift until the loop locks).
-    fn largest_step(&self, from: f64, to: f64) -> f64 {
-        let deltas: Vec<f64> = self
-            .offsets
-            .iter()
-            .filter(|(time, _)| (from..to).contains(time))
-            .map(|(_, delta)| *delta)
-            .collect();
-        deltas.windows(3).fold(0.0, |worst, three| {
-            worst.max((three[2] - 2.0 * three[1] + three[0]).abs())
-        })
-    }
-}
-
 /// The output as it comes: checks its stamps, decodes its content.
 struct Output {
     /// PTS of output frame 0 of the current format, and frames since.
@@ -233,7 +163,7 @@ struct Output {
     channels: u32,
     segment: gst::FormattedSegment<gst::ClockTime>,
     discont: Vec<gst::ClockTime>,
-    decoder: Decoder,
+    decoder: PhaseDecoder,
     /// Every output frame as (running time of its stamp, value), when kept.
     kept: Option<Vec<(f64, f64)>>,
     /// The running time output frame `k` stands for, from the running time of its stamp.
@@ -252,7 +182,8 @@ impl Output {
             channels: 1,
             segment,
             discont: Vec::new(),
-            decoder: Decoder::default(),
+            // At least 5 windows a second of 10 (a restart cuts some).
+            decoder: PhaseDecoder::new(FREQ, WINDOW, 5.0, 0.0),
             kept: None,
             render: Box::new(|time| time),
         }

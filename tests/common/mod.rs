@@ -161,6 +161,100 @@ pub fn fit_sine(points: impl IntoIterator<Item = (f64, f64)>, freq: f64) -> (f64
     )
 }
 
+/// Decodes, window by window, how far a sine of `freq` Hz in the content lags the time each
+/// frame stands for: a frame standing for `t` should hold `A·sin(2π·freq·t)`; a window's sums
+/// are then `N·A/2·(sin, cos)(2π·freq·δ)`, and `δ` is the window's offset in seconds.
+pub struct PhaseDecoder {
+    freq: f64,
+    window: usize,
+    /// The windows `worst` must find per second of its span, less `slack`.
+    windows_per_second: f64,
+    slack: f64,
+    in_phase: f64,
+    quadrature: f64,
+    count: usize,
+    start: f64,
+    /// (time the window's first frame stands for, offset δ in s)
+    pub offsets: Vec<(f64, f64)>,
+}
+
+impl PhaseDecoder {
+    /// `worst` insists on at least `windows_per_second · span − slack` windows in its span.
+    pub fn new(freq: f64, window: usize, windows_per_second: f64, slack: f64) -> Self {
+        Self {
+            freq,
+            window,
+            windows_per_second,
+            slack,
+            in_phase: 0.0,
+            quadrature: 0.0,
+            count: 0,
+            start: 0.0,
+            offsets: Vec::new(),
+        }
+    }
+
+    /// A frame of `value` standing for time `time` (s).
+    pub fn push(&mut self, time: f64, value: f64) {
+        if self.count == 0 {
+            self.start = time;
+        }
+        let theta = std::f64::consts::TAU * self.freq * time;
+        self.in_phase += value * theta.cos();
+        self.quadrature += value * theta.sin();
+        self.count += 1;
+        if self.count == self.window {
+            let delta = self.in_phase.atan2(self.quadrature) / (std::f64::consts::TAU * self.freq);
+            self.offsets.push((self.start, delta));
+            self.cut();
+        }
+    }
+
+    /// Forgets a partial window (across a restart).
+    pub fn cut(&mut self) {
+        (self.in_phase, self.quadrature, self.count) = (0.0, 0.0, 0);
+    }
+
+    fn deltas_in(&self, from: f64, to: f64) -> Vec<f64> {
+        self.offsets
+            .iter()
+            .filter(|(time, _)| (from..to).contains(time))
+            .map(|(_, delta)| *delta)
+            .collect()
+    }
+
+    /// Largest |δ| of the windows starting in `[from, to)`.
+    pub fn worst(&self, from: f64, to: f64) -> f64 {
+        let deltas = self.deltas_in(from, to);
+        assert!(
+            deltas.len() as f64 >= (to - from) * self.windows_per_second - self.slack,
+            "windows in [{from}, {to}): {}",
+            deltas.len()
+        );
+        deltas
+            .into_iter()
+            .fold(0.0, |worst, delta| worst.max(delta.abs()))
+    }
+
+    /// Largest jump of δ off its course between consecutive windows starting in `[from, to)`:
+    /// the second difference (the course itself moves by the drift until the loop locks).
+    pub fn largest_step(&self, from: f64, to: f64) -> f64 {
+        self.deltas_in(from, to)
+            .windows(3)
+            .fold(0.0, |worst, three| {
+                worst.max((three[2] - 2.0 * three[1] + three[0]).abs())
+            })
+    }
+
+    /// δ of the window holding the frame standing for `time`, if it is within `window_seconds`
+    /// of that window's start.
+    pub fn at(&self, time: f64, window_seconds: f64) -> Option<f64> {
+        let index = self.offsets.partition_point(|(start, _)| *start <= time);
+        let (start, delta) = *self.offsets.get(index.checked_sub(1)?)?;
+        (time - start < window_seconds).then_some(delta)
+    }
+}
+
 /// The structures of the element messages named `name` among `messages`, in order.
 pub fn element_messages(messages: &[gst::Message], name: &str) -> Vec<gst::Structure> {
     messages
