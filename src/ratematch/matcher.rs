@@ -407,6 +407,75 @@ mod tests {
         assert!((drift - 1000.0).abs() < 0.1, "{drift}");
     }
 
+    /// The sink's device time `rho` times as fast as the pipeline clock, standing still for
+    /// `stall` seconds from `at`, read at each buffer of `per_buffer` frames at 48 kHz, from a
+    /// device captured at the pipeline's rate; returns the matcher, the notices, and the
+    /// largest distance of the render times (from 7 s on) from the sink's line `k/(R·ρ)`.
+    fn sink_clock_run(
+        per_buffer: u64,
+        stall: impl Fn(f64) -> f64,
+        rho: f64,
+        seconds: f64,
+    ) -> (Matcher, Vec<Notice>, f64) {
+        gst::init().unwrap();
+        let rate = 48_000u32;
+        let mut matcher = Matcher::new(Reference::SinkClock, rate, 1, 1.0, 0.0, Learnt::new(0.2));
+        let mut notices = Vec::new();
+        let mut worst: f64 = 0.0;
+        let period = 1.0 / rate as f64;
+        for n in 0..(seconds * rate as f64) as u64 / per_buffer {
+            let first = n * per_buffer;
+            let start = first as f64 * period;
+            // Each buffer is read a buffer's time after its start (its capture), the sink's
+            // time 10 ms behind (its latency) minus how long it stood still so far.
+            let now = start + per_buffer as f64 * period;
+            let sink_time = ((now - 0.01) - stall(now)).max(0.0) * rho;
+            matcher.observe_sink_clock(sink_time, now);
+            let produced = matcher.process(
+                &vec![0.0; per_buffer as usize],
+                InputTimes {
+                    first_frame: 0,
+                    frames: per_buffer,
+                    start,
+                    end: start + per_buffer as f64 * period,
+                    arrival: None,
+                },
+            );
+            notices.extend(produced.notices);
+            let k = matcher.produced();
+            if now > 7.0 {
+                let sink_line = matcher.render_time(0) + k as f64 * period / rho;
+                worst = worst.max((matcher.render_time(k) - sink_line).abs());
+            }
+        }
+        (matcher, notices, worst)
+    }
+
+    /// The start-up of the real-time run (BENCHMARKS.md, one run in four): a sound server
+    /// starting the stream holds the sink's time still for 1.8 s while it still takes a
+    /// buffer every 10 ms, each reading within the jump tolerance of the one before. The stall
+    /// is latency, not a rate: no clamp, no WARNING, the render line keeps the sink's rate.
+    #[test]
+    fn a_sink_that_stands_still_reading_after_reading_is_not_taken_for_a_rate() {
+        let rho = 1.0 / 1.001;
+        let stall = |now: f64| (now - 0.1).clamp(0.0, 1.8);
+        let (matcher, notices, worst) = sink_clock_run(480, stall, rho, 30.0);
+        assert!(
+            !notices
+                .iter()
+                .any(|notice| matches!(notice, Notice::BeyondReach { .. })),
+            "{notices:?}"
+        );
+        let status = matcher.status();
+        assert!(status.locked, "{status:?}");
+        assert!((status.drift_ppm - 1000.0).abs() < 3.0, "{status:?}");
+        // What is left is the stall turned into the sink's seconds with a slope still being
+        // learnt (1.8 s at a few hundred ppm early on), well within the 1 ms.
+        assert!(worst < 1e-3, "render times {worst} s off the sink's line");
+        let (_, _, steady) = sink_clock_run(480, |_| 0.0, rho, 30.0);
+        eprintln!("render line off the sink's: {worst} s after a stall, {steady} s without");
+    }
+
     #[test]
     fn a_drift_beyond_reach_warns_once_with_the_ratio_needed() {
         let (matcher, _, notices) = run(0.08, 30, 0.0);

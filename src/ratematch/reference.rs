@@ -240,6 +240,7 @@ impl Render {
             })
             .filter(|(late, tolerance)| late.abs() > *tolerance)
             .map(|(late, _)| late);
+        let advanced = last_reading.is_none_or(|(last_sink_time, _)| sink_time > last_sink_time);
         match jump {
             Some(late) => {
                 map.shift(late);
@@ -249,10 +250,18 @@ impl Render {
                 if *learnt_for < SINK_SETTLE {
                     map.set_slope(*initial_slope);
                 }
+                *last_reading = Some((sink_time, time));
             }
-            None => *learnt_for += last_reading.map_or(0.0, |(_, last_time)| time - last_time),
+            // A reading at the same sink time as the last one is kept out of the comparison:
+            // a sink standing still reading after reading (a sound server starting the stream
+            // while it still takes a buffer every 10 ms) adds up to a jump against the last
+            // reading it moved at, instead of passing as steps within the tolerance each.
+            None if advanced => {
+                *learnt_for += last_reading.map_or(0.0, |(_, last_time)| time - last_time);
+                *last_reading = Some((sink_time, time));
+            }
+            None => {}
         }
-        *last_reading = Some((sink_time, time));
         map.update(sink_time, time);
         if sink_origin.is_none() {
             *first_reading = Some((sink_time, time));
