@@ -20,12 +20,25 @@
 //!   `x[n] = 2·cos(ω)·x[n−1] − x[n−2]`; a sample dropped or repeated, or a jump, breaks that by
 //!   far more than resampling noise or a frequency error of 10 000 ppm does. Each run of
 //!   samples breaking it by more than `DISCONTINUITY_THRESHOLD` counts once.
-//! - **offset**: the phase of the heard sine against `FREQ·k`, in 10 ms Hann-windowed blocks,
-//!   unwrapped, as time. Aligned audio keeps it constant; audio played at the sound card's rate
-//!   drifts by `D` µs per second. Reported: the largest distance from its value at lock
+//! - **the sink's rate in real time**: the null sink does not consume exactly its nominal rate
+//!   per second of the host's monotonic clock (it advances its time line by
+//!   `pa_bytes_to_usec` of each chunk it renders, rounded down to the µs: tens of ppm fast).
+//!   The recording's buffers are stamped with the monotonic clock on arrival and a straight
+//!   line through (samples recorded, arrival time) gives the samples rendered per second of
+//!   real time, `R·(1 + e)` (least squares, then again through the earliest half of the
+//!   arrivals: a late delivery is the client's wake-up, not the sink's rate).
+//! - **offset**: where each sample is rendered in real time (its index in the recording mapped
+//!   through the sink's measured rate) against where the pipeline clock says it belongs (the
+//!   phase of the sine, which runs at `FREQ·k` Hz of real time), in 10 ms Hann-windowed blocks,
+//!   unwrapped, as time: the phase of the heard sine against `FREQ·k/(1 + e)` per second of
+//!   recording. Aligned audio keeps it constant; audio played at the sound card's rate drifts
+//!   by about `D` µs per second. Reported: the largest distance from its value at lock
 //!   (`LOCKED_AFTER` after the first sound: the sink's start-up, `START_UP`, which no way
 //!   plays without losing capture, and 5 s) while no discontinuity intervened (a jump's size is
 //!   ambiguous by whole periods of the sine, so the drift between jumps is what is measured).
+//!   Judged against the nominal `FREQ·k` per second of recording instead (as if the sink kept
+//!   its nominal rate in real time), a matcher that holds the real-time delay constant drifts
+//!   by `e` µs per second: the column "against nominal" shows that figure too.
 //!
 //! `bash scripts/realtime-drift.sh` starts a private PulseAudio daemon (as root too, without a
 //! session bus), runs this benchmark and stops the daemon. Environment:
@@ -37,7 +50,7 @@
 mod common;
 
 use std::sync::{Arc, Mutex};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use common::setting;
 use gst::prelude::*;
@@ -103,6 +116,8 @@ struct Run {
     playback: gst::Pipeline,
     recording: gst::Pipeline,
     samples: Arc<Mutex<Vec<f32>>>,
+    /// (seconds of the monotonic clock since `epoch`, samples recorded so far) per buffer.
+    arrivals: Arc<Mutex<Vec<(f64, u64)>>>,
     matcher_report: Arc<Mutex<Option<gst::Structure>>>,
 }
 
@@ -131,7 +146,7 @@ fn launch(description: &str) -> gst::Pipeline {
 }
 
 impl Run {
-    fn new(way: Way, drift: f64, index: usize) -> Self {
+    fn new(way: Way, drift: f64, index: usize, epoch: Instant) -> Self {
         let sink_name = format!("pushsource_{index}");
         let module = pactl(&[
             "load-module",
@@ -152,17 +167,21 @@ impl Run {
             .downcast::<gst_app::AppSink>()
             .unwrap();
         let kept = samples.clone();
+        let arrivals = Arc::new(Mutex::new(Vec::new()));
+        let arrived = arrivals.clone();
         appsink.set_callbacks(
             gst_app::AppSinkCallbacks::builder()
                 .new_sample(move |appsink| {
                     let sample = appsink.pull_sample().map_err(|_| gst::FlowError::Eos)?;
                     let buffer = sample.buffer().ok_or(gst::FlowError::Error)?;
                     let map = buffer.map_readable().map_err(|_| gst::FlowError::Error)?;
+                    let now = epoch.elapsed().as_secs_f64();
                     let mut kept = kept.lock().unwrap();
                     kept.extend(
                         map.chunks_exact(4)
                             .map(|bytes| f32::from_le_bytes(bytes.try_into().unwrap())),
                     );
+                    arrived.lock().unwrap().push((now, kept.len() as u64));
                     Ok(gst::FlowSuccess::Ok)
                 })
                 .build(),
@@ -177,6 +196,7 @@ impl Run {
             playback,
             recording,
             samples,
+            arrivals,
             matcher_report,
         }
     }
@@ -231,8 +251,51 @@ fn sound(samples: &[f32]) -> &[f32] {
     &samples[first..]
 }
 
-fn judge(samples: &[f32], k: f64) -> Judgement {
-    let omega = std::f64::consts::TAU * FREQ * k / RATE as f64;
+/// The least-squares line `time = a + b·samples` through `points`: (b, a).
+fn line(points: &[(f64, f64)]) -> Option<(f64, f64)> {
+    let n = points.len() as f64;
+    if n < 2.0 {
+        return None;
+    }
+    let (mean_x, mean_y) = points
+        .iter()
+        .fold((0.0, 0.0), |(x, y), (px, py)| (x + px / n, y + py / n));
+    let (sxx, sxy) = points.iter().fold((0.0, 0.0), |(xx, xy), (px, py)| {
+        let dx = px - mean_x;
+        (xx + dx * dx, xy + dx * (py - mean_y))
+    });
+    (sxx > 0.0).then(|| (sxy / sxx, mean_y - sxy / sxx * mean_x))
+}
+
+/// Samples the sink rendered per second of the monotonic clock, from the recording's arrival
+/// times after sample `from` (the sink's start-up left out): a line through all of them, then
+/// through the earlier-arriving half (each buffer arrives when the sink rendered it plus the
+/// recording client's wake-up delay, which is never negative).
+fn sink_rate(arrivals: &[(f64, u64)], from: u64) -> Option<f64> {
+    let points: Vec<(f64, f64)> = arrivals
+        .iter()
+        .filter(|(_, samples)| *samples >= from)
+        .map(|&(time, samples)| (samples as f64, time))
+        .collect();
+    let (slope, intercept) = line(&points)?;
+    let mut residuals: Vec<f64> = points
+        .iter()
+        .map(|(x, y)| y - (intercept + slope * x))
+        .collect();
+    residuals.sort_by(f64::total_cmp);
+    let median = residuals[residuals.len() / 2];
+    let early: Vec<(f64, f64)> = points
+        .into_iter()
+        .filter(|(x, y)| y - (intercept + slope * x) <= median)
+        .collect();
+    let (slope, _) = line(&early)?;
+    Some(1.0 / slope)
+}
+
+/// `rendered_rate`: samples the sink renders per second of real time (the nominal `RATE` to
+/// judge as if it kept its nominal rate).
+fn judge(samples: &[f32], k: f64, rendered_rate: f64) -> Judgement {
+    let omega = std::f64::consts::TAU * FREQ * k / rendered_rate;
     let seconds = samples.len() as f64 / RATE as f64;
     let start_up = (START_UP.as_secs_f64() * RATE as f64) as usize;
     // The discontinuities: runs of samples the sine predictor cannot explain.
@@ -293,7 +356,7 @@ fn judge(samples: &[f32], k: f64) -> Judgement {
             }
         };
         previous_phase = Some(phase);
-        // Audio late by τ has φ = −2π·FREQ·k·τ: the offset is how late it is.
+        // Audio late by τ (real time) has φ = −2π·FREQ·k·τ: the offset is how late it is.
         let offset = -unwrapped / (std::f64::consts::TAU * FREQ * k);
         let reference = *reference.get_or_insert(offset);
         largest = largest.max((offset - reference).abs());
@@ -323,10 +386,11 @@ fn main() {
         .unwrap_or("a PulseAudio server");
     println!("rate matching in real time: {seconds} s per run, all runs side by side, {server}");
 
+    let epoch = Instant::now();
     let mut runs = Vec::new();
     for &drift in &drifts {
         for way in [Way::GraphBin, Way::Skew, Way::Resample] {
-            runs.push(Run::new(way, drift, runs.len()));
+            runs.push(Run::new(way, drift, runs.len(), epoch));
         }
     }
     for run in &runs {
@@ -339,12 +403,18 @@ fn main() {
 
     println!();
     println!(
-        "| drift (ppm) | played by | sound (s) | discontinuities | largest offset (ms) | offset at the end (ms) | ratematch's own report |"
+        "| drift (ppm) | played by | sound (s) | sink's rate e (ppm) | discontinuities | largest offset (ms) | offset at the end (ms) | against nominal: largest, end (ms) | ratematch's own report |"
     );
-    println!("|---:|---|---:|---:|---:|---:|---|");
+    println!("|---:|---|---:|---:|---:|---:|---:|---:|---|");
     for run in &runs {
-        let samples = run.samples.lock().unwrap();
-        let samples = sound(&samples);
+        let recorded = run.samples.lock().unwrap();
+        let samples = sound(&recorded);
+        let first_sound = (recorded.len() - samples.len()) as u64;
+        let rendered_rate = sink_rate(
+            &run.arrivals.lock().unwrap(),
+            first_sound + (START_UP.as_secs_f64() * RATE as f64) as u64,
+        )
+        .expect("the recording's arrivals give the sink's rate");
         assert!(
             samples.len() > RATE as usize,
             "{} at {} ppm: no sound recorded from {}",
@@ -358,7 +428,8 @@ fn main() {
             let name = format!("{directory}/{}-{}.f32", run.drift, run.sink_name);
             std::fs::write(&name, bytes).expect("the recording written");
         }
-        let judgement = judge(samples, k);
+        let judgement = judge(samples, k, rendered_rate);
+        let nominal = judge(samples, k, RATE as f64);
         let report = run
             .matcher_report
             .lock()
@@ -373,13 +444,16 @@ fn main() {
             })
             .unwrap_or_else(|| "—".to_string());
         println!(
-            "| {} | {} | {:.1} | {} | {:.3} | {:+.3} | {} |",
+            "| {} | {} | {:.1} | {:+.1} | {} | {:.3} | {:+.3} | {:.3}, {:+.3} | {} |",
             run.drift,
             run.way.name(),
             judgement.seconds,
+            (rendered_rate / RATE as f64 - 1.0) * 1e6,
             judgement.discontinuities,
             judgement.largest_offset.as_secs_f64() * 1e3,
             judgement.end_offset_ms,
+            nominal.largest_offset.as_secs_f64() * 1e3,
+            nominal.end_offset_ms,
             report
         );
     }
