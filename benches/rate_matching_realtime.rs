@@ -119,6 +119,8 @@ struct Run {
     /// (seconds of the monotonic clock since `epoch`, samples recorded so far) per buffer.
     arrivals: Arc<Mutex<Vec<(f64, u64)>>>,
     matcher_report: Arc<Mutex<Option<gst::Structure>>>,
+    /// The drift of each of its reports (about one a second).
+    matcher_drifts: Arc<Mutex<Vec<f64>>>,
 }
 
 fn pactl(args: &[&str]) -> String {
@@ -198,17 +200,22 @@ impl Run {
             samples,
             arrivals,
             matcher_report,
+            matcher_drifts: Arc::default(),
         }
     }
 
     fn start(&self) {
         self.recording.set_state(gst::State::Playing).unwrap();
         let report = self.matcher_report.clone();
+        let drifts = self.matcher_drifts.clone();
         let bus = self.playback.bus().unwrap();
         bus.set_sync_handler(move |_, message| {
             match message.view() {
                 gst::MessageView::Element(element) => {
                     if let Some(s) = element.structure().filter(|s| s.name() == "rate-matching") {
+                        if let Ok(drift) = s.get::<f64>("drift") {
+                            drifts.lock().unwrap().push(drift);
+                        }
                         *report.lock().unwrap() = Some(s.to_owned());
                     }
                 }
@@ -240,6 +247,21 @@ struct Judgement {
     /// The offset's total change from lock to the end, at the end of the last stretch without a
     /// discontinuity (what a listener hears as audio running ahead or behind).
     end_offset_ms: f64,
+    /// 10 ms blocks whose offset was measured (none: a discontinuity in every block).
+    measured_blocks: usize,
+}
+
+impl Judgement {
+    /// The largest offset and the one at the end, in ms, or dashes when nothing was measured.
+    fn offsets(&self) -> (String, String) {
+        if self.measured_blocks == 0 {
+            return ("—".to_string(), "—".to_string());
+        }
+        (
+            format!("{:.3}", self.largest_offset.as_secs_f64() * 1e3),
+            format!("{:+.3}", self.end_offset_ms),
+        )
+    }
 }
 
 /// The recorded samples from the first sound on.
@@ -316,6 +338,7 @@ fn judge(samples: &[f32], k: f64, rendered_rate: f64) -> Judgement {
         .collect();
     let locked = (LOCKED_AFTER.as_secs_f64() * RATE as f64) as usize;
     let mut largest: f64 = 0.0;
+    let mut measured_blocks = 0;
     let mut end_offset = 0.0;
     let mut reference: Option<f64> = None;
     let mut previous_phase: Option<f64> = None;
@@ -361,12 +384,14 @@ fn judge(samples: &[f32], k: f64, rendered_rate: f64) -> Judgement {
         let reference = *reference.get_or_insert(offset);
         largest = largest.max((offset - reference).abs());
         end_offset = offset - reference;
+        measured_blocks += 1;
     }
     Judgement {
         seconds,
         discontinuities: discontinuities.len(),
         largest_offset: Duration::from_secs_f64(largest),
         end_offset_ms: end_offset * 1e3,
+        measured_blocks,
     }
 }
 
@@ -427,6 +452,17 @@ fn main() {
             let bytes: Vec<u8> = samples.iter().flat_map(|s| s.to_le_bytes()).collect();
             let name = format!("{directory}/{}-{}.f32", run.drift, run.sink_name);
             std::fs::write(&name, bytes).expect("the recording written");
+            let arrivals: String = run
+                .arrivals
+                .lock()
+                .unwrap()
+                .iter()
+                .map(|(time, samples)| {
+                    format!("{time:.6} {}\n", samples.saturating_sub(first_sound))
+                })
+                .collect();
+            let name = format!("{directory}/{}-{}.arrivals", run.drift, run.sink_name);
+            std::fs::write(&name, arrivals).expect("the arrival times written");
         }
         let judgement = judge(samples, k, rendered_rate);
         let nominal = judge(samples, k, RATE as f64);
@@ -436,25 +472,26 @@ fn main() {
             .unwrap()
             .as_ref()
             .map(|s| {
+                let mut drifts = run.matcher_drifts.lock().unwrap().clone();
+                let late = drifts.split_off(drifts.len() / 2);
+                let mean = late.iter().sum::<f64>() / late.len().max(1) as f64;
                 format!(
-                    "drift {:.1} ppm, offset {:.3} ms",
+                    "drift {:.1} ppm (mean of the last {} reports {mean:.1}), offset {:.3} ms",
                     s.get::<f64>("drift").unwrap_or(f64::NAN),
+                    late.len(),
                     s.get::<i64>("offset").unwrap_or(0) as f64 / 1e6
                 )
             })
             .unwrap_or_else(|| "—".to_string());
+        let (largest, end) = judgement.offsets();
+        let (nominal_largest, nominal_end) = nominal.offsets();
         println!(
-            "| {} | {} | {:.1} | {:+.1} | {} | {:.3} | {:+.3} | {:.3}, {:+.3} | {} |",
+            "| {} | {} | {:.1} | {:+.1} | {} | {largest} | {end} | {nominal_largest}, {nominal_end} | {report} |",
             run.drift,
             run.way.name(),
             judgement.seconds,
             (rendered_rate / RATE as f64 - 1.0) * 1e6,
             judgement.discontinuities,
-            judgement.largest_offset.as_secs_f64() * 1e3,
-            judgement.end_offset_ms,
-            nominal.largest_offset.as_secs_f64() * 1e3,
-            nominal.end_offset_ms,
-            report
         );
     }
 }
