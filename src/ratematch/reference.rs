@@ -128,9 +128,10 @@ impl Belong {
         }
     }
 
-    pub fn slope(&self) -> f64 {
+    /// The map's slope, once learnt (see [`Dll::learnt_slope`]).
+    pub fn learnt_slope(&self) -> Option<f64> {
         match self {
-            Self::Stamps { map, .. } | Self::DeviceClock(map) => map.slope(),
+            Self::Stamps { map, .. } | Self::DeviceClock(map) => map.learnt_slope(),
         }
     }
 
@@ -288,10 +289,10 @@ impl Render {
         }
     }
 
-    /// The sink map's slope (`None`: nominal).
-    pub fn slope(&self) -> Option<f64> {
+    /// The sink map's slope, once learnt (`None`: nominal, or not learnt yet).
+    pub fn learnt_slope(&self) -> Option<f64> {
         match self {
-            Self::SinkClock { map, .. } => Some(map.slope()),
+            Self::SinkClock { map, .. } => map.learnt_slope(),
             Self::Nominal { .. } => None,
         }
     }
