@@ -29,9 +29,9 @@
 //!   arrivals: a late delivery is the client's wake-up, not the sink's rate).
 //! - **offset**: where each sample is rendered in real time (its index in the recording mapped
 //!   through the sink's measured rate) against where the pipeline clock says it belongs (the
-//!   phase of the sine, which runs at `FREQ·k` Hz of real time), in 10 ms Hann-windowed blocks,
-//!   unwrapped, as time: the phase of the heard sine against `FREQ·k/(1 + e)` per second of
-//!   recording. Aligned audio keeps it constant; audio played at the sound card's rate drifts
+//!   phase of the sine, which runs at `FREQ·k` Hz of real time), in 10 ms Hann-windowed
+//!   blocks every 2.5 ms, unwrapped, as time: the phase of the heard sine against
+//!   `FREQ·k/(1 + e)` per second of recording. Aligned audio keeps it constant; audio played at the sound card's rate drifts
 //!   by about `D` µs per second. Reported: the largest distance from its value at lock
 //!   (`LOCKED_AFTER` after the first sound: the sink's start-up, `START_UP`, which no way
 //!   plays without losing capture, and 5 s) while no discontinuity intervened (a jump's size is
@@ -60,6 +60,10 @@ const RATE: u32 = 48_000;
 const FREQ: f64 = 997.0;
 const VOLUME: f64 = 0.5;
 const BLOCK: usize = 480;
+/// Blocks overlap, one every 2.5 ms: the phase is unwrapped from one to the next, and at the
+/// loop's clamp (5 %) the audio moves by half a period of the sine in 10 ms, where the unwrap
+/// could no longer tell which way; in 2.5 ms it moves an eighth.
+const HOP: usize = BLOCK / 4;
 /// What the sine predictor's error must exceed to count as a discontinuity: about a tenth of the
 /// error a single dropped or repeated sample makes (`VOLUME·ω`), and 50 times what an error of
 /// 10 000 ppm in frequency or 16-bit quantization make.
@@ -344,8 +348,8 @@ fn judge(samples: &[f32], k: f64, rendered_rate: f64) -> Judgement {
     let mut previous_phase: Option<f64> = None;
     let mut unwrapped = 0.0;
     let mut next_discontinuity = discontinuities.iter().peekable();
-    for block in (start_up.max(locked) / BLOCK)..(samples.len() / BLOCK) {
-        let start = block * BLOCK;
+    let first_block = start_up.max(locked);
+    for start in (first_block..samples.len().saturating_sub(BLOCK)).step_by(HOP) {
         let crossed = next_discontinuity
             .peek()
             .is_some_and(|&&at| at < start + BLOCK);

@@ -272,20 +272,29 @@ impl Render {
     }
 
     pub fn set_tracking(&mut self, tracking: bool) {
+        if let Self::SinkClock { map, refined, .. } = self {
+            map.set_tracking(tracking);
+            if tracking && !*refined {
+                *refined = true;
+                self.place_origin();
+            }
+        }
+    }
+
+    /// Places the sink's time at `origin` again from the first reading with the slope learnt
+    /// so far: when the loop first locks (the slope is good to the lock's precision, and the
+    /// first guess, off by the drift times the first reading's distance from `origin`, is
+    /// milliseconds off when the input arrives late), and once more when it starts tracking.
+    pub fn place_origin(&mut self) {
         if let Self::SinkClock {
             map,
             sink_origin,
             first_reading: Some((sink_time, time)),
-            refined,
             origin,
             ..
         } = self
         {
-            map.set_tracking(tracking);
-            if tracking && !*refined {
-                *refined = true;
-                *sink_origin = Some(*sink_time - (*time - *origin) / map.slope());
-            }
+            *sink_origin = Some(*sink_time - (*time - *origin) / map.slope());
         }
     }
 
