@@ -31,11 +31,12 @@
 //!   through the sink's measured rate) against where the pipeline clock says it belongs (the
 //!   phase of the sine, which runs at `FREQ·k` Hz of real time), in 10 ms Hann-windowed
 //!   blocks every 2.5 ms, unwrapped, as time: the phase of the heard sine against
-//!   `FREQ·k/(1 + e)` per second of recording. Aligned audio keeps it constant; audio played at the sound card's rate drifts
-//!   by about `D` µs per second. Reported: the largest distance from its value at lock
-//!   (`LOCKED_AFTER` after the first sound: the sink's start-up, `START_UP`, which no way
-//!   plays without losing capture, and 5 s) while no discontinuity intervened (a jump's size is
-//!   ambiguous by whole periods of the sine, so the drift between jumps is what is measured).
+//!   `FREQ·k/(1 + e)` per second of recording. Aligned audio keeps it constant; audio played
+//!   at the sound card's rate drifts by about `D` µs per second. Reported: the largest
+//!   distance from its value at lock (`LOCKED_AFTER` after the first sound: the sink's
+//!   start-up, `START_UP`, which no way plays without losing capture, and 5 s) while no
+//!   discontinuity intervened (a jump's size is ambiguous by whole periods of the sine, so the
+//!   drift between jumps is what is measured).
 //!   Judged against the nominal `FREQ·k` per second of recording instead (as if the sink kept
 //!   its nominal rate in real time), a matcher that holds the real-time delay constant drifts
 //!   by `e` µs per second: the column "against nominal" shows that figure too.
