@@ -44,7 +44,9 @@
 //! `bash scripts/realtime-drift.sh` starts a private PulseAudio daemon (as root too, without a
 //! session bus), runs this benchmark and stops the daemon. Environment:
 //! `PUSHSOURCE_REALTIME_SECONDS` (default 60), `PUSHSOURCE_REALTIME_DRIFTS` (ppm, comma
-//! separated, default `1000,10000`).
+//! separated, default `1000,10000`), `PUSHSOURCE_REALTIME_DUMP=<dir>` (keep the recordings and
+//! their arrival times), `PUSHSOURCE_REALTIME_JUDGE=<dir>` (judge kept ones again, no server:
+//! `cargo bench --bench rate_matching_realtime`).
 //!
 //! A benchmark, not a test: it fails only when a pipeline fails (an ERROR, no sound recorded).
 
@@ -351,16 +353,14 @@ fn judge(samples: &[f32], k: f64, rendered_rate: f64) -> Judgement {
     let mut next_discontinuity = discontinuities.iter().peekable();
     let first_block = start_up.max(locked);
     for start in (first_block..samples.len().saturating_sub(BLOCK)).step_by(HOP) {
+        while next_discontinuity.peek().is_some_and(|&&at| at < start) {
+            next_discontinuity.next();
+        }
+        // Blocks overlap: every block holding a discontinuity is left out.
         let crossed = next_discontinuity
             .peek()
             .is_some_and(|&&at| at < start + BLOCK);
         if crossed {
-            while next_discontinuity
-                .peek()
-                .is_some_and(|&&at| at < start + BLOCK)
-            {
-                next_discontinuity.next();
-            }
             // A new stretch: measured from where it starts.
             reference = None;
             previous_phase = None;
@@ -373,7 +373,14 @@ fn judge(samples: &[f32], k: f64, rendered_rate: f64) -> Judgement {
             i += x * (omega * n as f64).cos();
             q += x * (omega * n as f64).sin();
         }
-        // x = A·cos(ωn + φ): i ∝ cos φ, q ∝ −sin φ.
+        // x = A·cos(ωn + φ): i ∝ cos φ, q ∝ −sin φ, |(i, q)| = A·Σw/2 = A·BLOCK/4. Silence
+        // (a sink that ran dry plays zeros, which the predictor cannot tell from a sine) has
+        // no phase: it ends the stretch, as the discontinuities at its ends do.
+        if i.hypot(q) < VOLUME * BLOCK as f64 / 8.0 {
+            reference = None;
+            previous_phase = None;
+            continue;
+        }
         let phase = (-q).atan2(i);
         unwrapped = match previous_phase {
             None => phase,
@@ -409,6 +416,10 @@ fn main() {
         .split(',')
         .map(|drift| drift.trim().parse().expect("drifts in ppm"))
         .collect();
+    if let Ok(directory) = std::env::var("PUSHSOURCE_REALTIME_JUDGE") {
+        judge_dumped(&directory, &drifts);
+        return;
+    }
     let server = pactl(&["info"]);
     let server = server
         .lines()
@@ -431,20 +442,11 @@ fn main() {
         run.stop();
     }
 
-    println!();
-    println!(
-        "| drift (ppm) | played by | sound (s) | sink's rate e (ppm) | discontinuities | largest offset (ms) | offset at the end (ms) | against nominal: largest, end (ms) | ratematch's own report |"
-    );
-    println!("|---:|---|---:|---:|---:|---:|---:|---:|---|");
+    print_header();
     for run in &runs {
         let recorded = run.samples.lock().unwrap();
         let samples = sound(&recorded);
         let first_sound = (recorded.len() - samples.len()) as u64;
-        let rendered_rate = sink_rate(
-            &run.arrivals.lock().unwrap(),
-            first_sound + (START_UP.as_secs_f64() * RATE as f64) as u64,
-        )
-        .expect("the recording's arrivals give the sink's rate");
         assert!(
             samples.len() > RATE as usize,
             "{} at {} ppm: no sound recorded from {}",
@@ -452,25 +454,25 @@ fn main() {
             run.drift,
             run.sink_name
         );
-        let k = 1.0 + run.drift * 1e-6;
+        // From the first sound on, as the recording judged.
+        let arrivals: Vec<(f64, u64)> = run
+            .arrivals
+            .lock()
+            .unwrap()
+            .iter()
+            .map(|&(time, samples)| (time, samples.saturating_sub(first_sound)))
+            .collect();
         if let Ok(directory) = std::env::var("PUSHSOURCE_REALTIME_DUMP") {
             let bytes: Vec<u8> = samples.iter().flat_map(|s| s.to_le_bytes()).collect();
             let name = format!("{directory}/{}-{}.f32", run.drift, run.sink_name);
             std::fs::write(&name, bytes).expect("the recording written");
-            let arrivals: String = run
-                .arrivals
-                .lock()
-                .unwrap()
+            let lines: String = arrivals
                 .iter()
-                .map(|(time, samples)| {
-                    format!("{time:.6} {}\n", samples.saturating_sub(first_sound))
-                })
+                .map(|(time, samples)| format!("{time:.6} {samples}\n"))
                 .collect();
             let name = format!("{directory}/{}-{}.arrivals", run.drift, run.sink_name);
-            std::fs::write(&name, arrivals).expect("the arrival times written");
+            std::fs::write(&name, lines).expect("the arrival times written");
         }
-        let judgement = judge(samples, k, rendered_rate);
-        let nominal = judge(samples, k, RATE as f64);
         let report = run
             .matcher_report
             .lock()
@@ -488,15 +490,63 @@ fn main() {
                 )
             })
             .unwrap_or_else(|| "—".to_string());
-        let (largest, end) = judgement.offsets();
-        let (nominal_largest, nominal_end) = nominal.offsets();
-        println!(
-            "| {} | {} | {:.1} | {:+.1} | {} | {largest} | {end} | {nominal_largest}, {nominal_end} | {report} |",
-            run.drift,
-            run.way.name(),
-            judgement.seconds,
-            (rendered_rate / RATE as f64 - 1.0) * 1e6,
-            judgement.discontinuities,
-        );
+        print_row(run.drift, run.way, samples, &arrivals, &report);
+    }
+}
+
+fn print_header() {
+    println!();
+    println!(
+        "| drift (ppm) | played by | sound (s) | sink's rate e (ppm) | discontinuities | largest offset (ms) | offset at the end (ms) | against nominal: largest, end (ms) | ratematch's own report |"
+    );
+    println!("|---:|---|---:|---:|---:|---:|---:|---:|---|");
+}
+
+/// Judges one recording (from its first sound on; `arrivals` counted from there too).
+fn print_row(drift: f64, way: Way, samples: &[f32], arrivals: &[(f64, u64)], report: &str) {
+    let k = 1.0 + drift * 1e-6;
+    let rendered_rate = sink_rate(arrivals, (START_UP.as_secs_f64() * RATE as f64) as u64)
+        .expect("the recording's arrivals give the sink's rate");
+    let judgement = judge(samples, k, rendered_rate);
+    let nominal = judge(samples, k, RATE as f64);
+    let (largest, end) = judgement.offsets();
+    let (nominal_largest, nominal_end) = nominal.offsets();
+    println!(
+        "| {drift} | {} | {:.1} | {:+.1} | {} | {largest} | {end} | {nominal_largest}, {nominal_end} | {report} |",
+        way.name(),
+        judgement.seconds,
+        (rendered_rate / RATE as f64 - 1.0) * 1e6,
+        judgement.discontinuities,
+    );
+}
+
+/// Judges the recordings a run dumped with `PUSHSOURCE_REALTIME_DUMP` again (the judge
+/// changed, or to look closer), without a sound server.
+fn judge_dumped(directory: &str, drifts: &[f64]) {
+    println!("rate matching in real time: the recordings in {directory} judged again");
+    print_header();
+    let mut index = 0;
+    for &drift in drifts {
+        for way in [Way::GraphBin, Way::Skew, Way::Resample] {
+            let name = format!("{directory}/{drift}-pushsource_{index}");
+            index += 1;
+            let Ok(bytes) = std::fs::read(format!("{name}.f32")) else {
+                println!("| {drift} | {} | no recording {name}.f32 |", way.name());
+                continue;
+            };
+            let samples: Vec<f32> = bytes
+                .chunks_exact(4)
+                .map(|bytes| f32::from_le_bytes(bytes.try_into().unwrap()))
+                .collect();
+            let arrivals: Vec<(f64, u64)> = std::fs::read_to_string(format!("{name}.arrivals"))
+                .unwrap_or_default()
+                .lines()
+                .filter_map(|line| {
+                    let (time, samples) = line.split_once(' ')?;
+                    Some((time.parse().ok()?, samples.parse().ok()?))
+                })
+                .collect();
+            print_row(drift, way, &samples, &arrivals, "(not kept)");
+        }
     }
 }
