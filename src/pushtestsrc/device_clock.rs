@@ -185,17 +185,21 @@ mod imp {
         }
 
         fn schedule_async(&self, id: &gst::ClockId) -> Result<gst::ClockSuccess, gst::ClockError> {
-            if unscheduled(id) {
-                return Err(gst::ClockError::Unscheduled);
-            }
-            let (target, _) = self.reference_target(id);
-            let inner = self.reference().new_single_shot_id(target);
-            let weak = self.obj().downgrade();
-            let entry = id.clone();
-            {
+            let inner = loop {
+                if unscheduled(id) {
+                    return Err(gst::ClockError::Unscheduled);
+                }
+                let (target, generation) = self.reference_target(id);
+                let inner = self.reference().new_single_shot_id(target);
                 let mut pending = lock(&self.pending);
                 if unscheduled(id) {
                     return Err(gst::ClockError::Unscheduled);
+                }
+                // A drift change between the target and here found no entry to restart: the
+                // target is at the old speed, compute it again. (A change after this finds the
+                // entry and restarts it.)
+                if self.anchor().generation != generation {
+                    continue;
                 }
                 pending.insert(
                     key(id),
@@ -204,7 +208,10 @@ mod imp {
                         asynchronous: Some(id.clone()),
                     },
                 );
-            }
+                break inner;
+            };
+            let weak = self.obj().downgrade();
+            let entry = id.clone();
             inner.wait_async(move |_, _, fired| {
                 let Some(clock) = weak.upgrade() else {
                     return;

@@ -109,6 +109,11 @@ impl RateController {
         self.integral
     }
 
+    /// The same loop with nothing learnt.
+    pub fn fresh(&self) -> Self {
+        Self::new(self.bandwidth, self.max_deviation)
+    }
+
     /// Forgets the phase but keeps the drift estimate (same device after a flush or caps
     /// change); the next update starts from it.
     pub fn restart(&mut self) {
@@ -289,6 +294,12 @@ impl Dll {
 
     pub fn slope(&self) -> f64 {
         self.slope
+    }
+
+    /// The slope, once learnt: the fit spanned `1/bandwidth`, the ratio loop locked on it, or
+    /// it was learnt before. A fit through a few pairs (a run restarted at once) says little.
+    pub fn learnt_slope(&self) -> Option<f64> {
+        self.fit.is_none().then_some(self.slope)
     }
 }
 

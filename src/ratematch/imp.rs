@@ -63,6 +63,11 @@ struct Run {
     input_end: u64,
 }
 
+/// The stretch of PTS that `seconds` of running time span in `segment` (its rate scales them).
+fn media_duration(segment: &gst::FormattedSegment<gst::ClockTime>, seconds: f64) -> gst::ClockTime {
+    gst::ClockTime::from_nseconds((seconds.max(0.0) * segment.rate().abs() * 1e9).round() as u64)
+}
+
 impl Run {
     fn seconds(&self, running_time: u64) -> f64 {
         (running_time as i128 - self.origin as i128) as f64 / 1e9
@@ -273,10 +278,10 @@ impl RateMatch {
                 gst::ClockTime::from_nseconds(gap)
             );
             outcome.buffers.extend(self.end_run(state, true));
+            let skip = media_duration(&state.segment, gap as f64 / 1e9);
             if let Some(continuation) = state.continuation.as_mut() {
                 continuation.running_time = None;
-                continuation.pts =
-                    saturating_add(continuation.pts, gst::ClockTime::from_nseconds(gap));
+                continuation.pts = saturating_add(continuation.pts, skip);
             }
             state.discont |= gap > 0;
         } else if input_discont {
@@ -329,11 +334,9 @@ impl RateMatch {
             // the output would land where it has played already, and all of it after. The
             // output skips as far, as a restart.
             outcome.buffers.extend(self.end_run(state, true));
+            let skip = media_duration(&state.segment, -leap);
             if let Some(continuation) = state.continuation.as_mut() {
-                continuation.pts = saturating_add(
-                    continuation.pts,
-                    gst::ClockTime::from_nseconds((-leap * 1e9) as u64),
-                );
+                continuation.pts = saturating_add(continuation.pts, skip);
                 continuation.running_time = None;
             }
             state.discont = true;
@@ -377,8 +380,8 @@ impl RateMatch {
         Ok(outcome)
     }
 
-    /// After a capture loss in sink-clock mode, the output's gap (ns): the time lost beyond
-    /// how late the buffer after it arrives (the backlog the sink's lag holds).
+    /// After a capture loss in sink-clock mode, the output's gap (ns of running time): the time
+    /// lost beyond how late the buffer after it arrives (the backlog the sink's lag holds).
     fn sink_clock_gap(
         &self,
         state: &State,

@@ -128,9 +128,10 @@ impl Belong {
         }
     }
 
-    pub fn slope(&self) -> f64 {
+    /// The map's slope, once learnt (see [`Dll::learnt_slope`]).
+    pub fn learnt_slope(&self) -> Option<f64> {
         match self {
-            Self::Stamps { map, .. } | Self::DeviceClock(map) => map.slope(),
+            Self::Stamps { map, .. } | Self::DeviceClock(map) => map.learnt_slope(),
         }
     }
 
@@ -240,6 +241,7 @@ impl Render {
             })
             .filter(|(late, tolerance)| late.abs() > *tolerance)
             .map(|(late, _)| late);
+        let advanced = last_reading.is_none_or(|(last_sink_time, _)| sink_time > last_sink_time);
         match jump {
             Some(late) => {
                 map.shift(late);
@@ -249,10 +251,18 @@ impl Render {
                 if *learnt_for < SINK_SETTLE {
                     map.set_slope(*initial_slope);
                 }
+                *last_reading = Some((sink_time, time));
             }
-            None => *learnt_for += last_reading.map_or(0.0, |(_, last_time)| time - last_time),
+            // A reading at the same sink time as the last one is kept out of the comparison:
+            // a sink standing still reading after reading (a sound server starting the stream
+            // while it still takes a buffer every 10 ms) adds up to a jump against the last
+            // reading it moved at, instead of passing as steps within the tolerance each.
+            None if advanced => {
+                *learnt_for += last_reading.map_or(0.0, |(_, last_time)| time - last_time);
+                *last_reading = Some((sink_time, time));
+            }
+            None => {}
         }
-        *last_reading = Some((sink_time, time));
         map.update(sink_time, time);
         if sink_origin.is_none() {
             *first_reading = Some((sink_time, time));
@@ -262,27 +272,36 @@ impl Render {
     }
 
     pub fn set_tracking(&mut self, tracking: bool) {
-        if let Self::SinkClock {
-            map,
-            sink_origin,
-            first_reading: Some((sink_time, time)),
-            refined,
-            origin,
-            ..
-        } = self
-        {
+        if let Self::SinkClock { map, refined, .. } = self {
             map.set_tracking(tracking);
             if tracking && !*refined {
                 *refined = true;
-                *sink_origin = Some(*sink_time - (*time - *origin) / map.slope());
+                self.place_origin();
             }
         }
     }
 
-    /// The sink map's slope (`None`: nominal).
-    pub fn slope(&self) -> Option<f64> {
+    /// Places the sink's time at `origin` again from the first reading with the slope learnt
+    /// so far: when the loop first locks (the slope is good to the lock's precision, and the
+    /// first guess, off by the drift times the first reading's distance from `origin`, is
+    /// milliseconds off when the input arrives late), and once more when it starts tracking.
+    pub fn place_origin(&mut self) {
+        if let Self::SinkClock {
+            map,
+            sink_origin,
+            first_reading: Some((sink_time, time)),
+            origin,
+            ..
+        } = self
+        {
+            *sink_origin = Some(*sink_time - (*time - *origin) / map.slope());
+        }
+    }
+
+    /// The sink map's slope, once learnt (`None`: nominal, or not learnt yet).
+    pub fn learnt_slope(&self) -> Option<f64> {
         match self {
-            Self::SinkClock { map, .. } => Some(map.slope()),
+            Self::SinkClock { map, .. } => map.learnt_slope(),
             Self::Nominal { .. } => None,
         }
     }
