@@ -936,6 +936,77 @@ fn two_receivers_on_a_network_clock_render_in_step() {
     }
 }
 
+/// The `rtpjitterbuffer` an `rtpbin` made for its stream, once the stream is there.
+fn jitterbuffer_inside(rtpbin: &gst::Element) -> Option<gst::Element> {
+    rtpbin
+        .downcast_ref::<gst::Bin>()?
+        .iterate_recurse()
+        .into_iter()
+        .flatten()
+        .find(|element| {
+            element
+                .factory()
+                .is_some_and(|factory| factory.name() == "rtpjitterbuffer")
+        })
+}
+
+#[test]
+fn two_receivers_on_rtcp_sender_reports_have_each_buffer_due_at_one_time() {
+    init();
+    let sender =
+        session::start_sender_reporting("", Some(""), Some(0)).expect("a reporting sender");
+    let timing = Timing::SenderReports {
+        host: "127.0.0.1".to_string(),
+        port: sender.clock_port,
+        rtcp_port: 0,
+        sync_timeout: Duration::from_secs(10),
+    };
+    let receivers: Vec<session::Receiver> = (0..2)
+        .map(|_| session::start_receiver(0, 200, &timing).expect("a receiver"))
+        .collect();
+    for receiver in &receivers {
+        // pushsrcbin recognizes the rtpbin: a network source, on the shared clock (`synced`),
+        // adding the latency rtpbin is configured with.
+        assert!(receiver.source.property::<bool>("network"));
+        assert_eq!(flags(&receiver.source), PushSourceFlags::empty());
+        assert_eq!(
+            receiver.source.property::<u64>("latency"),
+            ms(200).nseconds()
+        );
+        assert_ne!(receiver.rtcp_port, 0);
+        sender.add_client("127.0.0.1", receiver.port);
+        sender.add_rtcp_client("127.0.0.1", receiver.rtcp_port);
+    }
+    // rtpbin applies a sender report by offsetting its jitterbuffer's stamps (`ts-offset`):
+    // from then on a buffer's stamp is its capture time on the shared clock.
+    await_condition("a sender report applied at each receiver", || {
+        receivers.iter().all(|receiver| {
+            jitterbuffer_inside(&receiver.jitterbuffer)
+                .is_some_and(|jitterbuffer| jitterbuffer.property::<i64>("ts-offset") != 0)
+        })
+    });
+    for receiver in &receivers {
+        receiver.renders.lock().unwrap().clear();
+    }
+    let a = await_renders(&receivers[0], 100);
+    let b = await_renders(&receivers[1], 100);
+    // The first ones may have left the jitterbuffer before the offset (no queue between it and
+    // the sink holds more than a buffer or two).
+    let spread = session::spread(&a[10..], &b, |render| render.due);
+    assert!(spread.len() >= 80, "the same buffers rendered by both");
+    // Each receiver has the same sender reports and the same clock: each buffer is due at the
+    // same time of the shared clock, to the rounding of an RTP tick (21 µs) in a report that
+    // one receiver has applied a moment before the other. No anchor at the first packet's
+    // arrival (`synced` alone: up to the wake-up delay of a receiving thread).
+    assert!(
+        spread.iter().all(|&ns| ns <= 50_000),
+        "due within 50 µs of each other on the shared clock: {spread:?}"
+    );
+    for receiver in &receivers {
+        assert_eq!(errors(&receiver.pipeline), Vec::<String>::new());
+    }
+}
+
 /// The README's one-liner for an RTP receiver (its port made free for the test) receives a
 /// broadcast and reports what the chain adds.
 #[test]
