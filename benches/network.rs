@@ -15,8 +15,8 @@
 //! so each is a process of its own, as on real hosts. Two figures per run: `rendered`, the
 //! host's monotonic time at which each receiver's sink rendered a buffer (what a listener
 //! hears, with the rendering thread's wake-up delay), and `due`, the time the sink was told to
-//! render it (what the clocks and the jitterbuffer decided), also without each receiver's first
-//! 2 s (`due ≥2 s`: a receiver of sender reports runs on its first packet's arrival until the
+//! render it (what the clocks and the jitterbuffer decided); both also without each receiver's
+//! first 2 s (`≥2 s`: a receiver of sender reports runs on its first packet's arrival until the
 //! first report has come).
 
 #[path = "../examples/network_broadcast/cli.rs"]
@@ -40,8 +40,9 @@ fn free_udp_port() -> u16 {
 struct Run {
     rendered: Vec<u64>,
     due: Vec<u64>,
-    /// `due` without the first 2 s of each receiver (the time a receiver of sender reports
-    /// waits for the first one, and then its jitterbuffer's latency).
+    /// `rendered` and `due` without the first 2 s of each receiver (the time a receiver of
+    /// sender reports waits for the first one, and then its jitterbuffer's latency).
+    rendered_settled: Vec<u64>,
     due_settled: Vec<u64>,
 }
 
@@ -164,27 +165,28 @@ fn run(exe: &Path, seconds: u64, variant: Variant, dir: &Path) -> Run {
     let _ = sender.kill();
     let _ = sender.wait();
     let (a, b) = (read_log(&logs[0]), read_log(&logs[1]));
+    let (a_settled, b_settled) = (
+        a.get(SETTLING_BUFFERS..).unwrap_or_default(),
+        b.get(SETTLING_BUFFERS..).unwrap_or_default(),
+    );
     Run {
         rendered: session::spread(&a, &b, |render| Some(render.at)),
         due: session::spread(&a, &b, |render| render.due),
-        due_settled: session::spread(
-            a.get(SETTLING_BUFFERS..).unwrap_or_default(),
-            b.get(SETTLING_BUFFERS..).unwrap_or_default(),
-            |render| render.due,
-        ),
+        rendered_settled: session::spread(a_settled, b_settled, |render| Some(render.at)),
+        due_settled: session::spread(a_settled, b_settled, |render| render.due),
     }
 }
 
 fn row(what: &str, values: &[u64]) -> String {
     match session::figures(values) {
         Some((median, p99, max)) => format!(
-            "{what:<10} {:>8} {:>10.3} {:>10.3} {:>10.3}",
+            "{what:<13} {:>8} {:>10.3} {:>10.3} {:>10.3}",
             values.len(),
             median / 1000.0,
             p99 / 1000.0,
             max / 1000.0
         ),
-        None => format!("{what:<10} no buffer rendered by both receivers"),
+        None => format!("{what:<13} no buffer rendered by both receivers"),
     }
 }
 
@@ -223,13 +225,17 @@ fn main() {
     .collect();
     let _ = std::fs::remove_dir_all(&dir);
     println!(
-        "{:<29} {:>8} {:>10} {:>10} {:>10}",
+        "{:<32} {:>8} {:>10} {:>10} {:>10}",
         "spread (ms)", "buffers", "median", "p99", "max"
     );
     for (variant, figures) in &runs {
         let name = variant.name();
         println!("{name:<18} {}", row("rendered", &figures.rendered));
         println!("{name:<18} {}", row("due", &figures.due));
+        println!(
+            "{name:<18} {}",
+            row("rendered ≥2 s", &figures.rendered_settled)
+        );
         println!("{name:<18} {}", row("due ≥2 s", &figures.due_settled));
     }
 }
