@@ -1018,7 +1018,8 @@ fn the_readmes_one_liner_receives_a_broadcast() {
         .lines()
         .find(|line| line.starts_with("pushsrcbin source-description=\"udpsrc port=5004"))
         .expect("the one-liner in the README");
-    let description = one_liner.replace("port=5004", "port=0");
+    // A port of its own (see `session::RECEIVE_SOCKET`).
+    let description = one_liner.replace("port=5004", "port=0 reuse=false");
     let pipeline = gst::parse::launch(&format!(
         "{description} name=net ! audioconvert ! fakesink name=sink sync=true signal-handoffs=true"
     ))

@@ -232,10 +232,16 @@ pub fn network_clock(host: &str, port: u16, timeout: Duration) -> Result<gst::Cl
     Ok(clock.upcast())
 }
 
+/// The receivers' sockets do not share their port (`udpsrc`'s default, `reuse=true`, lets Linux
+/// hand a port asked for as 0 to every socket that allows reuse: two receivers, or a receiver
+/// and a sender's socket, on one port, one getting both streams and the other none); a port
+/// already taken is then an error that says so.
+pub const RECEIVE_SOCKET: &str = "reuse=false";
+
 /// The receive chain `pushsrcbin` wraps: the documented one-liner.
 pub fn receive_chain(port: u16, latency_ms: u32, mode: &str) -> String {
     format!(
-        "udpsrc name=udp port={port} caps=\"{RTP_CAPS}\" \
+        "udpsrc name=udp port={port} {RECEIVE_SOCKET} caps=\"{RTP_CAPS}\" \
          ! rtpjitterbuffer name=jb latency={latency_ms} mode={mode} ! rtpL16depay name=depay"
     )
 }
@@ -244,8 +250,9 @@ pub fn receive_chain(port: u16, latency_ms: u32, mode: &str) -> String {
 /// sets each stream's offset from the sender reports, whose times are on the shared clock.
 pub fn receive_chain_with_sender_reports(port: u16, rtcp_port: u16, latency_ms: u32) -> String {
     format!(
-        "udpsrc name=udp port={port} caps=\"{RTP_CAPS}\" ! rtpbin.recv_rtp_sink_0 \
-         udpsrc name=udp-rtcp port={rtcp_port} caps=application/x-rtcp \
+        "udpsrc name=udp port={port} {RECEIVE_SOCKET} caps=\"{RTP_CAPS}\" \
+         ! rtpbin.recv_rtp_sink_0 \
+         udpsrc name=udp-rtcp port={rtcp_port} {RECEIVE_SOCKET} caps=application/x-rtcp \
          ! rtpbin.recv_rtcp_sink_0 \
          rtpbin name=rtpbin latency={latency_ms} buffer-mode=synced ntp-sync=true \
          ntp-time-source=clock-time ! rtpL16depay name=depay"
