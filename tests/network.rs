@@ -649,19 +649,25 @@ impl ThroughNetsim {
     }
 }
 
-/// The packets a receiver with a jitterbuffer of `latency_ms` gets of a stream that crosses
-/// netsim with `impairments` (netsim properties) for `impaired_packets` packets. The stream
+/// The packets `receiver` gets of a stream that crosses netsim with `impairments` (netsim
+/// properties) for `impaired_packets` packets. The stream
 /// starts and ends on a perfect network: the receiver starts at the first packet it receives
 /// (an earlier one arriving after it is not played), and cannot know of a packet lost after
 /// the last one it received. The window compared is from the first packet the receiver
 /// received to the first packet sent after the impairments were turned off.
 fn through_netsim(
-    latency_ms: u32,
+    receiver: session::Receiver,
     impairments: &[(&str, &dyn ToValue)],
     impaired_packets: usize,
 ) -> ThroughNetsim {
-    let receiver = receiver(latency_ms);
-    let received = record_seqnums(&receiver.jitterbuffer.static_pad("src").unwrap());
+    // What the depayloader receives: what the jitterbuffer pushed, in order.
+    let chain = receiver
+        .source
+        .property::<gst::Element>("source")
+        .downcast::<gst::Bin>()
+        .unwrap();
+    let depayloader = chain.by_name("depay").unwrap();
+    let received = record_seqnums(&depayloader.static_pad("sink").unwrap());
     let sender = netsim_sender_to(receiver.port);
     await_condition("the stream started at the receiver", || {
         received.lock().unwrap().len() >= 10
@@ -727,7 +733,9 @@ fn through_netsim(
         sent: window(&sender.entered.lock().unwrap()),
         delivered: window(&sender.delivered.lock().unwrap()),
         received: window(&received),
-        stats: receiver.jitterbuffer.property::<gst::Structure>("stats"),
+        stats: jitterbuffer_inside(&receiver.jitterbuffer)
+            .unwrap_or_else(|| receiver.jitterbuffer.clone())
+            .property::<gst::Structure>("stats"),
         qos_dropped,
         errors: error_messages,
     }
@@ -781,7 +789,7 @@ fn packets_netsim_drops_are_reported_lost_and_nothing_more_is_lost() {
     init();
     // Random drops, and a burst of three in a row (netsim's `drop-packets`: certain).
     let outcome = through_netsim(
-        NETSIM_LATENCY_MS,
+        receiver(NETSIM_LATENCY_MS),
         &[("drop-probability", &0.1f32), ("drop-packets", &3u32)],
         IMPAIRED_PACKETS,
     );
@@ -799,7 +807,7 @@ fn packets_netsim_delays_past_later_ones_are_put_back_in_order() {
     // A third of the packets 15 to 45 ms late: later packets (10 ms apart) overtake them. Some
     // arrive twice. Nothing is lost.
     let outcome = through_netsim(
-        NETSIM_LATENCY_MS,
+        receiver(NETSIM_LATENCY_MS),
         &[
             ("delay-probability", &0.3f32),
             ("min-delay", &15i32),
@@ -836,7 +844,7 @@ fn packets_netsim_delays_past_later_ones_are_put_back_in_order() {
 fn a_netsim_network_that_drops_delays_and_duplicates_loses_nothing_more() {
     init();
     let outcome = through_netsim(
-        NETSIM_LATENCY_MS,
+        receiver(NETSIM_LATENCY_MS),
         &[
             ("drop-probability", &0.1f32),
             ("drop-packets", &3u32),
@@ -934,6 +942,59 @@ fn two_receivers_on_a_network_clock_render_in_step() {
     for receiver in &receivers {
         assert_eq!(errors(&receiver.pipeline), Vec::<String>::new());
     }
+}
+
+/// A receiver whose chain is an `rtpbin` (its own jitterbuffers), on its own clock.
+fn rtpbin_receiver(latency_ms: u32) -> session::Receiver {
+    init();
+    let description = format!(
+        "udpsrc name=udp port=0 {} caps=\"{}\" ! rtpbin.recv_rtp_sink_0 \
+         rtpbin name=rtpbin latency={latency_ms} ! rtpL16depay name=depay",
+        session::RECEIVE_SOCKET,
+        session::RTP_CAPS
+    );
+    let pipeline = gst::Pipeline::new();
+    let source = gst::ElementFactory::make("pushsrcbin")
+        .property("source-description", description)
+        .build()
+        .unwrap();
+    let convert = gst::ElementFactory::make("audioconvert").build().unwrap();
+    let sink = fakesink("render");
+    pipeline.add_many([&source, &convert, &sink]).unwrap();
+    gst::Element::link_many([&source, &convert, &sink]).unwrap();
+    pipeline.set_state(gst::State::Ready).unwrap();
+    let chain = source
+        .property::<gst::Element>("source")
+        .downcast::<gst::Bin>()
+        .unwrap();
+    let port = u16::try_from(chain.by_name("udp").unwrap().property::<i32>("port")).unwrap();
+    let rtpbin = chain.by_name("rtpbin").unwrap();
+    pipeline.set_state(gst::State::Playing).unwrap();
+    session::Receiver {
+        pipeline,
+        source,
+        jitterbuffer: rtpbin,
+        sink,
+        port,
+        rtcp_port: 0,
+        renders: Arc::default(),
+    }
+}
+
+#[test]
+fn packets_netsim_drops_before_an_rtpbin_are_reported_lost_too() {
+    // The jitterbuffers rtpbin makes are watched as it makes them.
+    let outcome = through_netsim(
+        rtpbin_receiver(NETSIM_LATENCY_MS),
+        &[("drop-probability", &0.1f32), ("drop-packets", &3u32)],
+        IMPAIRED_PACKETS,
+    );
+    assert!(
+        outcome.lost_in_the_network().len() >= 3,
+        "the network lost packets ({outcome:?})"
+    );
+    assert_nothing_lost_beyond_the_network(&outcome);
+    assert!(!outcome.qos_dropped.is_empty());
 }
 
 /// The `rtpjitterbuffer` an `rtpbin` made for its stream, once the stream is there.
