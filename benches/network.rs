@@ -1,7 +1,10 @@
-//! Render-time spread between two receiver processes of one broadcast (RTP on loopback), with
-//! the network clock (`GstNetTimeProvider` at the sender, `GstNetClientClock` and the sender's
-//! base time at the receivers, jitterbuffer `synced`) against without it (each receiver on its
-//! own system clock and base time, jitterbuffer `slave`), side by side.
+//! Render-time spread between two receiver processes of one broadcast (RTP on loopback), three
+//! ways side by side: with the network clock (`GstNetTimeProvider` at the sender,
+//! `GstNetClientClock` and the sender's base time at the receivers, jitterbuffer `synced`);
+//! with the network clock and RTCP sender reports (the sender's `rtpbin` reports its clock's
+//! time of capture, each receiver's `rtpbin` with `ntp-sync` maps RTP time to the shared clock
+//! with it, `synced`, own base time); without it (each receiver on its own system clock and base
+//! time, jitterbuffer `slave`).
 //!
 //! ```text
 //! cargo bench --bench network                      # 60 s per run
@@ -12,7 +15,9 @@
 //! so each is a process of its own, as on real hosts. Two figures per run: `rendered`, the
 //! host's monotonic time at which each receiver's sink rendered a buffer (what a listener
 //! hears, with the rendering thread's wake-up delay), and `due`, the time the sink was told to
-//! render it (what the clocks and the jitterbuffer decided).
+//! render it (what the clocks and the jitterbuffer decided); both also without each receiver's
+//! first 2 s (`≥2 s`: a receiver of sender reports runs on its first packet's arrival until the
+//! first report has come).
 
 #[path = "../examples/network_broadcast/cli.rs"]
 mod cli;
@@ -35,7 +40,14 @@ fn free_udp_port() -> u16 {
 struct Run {
     rendered: Vec<u64>,
     due: Vec<u64>,
+    /// `rendered` and `due` without the first 2 s of each receiver (the time a receiver of
+    /// sender reports waits for the first one, and then its jitterbuffer's latency).
+    rendered_settled: Vec<u64>,
+    due_settled: Vec<u64>,
 }
+
+/// Buffers of the first 2 s (10 ms each) of a receiver's log.
+const SETTLING_BUFFERS: usize = 200;
 
 fn read_log(path: &Path) -> Vec<session::Render> {
     let text = std::fs::read_to_string(path).unwrap_or_default();
@@ -56,8 +68,27 @@ fn read_log(path: &Path) -> Vec<session::Render> {
         .collect()
 }
 
-fn run(exe: &Path, seconds: u64, network_clock: bool, dir: &Path) -> Run {
+/// How the receivers take part in the broadcast's timing.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Variant {
+    NetworkClock,
+    SenderReports,
+    OwnClocks,
+}
+
+impl Variant {
+    fn name(self) -> &'static str {
+        match self {
+            Self::NetworkClock => "network clock",
+            Self::SenderReports => "clock + RTCP SR",
+            Self::OwnClocks => "own system clocks",
+        }
+    }
+}
+
+fn run(exe: &Path, seconds: u64, variant: Variant, dir: &Path) -> Run {
     let ports = [free_udp_port(), free_udp_port()];
+    let rtcp_ports = [free_udp_port(), free_udp_port()];
     let mut sender_args = vec![
         "sender".to_string(),
         "--clients".to_string(),
@@ -65,8 +96,13 @@ fn run(exe: &Path, seconds: u64, network_clock: bool, dir: &Path) -> Run {
         "--seconds".to_string(),
         (seconds + 4).to_string(),
     ];
-    if !network_clock {
-        sender_args.push("--no-clock".to_string());
+    match variant {
+        Variant::NetworkClock => {}
+        Variant::SenderReports => sender_args.extend([
+            "--rtcp-clients".to_string(),
+            format!("127.0.0.1:{},127.0.0.1:{}", rtcp_ports[0], rtcp_ports[1]),
+        ]),
+        Variant::OwnClocks => sender_args.push("--no-clock".to_string()),
     }
     let mut sender = Command::new(exe)
         .args(&sender_args)
@@ -85,12 +121,13 @@ fn run(exe: &Path, seconds: u64, network_clock: bool, dir: &Path) -> Run {
         }
     }
     let logs: Vec<PathBuf> = (0..2)
-        .map(|index| dir.join(format!("receiver-{network_clock}-{index}.log")))
+        .map(|index| dir.join(format!("receiver-{variant:?}-{index}.log")))
         .collect();
     let receivers: Vec<Child> = ports
         .iter()
+        .zip(&rtcp_ports)
         .zip(&logs)
-        .map(|(port, log)| {
+        .map(|((port, rtcp_port), log)| {
             let mut args = vec![
                 "receiver".to_string(),
                 "--port".to_string(),
@@ -100,13 +137,20 @@ fn run(exe: &Path, seconds: u64, network_clock: bool, dir: &Path) -> Run {
                 "--log".to_string(),
                 log.display().to_string(),
             ];
-            if network_clock {
-                args.extend([
+            match variant {
+                Variant::NetworkClock => args.extend([
                     "--clock".to_string(),
                     format!("127.0.0.1:{clock_port}"),
                     "--base-time".to_string(),
                     base_time.clone(),
-                ]);
+                ]),
+                Variant::SenderReports => args.extend([
+                    "--clock".to_string(),
+                    format!("127.0.0.1:{clock_port}"),
+                    "--rtcp-port".to_string(),
+                    rtcp_port.to_string(),
+                ]),
+                Variant::OwnClocks => {}
             }
             Command::new(exe)
                 .args(&args)
@@ -121,22 +165,28 @@ fn run(exe: &Path, seconds: u64, network_clock: bool, dir: &Path) -> Run {
     let _ = sender.kill();
     let _ = sender.wait();
     let (a, b) = (read_log(&logs[0]), read_log(&logs[1]));
+    let (a_settled, b_settled) = (
+        a.get(SETTLING_BUFFERS..).unwrap_or_default(),
+        b.get(SETTLING_BUFFERS..).unwrap_or_default(),
+    );
     Run {
         rendered: session::spread(&a, &b, |render| Some(render.at)),
         due: session::spread(&a, &b, |render| render.due),
+        rendered_settled: session::spread(a_settled, b_settled, |render| Some(render.at)),
+        due_settled: session::spread(a_settled, b_settled, |render| render.due),
     }
 }
 
 fn row(what: &str, values: &[u64]) -> String {
     match session::figures(values) {
         Some((median, p99, max)) => format!(
-            "{what:<10} {:>8} {:>10.3} {:>10.3} {:>10.3}",
+            "{what:<13} {:>8} {:>10.3} {:>10.3} {:>10.3}",
             values.len(),
             median / 1000.0,
             p99 / 1000.0,
             max / 1000.0
         ),
-        None => format!("{what:<10} no buffer rendered by both receivers"),
+        None => format!("{what:<13} no buffer rendered by both receivers"),
     }
 }
 
@@ -165,15 +215,27 @@ fn main() {
         "network: render-time spread between two receiver processes of one broadcast, {seconds} s \
          per run (RTP L16 48 kHz mono, 10 ms packets, jitterbuffer 200 ms, loopback)"
     );
-    let with = run(&exe, seconds, true, &dir);
-    let without = run(&exe, seconds, false, &dir);
+    let runs: Vec<(Variant, Run)> = [
+        Variant::NetworkClock,
+        Variant::SenderReports,
+        Variant::OwnClocks,
+    ]
+    .into_iter()
+    .map(|variant| (variant, run(&exe, seconds, variant, &dir)))
+    .collect();
     let _ = std::fs::remove_dir_all(&dir);
     println!(
-        "{:<29} {:>8} {:>10} {:>10} {:>10}",
+        "{:<32} {:>8} {:>10} {:>10} {:>10}",
         "spread (ms)", "buffers", "median", "p99", "max"
     );
-    for (run, figures) in [("network clock", &with), ("own system clocks", &without)] {
-        println!("{run:<18} {}", row("rendered", &figures.rendered));
-        println!("{run:<18} {}", row("due", &figures.due));
+    for (variant, figures) in &runs {
+        let name = variant.name();
+        println!("{name:<18} {}", row("rendered", &figures.rendered));
+        println!("{name:<18} {}", row("due", &figures.due));
+        println!(
+            "{name:<18} {}",
+            row("rendered ≥2 s", &figures.rendered_settled)
+        );
+        println!("{name:<18} {}", row("due ≥2 s", &figures.due_settled));
     }
 }

@@ -10,6 +10,8 @@ PACKAGES=(
     gstreamer1.0-tools
     gstreamer1.0-plugins-base
     gstreamer1.0-plugins-good
+    # netsim (packet loss, delay, reordering, duplication) for the network tests
+    gstreamer1.0-plugins-bad
     gstreamer1.0-alsa
     # The real-time rate-matching run: a sound server with a null sink, and its GStreamer sink
     pulseaudio

@@ -3,18 +3,28 @@
 # (GstNetTimeProvider) and two receivers on GstNetClientClocks with the sender's base time,
 # rendering in step. Prints the render-time spread between the receivers at the end.
 #
-#   scripts/network_broadcast.sh [--no-clock] [SECONDS]
+#   scripts/network_broadcast.sh [--no-clock | --rtcp] [SECONDS]
 #
 # --no-clock: each receiver on its own system clock and base time (the comparison).
-# Ports: RTP to 127.0.0.1:$PORT_A and :$PORT_B (defaults 5004, 5006), clock on any free port.
+# --rtcp: the network clock, and RTCP sender reports (rtpbin ntp-sync) instead of the sender's
+#         base time: each receiver keeps its own base time.
+# Ports: RTP to 127.0.0.1:$PORT_A and :$PORT_B (defaults 5004, 5006), RTCP to the next port of
+# each (--rtcp), clock on any free port.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
 no_clock=0
-if [[ "${1:-}" == "--no-clock" ]]; then
+rtcp=0
+case "${1:-}" in
+--no-clock)
     no_clock=1
     shift
-fi
+    ;;
+--rtcp)
+    rtcp=1
+    shift
+    ;;
+esac
 seconds="${1:-10}"
 port_a="${PORT_A:-5004}"
 port_b="${PORT_B:-5006}"
@@ -32,6 +42,7 @@ trap cleanup EXIT
 
 sender_args=(sender --clients "127.0.0.1:$port_a,127.0.0.1:$port_b" --seconds "$((seconds + 3))")
 if ((no_clock)); then sender_args+=(--no-clock); fi
+if ((rtcp)); then sender_args+=(--rtcp-clients "127.0.0.1:$((port_a + 1)),127.0.0.1:$((port_b + 1))"); fi
 "$bin" "${sender_args[@]}" >"$work/sender" &
 pids+=($!)
 for _ in $(seq 50); do
@@ -46,13 +57,19 @@ if [[ -z "$base_time" ]]; then
 fi
 
 receiver_args=(--seconds "$seconds" --latency 200)
-if ((!no_clock)); then
+rtcp_a=()
+rtcp_b=()
+if ((rtcp)); then
+    receiver_args+=(--clock "127.0.0.1:$clock_port")
+    rtcp_a=(--rtcp-port "$((port_a + 1))")
+    rtcp_b=(--rtcp-port "$((port_b + 1))")
+elif ((!no_clock)); then
     receiver_args+=(--clock "127.0.0.1:$clock_port" --base-time "$base_time")
 fi
-"$bin" receiver --port "$port_a" "${receiver_args[@]}" --log "$work/a" &
+"$bin" receiver --port "$port_a" "${rtcp_a[@]}" "${receiver_args[@]}" --log "$work/a" &
 pids+=($!)
 receiver_a=$!
-"$bin" receiver --port "$port_b" "${receiver_args[@]}" --log "$work/b" &
+"$bin" receiver --port "$port_b" "${rtcp_b[@]}" "${receiver_args[@]}" --log "$work/b" &
 pids+=($!)
 receiver_b=$!
 wait "$receiver_a" "$receiver_b"

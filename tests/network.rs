@@ -526,6 +526,340 @@ fn lost_and_reordered_packets_lose_nothing_more() {
     assert_eq!(errors, Vec::<String>::new());
 }
 
+/// The RTP sequence number of a packet (bytes 2–3 of its header).
+fn seqnum_of(buffer: &gst::BufferRef) -> Option<u16> {
+    let map = buffer.map_readable().ok()?;
+    (map.len() >= 4).then(|| u16::from_be_bytes([map[2], map[3]]))
+}
+
+/// Records the sequence number of every RTP packet that passes `pad`, in the order it passes.
+fn record_seqnums(pad: &gst::Pad) -> Arc<Mutex<Vec<u16>>> {
+    let seen: Arc<Mutex<Vec<u16>>> = Arc::default();
+    let writer = seen.clone();
+    pad.add_probe(gst::PadProbeType::BUFFER, move |_, info| {
+        if let Some(seqnum) = info.buffer().and_then(|buffer| seqnum_of(buffer)) {
+            writer.lock().unwrap().push(seqnum);
+        }
+        gst::PadProbeReturn::Ok
+    });
+    seen
+}
+
+/// The first sequence number the sender uses: far from the 16-bit wrap, so that the tests
+/// compare sequence numbers as plain integers.
+const FIRST_SEQNUM: u16 = 1_000;
+
+/// A sender whose packets cross GStreamer's `netsim` (the network) on their way to the
+/// receiver; what entered the network and what left it, by sequence number.
+struct NetsimSender {
+    pipeline: gst::Pipeline,
+    netsim: gst::Element,
+    entered: Arc<Mutex<Vec<u16>>>,
+    delivered: Arc<Mutex<Vec<u16>>>,
+}
+
+impl Drop for NetsimSender {
+    fn drop(&mut self) {
+        let _ = self.pipeline.set_state(gst::State::Null);
+    }
+}
+
+fn netsim_sender_to(port: u16) -> NetsimSender {
+    assert!(
+        gst::ElementFactory::find("netsim").is_some(),
+        "netsim is missing: install gstreamer1.0-plugins-bad (scripts/deps.sh does)"
+    );
+    // netsim starts as a perfect network (nothing dropped, delayed or duplicated); the test
+    // turns the impairments on once the receiver has started the stream.
+    let description = format!(
+        "pushaudiotestsrc is-live=true samplesperbuffer=480 \
+         ! audio/x-raw,rate=48000,channels=1 ! audioconvert \
+         ! rtpL16pay pt=96 seqnum-offset={FIRST_SEQNUM} \
+         ! netsim name=network drop-probability=0 delay-probability=0 duplicate-probability=0 \
+         ! udpsink host=127.0.0.1 port={port} sync=false"
+    );
+    let pipeline = gst::parse::launch(&description)
+        .unwrap()
+        .downcast::<gst::Pipeline>()
+        .unwrap();
+    let netsim = pipeline.by_name("network").unwrap();
+    let entered = record_seqnums(&netsim.static_pad("sink").unwrap());
+    let delivered = record_seqnums(&netsim.static_pad("src").unwrap());
+    pipeline.set_state(gst::State::Playing).unwrap();
+    NetsimSender {
+        pipeline,
+        netsim,
+        entered,
+        delivered,
+    }
+}
+
+/// What netsim did to the packets of a window of the stream, and what the receiver made of it.
+#[derive(Debug)]
+struct ThroughNetsim {
+    /// Sequence numbers that entered the network, in order.
+    sent: Vec<u16>,
+    /// What left it, in the order it left (duplicates included).
+    delivered: Vec<u16>,
+    /// What the receiver's jitterbuffer pushed, in order.
+    received: Vec<u16>,
+    /// The jitterbuffer's `stats` at the end.
+    stats: gst::Structure,
+    /// The `dropped` count of each QOS message `pushsrcbin` posted.
+    qos_dropped: Vec<u64>,
+    errors: Vec<String>,
+}
+
+impl ThroughNetsim {
+    /// Sent but never delivered: what the network lost.
+    fn lost_in_the_network(&self) -> Vec<u16> {
+        let delivered: std::collections::BTreeSet<u16> = self.delivered.iter().copied().collect();
+        self.sent
+            .iter()
+            .copied()
+            .filter(|seqnum| !delivered.contains(seqnum))
+            .collect()
+    }
+
+    /// Every packet the network delivered, once each, in sending order.
+    fn delivered_in_order(&self) -> Vec<u16> {
+        let delivered: std::collections::BTreeSet<u16> = self.delivered.iter().copied().collect();
+        delivered.into_iter().collect()
+    }
+
+    /// Packets that left the network after one sent later than them.
+    fn overtaken(&self) -> usize {
+        let mut latest = None;
+        let mut count = 0;
+        for &seqnum in &self.delivered {
+            match latest {
+                Some(latest) if seqnum < latest => count += 1,
+                _ => latest = Some(seqnum),
+            }
+        }
+        count
+    }
+
+    fn duplicated(&self) -> usize {
+        self.delivered.len() - self.delivered_in_order().len()
+    }
+
+    fn counted(&self, field: &str) -> u64 {
+        self.stats.get::<u64>(field).unwrap_or(0)
+    }
+}
+
+/// The packets `receiver` gets of a stream that crosses netsim with `impairments` (netsim
+/// properties) for `impaired_packets` packets. The stream
+/// starts and ends on a perfect network: the receiver starts at the first packet it receives
+/// (an earlier one arriving after it is not played), and cannot know of a packet lost after
+/// the last one it received. The window compared is from the first packet the receiver
+/// received to the first packet sent after the impairments were turned off.
+fn through_netsim(
+    receiver: session::Receiver,
+    impairments: &[(&str, &dyn ToValue)],
+    impaired_packets: usize,
+) -> ThroughNetsim {
+    // What the depayloader receives: what the jitterbuffer pushed, in order.
+    let chain = receiver
+        .source
+        .property::<gst::Element>("source")
+        .downcast::<gst::Bin>()
+        .unwrap();
+    let depayloader = chain.by_name("depay").unwrap();
+    let received = record_seqnums(&depayloader.static_pad("sink").unwrap());
+    let sender = netsim_sender_to(receiver.port);
+    await_condition("the stream started at the receiver", || {
+        received.lock().unwrap().len() >= 10
+    });
+
+    let impaired_from = sender.entered.lock().unwrap().len();
+    for (name, value) in impairments {
+        sender
+            .netsim
+            .set_property_from_value(name, &value.to_value());
+    }
+    await_condition("the impaired packets sent", || {
+        sender.entered.lock().unwrap().len() >= impaired_from + impaired_packets
+    });
+    sender.netsim.set_property("drop-probability", 0.0f32);
+    sender.netsim.set_property("delay-probability", 0.0f32);
+    sender.netsim.set_property("duplicate-probability", 0.0f32);
+    // Every packet that enters the network after this one was sent on a perfect network (the
+    // properties were written before its probe ran); those before may still be on their way.
+    let clean_from = *sender.entered.lock().unwrap().last().unwrap() + 1;
+    // The jitterbuffer pushes in order, once it has every earlier packet or gave up on it: a
+    // clean packet pushed means every loss before it has been counted and reported.
+    await_condition("a packet sent on the perfect network received", || {
+        received
+            .lock()
+            .unwrap()
+            .last()
+            .is_some_and(|&seqnum| seqnum >= clean_from)
+    });
+    assert_eq!(
+        sender.netsim.property::<u32>("drop-packets"),
+        0,
+        "netsim dropped every packet it was told to"
+    );
+
+    let received = received.lock().unwrap().clone();
+    let first = received[0];
+    let window = |seqnums: &[u16]| -> Vec<u16> {
+        seqnums
+            .iter()
+            .copied()
+            .filter(|seqnum| (first..clean_from).contains(seqnum))
+            .collect()
+    };
+    let bus = receiver.pipeline.bus().unwrap();
+    let mut qos_dropped = Vec::new();
+    let mut error_messages = errors(&sender.pipeline);
+    for message in std::iter::from_fn(|| bus.pop()) {
+        match message.view() {
+            gst::MessageView::Qos(qos) if message.src() == Some(receiver.source.upcast_ref()) => {
+                match qos.stats().1 {
+                    gst::GenericFormattedValue::Buffers(Some(dropped)) => {
+                        qos_dropped.push(*dropped)
+                    }
+                    other => panic!("a QOS message counting buffers, not {other:?}"),
+                }
+            }
+            gst::MessageView::Error(error) => error_messages.push(error.error().to_string()),
+            _ => {}
+        }
+    }
+    ThroughNetsim {
+        sent: window(&sender.entered.lock().unwrap()),
+        delivered: window(&sender.delivered.lock().unwrap()),
+        received: window(&received),
+        stats: jitterbuffer_inside(&receiver.jitterbuffer)
+            .unwrap_or_else(|| receiver.jitterbuffer.clone())
+            .property::<gst::Structure>("stats"),
+        qos_dropped,
+        errors: error_messages,
+    }
+}
+
+/// 150 packets (1.5 s) of each impairment: enough for netsim's random choices to do what is
+/// asked at least once (for a probability of 0.1, all 150 spared: 0.9^150 ≈ 1.4·10⁻⁷).
+const IMPAIRED_PACKETS: usize = 150;
+
+/// The jitterbuffer's latency: far above netsim's largest delay (45 ms), so that every packet
+/// the network delivers is in time, however loaded the machine.
+const NETSIM_LATENCY_MS: u32 = 400;
+
+/// Asserts the outcome all impairments share: nothing lost beyond what the network lost, every
+/// packet pushed once and in order, each loss counted and reported in a QOS message.
+fn assert_nothing_lost_beyond_the_network(outcome: &ThroughNetsim) {
+    assert_eq!(outcome.errors, Vec::<String>::new());
+    assert_eq!(
+        outcome.received,
+        outcome.delivered_in_order(),
+        "every packet the network delivered, once, in order ({outcome:?})"
+    );
+    let lost = outcome.lost_in_the_network().len() as u64;
+    assert_eq!(
+        outcome.counted("num-lost"),
+        lost,
+        "the jitterbuffer counts what the network lost ({outcome:?})"
+    );
+    // One QOS message per loss the jitterbuffer announces (it may announce a run of losses at
+    // once), each with the jitterbuffer's count of packets lost so far: it never goes back, it
+    // counts at least the losses announced (a loss is counted when the jitterbuffer gives up on
+    // the packet, which may be a little before its announcement is pushed), and the last
+    // message counts every loss.
+    assert_eq!(outcome.qos_dropped.last().copied().unwrap_or(0), lost);
+    assert!(outcome.qos_dropped.len() as u64 <= lost);
+    assert!(
+        outcome
+            .qos_dropped
+            .windows(2)
+            .all(|pair| pair[0] <= pair[1])
+            && (1..)
+                .zip(&outcome.qos_dropped)
+                .all(|(announced, &counted)| counted >= announced),
+        "{:?}",
+        outcome.qos_dropped
+    );
+}
+
+#[test]
+fn packets_netsim_drops_are_reported_lost_and_nothing_more_is_lost() {
+    init();
+    // Random drops, and a burst of three in a row (netsim's `drop-packets`: certain).
+    let outcome = through_netsim(
+        receiver(NETSIM_LATENCY_MS),
+        &[("drop-probability", &0.1f32), ("drop-packets", &3u32)],
+        IMPAIRED_PACKETS,
+    );
+    assert!(
+        outcome.lost_in_the_network().len() >= 3,
+        "the network lost packets ({outcome:?})"
+    );
+    assert_nothing_lost_beyond_the_network(&outcome);
+    assert!(!outcome.qos_dropped.is_empty());
+}
+
+#[test]
+fn packets_netsim_delays_past_later_ones_are_put_back_in_order() {
+    init();
+    // A third of the packets 15 to 45 ms late: later packets (10 ms apart) overtake them. Some
+    // arrive twice. Nothing is lost.
+    let outcome = through_netsim(
+        receiver(NETSIM_LATENCY_MS),
+        &[
+            ("delay-probability", &0.3f32),
+            ("min-delay", &15i32),
+            ("max-delay", &45i32),
+            ("duplicate-probability", &0.1f32),
+        ],
+        IMPAIRED_PACKETS,
+    );
+    assert!(
+        outcome.overtaken() > 0,
+        "the network reordered ({outcome:?})"
+    );
+    assert!(
+        outcome.duplicated() > 0,
+        "the network duplicated ({outcome:?})"
+    );
+    assert_eq!(outcome.lost_in_the_network(), Vec::<u16>::new());
+    assert_nothing_lost_beyond_the_network(&outcome);
+    assert_eq!(
+        outcome.received, outcome.sent,
+        "every packet sent, in order"
+    );
+    // Reordering and duplicates are no loss: nothing is reported.
+    assert_eq!(outcome.qos_dropped, Vec::<u64>::new());
+    // The second copy is dropped as a duplicate (or as late, once the first has been pushed).
+    assert_eq!(
+        outcome.counted("num-duplicates") + outcome.counted("num-late"),
+        outcome.duplicated() as u64,
+        "{outcome:?}"
+    );
+}
+
+#[test]
+fn a_netsim_network_that_drops_delays_and_duplicates_loses_nothing_more() {
+    init();
+    let outcome = through_netsim(
+        receiver(NETSIM_LATENCY_MS),
+        &[
+            ("drop-probability", &0.1f32),
+            ("drop-packets", &3u32),
+            ("delay-probability", &0.3f32),
+            ("min-delay", &15i32),
+            ("max-delay", &45i32),
+            ("duplicate-probability", &0.1f32),
+        ],
+        IMPAIRED_PACKETS,
+    );
+    assert!(outcome.lost_in_the_network().len() >= 3, "{outcome:?}");
+    assert!(outcome.overtaken() > 0, "{outcome:?}");
+    assert_nothing_lost_beyond_the_network(&outcome);
+}
+
 #[test]
 fn an_unreachable_network_clock_is_a_clear_error_not_a_hang() {
     init();
@@ -610,6 +944,130 @@ fn two_receivers_on_a_network_clock_render_in_step() {
     }
 }
 
+/// A receiver whose chain is an `rtpbin` (its own jitterbuffers), on its own clock.
+fn rtpbin_receiver(latency_ms: u32) -> session::Receiver {
+    init();
+    let description = format!(
+        "udpsrc name=udp port=0 {} caps=\"{}\" ! rtpbin.recv_rtp_sink_0 \
+         rtpbin name=rtpbin latency={latency_ms} ! rtpL16depay name=depay",
+        session::RECEIVE_SOCKET,
+        session::RTP_CAPS
+    );
+    let pipeline = gst::Pipeline::new();
+    let source = gst::ElementFactory::make("pushsrcbin")
+        .property("source-description", description)
+        .build()
+        .unwrap();
+    let convert = gst::ElementFactory::make("audioconvert").build().unwrap();
+    let sink = fakesink("render");
+    pipeline.add_many([&source, &convert, &sink]).unwrap();
+    gst::Element::link_many([&source, &convert, &sink]).unwrap();
+    pipeline.set_state(gst::State::Ready).unwrap();
+    let chain = source
+        .property::<gst::Element>("source")
+        .downcast::<gst::Bin>()
+        .unwrap();
+    let port = u16::try_from(chain.by_name("udp").unwrap().property::<i32>("port")).unwrap();
+    let rtpbin = chain.by_name("rtpbin").unwrap();
+    pipeline.set_state(gst::State::Playing).unwrap();
+    session::Receiver {
+        pipeline,
+        source,
+        jitterbuffer: rtpbin,
+        sink,
+        port,
+        rtcp_port: 0,
+        renders: Arc::default(),
+    }
+}
+
+#[test]
+fn packets_netsim_drops_before_an_rtpbin_are_reported_lost_too() {
+    // The jitterbuffers rtpbin makes are watched as it makes them.
+    let outcome = through_netsim(
+        rtpbin_receiver(NETSIM_LATENCY_MS),
+        &[("drop-probability", &0.1f32), ("drop-packets", &3u32)],
+        IMPAIRED_PACKETS,
+    );
+    assert!(
+        outcome.lost_in_the_network().len() >= 3,
+        "the network lost packets ({outcome:?})"
+    );
+    assert_nothing_lost_beyond_the_network(&outcome);
+    assert!(!outcome.qos_dropped.is_empty());
+}
+
+/// The `rtpjitterbuffer` an `rtpbin` made for its stream, once the stream is there.
+fn jitterbuffer_inside(rtpbin: &gst::Element) -> Option<gst::Element> {
+    rtpbin
+        .downcast_ref::<gst::Bin>()?
+        .iterate_recurse()
+        .into_iter()
+        .flatten()
+        .find(|element| {
+            element
+                .factory()
+                .is_some_and(|factory| factory.name() == "rtpjitterbuffer")
+        })
+}
+
+#[test]
+fn two_receivers_on_rtcp_sender_reports_have_each_buffer_due_at_one_time() {
+    init();
+    let sender =
+        session::start_sender_reporting("", Some(""), Some(0)).expect("a reporting sender");
+    let timing = Timing::SenderReports {
+        host: "127.0.0.1".to_string(),
+        port: sender.clock_port,
+        rtcp_port: 0,
+        sync_timeout: Duration::from_secs(10),
+    };
+    let receivers: Vec<session::Receiver> = (0..2)
+        .map(|_| session::start_receiver(0, 200, &timing).expect("a receiver"))
+        .collect();
+    for receiver in &receivers {
+        // pushsrcbin recognizes the rtpbin: a network source, on the shared clock (`synced`),
+        // adding the latency rtpbin is configured with.
+        assert!(receiver.source.property::<bool>("network"));
+        assert_eq!(flags(&receiver.source), PushSourceFlags::empty());
+        assert_eq!(
+            receiver.source.property::<u64>("latency"),
+            ms(200).nseconds()
+        );
+        assert_ne!(receiver.rtcp_port, 0);
+        sender.add_client("127.0.0.1", receiver.port);
+        sender.add_rtcp_client("127.0.0.1", receiver.rtcp_port);
+    }
+    // rtpbin applies a sender report by offsetting its jitterbuffer's stamps (`ts-offset`):
+    // from then on a buffer's stamp is its capture time on the shared clock.
+    await_condition("a sender report applied at each receiver", || {
+        receivers.iter().all(|receiver| {
+            jitterbuffer_inside(&receiver.jitterbuffer)
+                .is_some_and(|jitterbuffer| jitterbuffer.property::<i64>("ts-offset") != 0)
+        })
+    });
+    for receiver in &receivers {
+        receiver.renders.lock().unwrap().clear();
+    }
+    let a = await_renders(&receivers[0], 100);
+    let b = await_renders(&receivers[1], 100);
+    // The first ones may have left the jitterbuffer before the offset (no queue between it and
+    // the sink holds more than a buffer or two).
+    let spread = session::spread(&a[10..], &b, |render| render.due);
+    assert!(spread.len() >= 80, "the same buffers rendered by both");
+    // Each receiver has the same sender reports and the same clock: each buffer is due at the
+    // same time of the shared clock, to the rounding of an RTP tick (21 µs) in a report that
+    // one receiver has applied a moment before the other. No anchor at the first packet's
+    // arrival (`synced` alone: up to the wake-up delay of a receiving thread).
+    assert!(
+        spread.iter().all(|&ns| ns <= 50_000),
+        "due within 50 µs of each other on the shared clock: {spread:?}"
+    );
+    for receiver in &receivers {
+        assert_eq!(errors(&receiver.pipeline), Vec::<String>::new());
+    }
+}
+
 /// The README's one-liner for an RTP receiver (its port made free for the test) receives a
 /// broadcast and reports what the chain adds.
 #[test]
@@ -621,7 +1079,8 @@ fn the_readmes_one_liner_receives_a_broadcast() {
         .lines()
         .find(|line| line.starts_with("pushsrcbin source-description=\"udpsrc port=5004"))
         .expect("the one-liner in the README");
-    let description = one_liner.replace("port=5004", "port=0");
+    // A port of its own (see `session::RECEIVE_SOCKET`).
+    let description = one_liner.replace("port=5004", "port=0 reuse=false");
     let pipeline = gst::parse::launch(&format!(
         "{description} name=net ! audioconvert ! fakesink name=sink sync=true signal-handoffs=true"
     ))

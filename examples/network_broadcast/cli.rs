@@ -44,7 +44,8 @@ fn run_sender(args: &[String], seconds: Option<Duration>) -> Result<(), String> 
     } else {
         Some(parsed::<u16>(args, "--clock-port")?.unwrap_or(0))
     };
-    let sender = session::start_sender(clients, clock_port)?;
+    let rtcp_clients = value(args, "--rtcp-clients");
+    let sender = session::start_sender_reporting(clients, rtcp_clients, clock_port)?;
     let mut out = std::io::stdout();
     let _ = writeln!(out, "clock-port {}", sender.clock_port);
     let _ = writeln!(out, "base-time {}", sender.base_time.nseconds());
@@ -64,13 +65,24 @@ fn run_receiver(args: &[String], seconds: Option<Duration>) -> Result<(), String
             let port = port
                 .parse()
                 .map_err(|_| format!("receiver: --clock: bad port \"{port}\""))?;
-            let base_time =
-                parsed::<u64>(args, "--base-time")?.ok_or("receiver: --clock needs --base-time")?;
-            Timing::NetworkClock {
-                host: host.to_string(),
-                port,
-                base_time: ClockTime::from_nseconds(base_time),
-                sync_timeout: CLOCK_SYNC_TIMEOUT,
+            match parsed::<u16>(args, "--rtcp-port")? {
+                // The sender reports tie the stream to the clock: no common base time needed.
+                Some(rtcp_port) => Timing::SenderReports {
+                    host: host.to_string(),
+                    port,
+                    rtcp_port,
+                    sync_timeout: CLOCK_SYNC_TIMEOUT,
+                },
+                None => {
+                    let base_time = parsed::<u64>(args, "--base-time")?
+                        .ok_or("receiver: --clock needs --base-time (or --rtcp-port)")?;
+                    Timing::NetworkClock {
+                        host: host.to_string(),
+                        port,
+                        base_time: ClockTime::from_nseconds(base_time),
+                        sync_timeout: CLOCK_SYNC_TIMEOUT,
+                    }
+                }
             }
         }
     };

@@ -1,13 +1,17 @@
 //! A broadcast across processes or hosts: one sender, any number of receivers, rendering in step
 //! on a shared network clock (`GstNetTimeProvider` at the sender, `GstNetClientClock` at the
-//! receivers, one base time). `scripts/network_broadcast.sh` starts a sender and two receivers
-//! on this host; the README explains real hosts.
+//! receivers, and one base time or RTCP sender reports). `scripts/network_broadcast.sh` starts a
+//! sender and two receivers on this host; the README explains real hosts.
 //!
 //! ```text
-//! network_broadcast sender --clients HOST:PORT[,HOST:PORT…] [--clock-port PORT | --no-clock] [--seconds N]
-//!     prints "clock-port P" and "base-time NS", then sends until N seconds have passed (or forever)
-//! network_broadcast receiver --port PORT [--clock HOST:PORT --base-time NS] [--latency MS]
-//!                            [--seconds N] [--log FILE]
+//! network_broadcast sender --clients HOST:PORT[,HOST:PORT…] [--rtcp-clients HOST:PORT[,…]]
+//!                          [--clock-port PORT | --no-clock] [--seconds N]
+//!     prints "clock-port P" and "base-time NS", then sends until N seconds have passed (or
+//!     forever); with --rtcp-clients it sends through rtpbin and sends RTCP sender reports there
+//! network_broadcast receiver --port PORT [--clock HOST:PORT (--base-time NS | --rtcp-port PORT)]
+//!                            [--latency MS] [--seconds N] [--log FILE]
+//!     --rtcp-port: receive the sender reports there (rtpbin ntp-sync) instead of taking the
+//!     sender's base time
 //!     renders the broadcast; --log writes one "rtp-time rendered-ns due-ns" line per rendered
 //!     buffer (host monotonic time when rendered, and when it was due on the pipeline clock)
 //! ```

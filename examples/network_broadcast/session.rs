@@ -12,6 +12,13 @@
 //!   stamps are times on the shared clock (pushsrcbin reports no `private-clock`). Without it,
 //!   it runs on its own system clock and base time with the jitterbuffer in `slave` mode: the
 //!   jitterbuffer maps the sender's RTP time onto this clock (pushsrcbin reports no flag either).
+//! - With RTCP sender reports (GStreamer's own way to tie RTP time to a clock), the sender sends
+//!   through an `rtpbin` whose reports carry its pipeline clock's time of capture
+//!   (`ntp-time-source=clock-time`, `rtcp-sync-send-time=false`), and each receiver wraps
+//!   an `rtpbin` with `ntp-sync=true`, `ntp-time-source=clock-time` and `buffer-mode=synced` on
+//!   the shared clock: `rtpbin` offsets each stream so that a buffer's stamp is its capture time
+//!   on the shared clock, whatever the receiver's base time and wherever its first packet
+//!   arrived (`synced` alone anchors each receiver at the arrival of its first packet).
 #![allow(dead_code)]
 
 use std::collections::HashMap;
@@ -73,19 +80,47 @@ pub struct Sender {
     pub base_time: ClockTime,
 }
 
+/// How often the sender's `rtpbin` sends a sender report at the least (RTP's default is 5 s):
+/// a receiver joining the broadcast waits for one before its stamps are on the sender's clock.
+pub const SENDER_REPORT_INTERVAL: ClockTime = ClockTime::from_mseconds(500);
+
 /// Starts a sender to `clients` ("host:port,host:port", may be empty); with `clock_port` (0: any
 /// free port) it serves its clock to the receivers.
 pub fn start_sender(clients: &str, clock_port: Option<u16>) -> Result<Sender, String> {
-    let description = format!(
-        "pushaudiotestsrc name=capture is-live=true samplesperbuffer=480 \
-         ! audio/x-raw,rate=48000,channels=1 ! audioconvert ! rtpL16pay name=pay pt=96 \
-         ! multiudpsink name=send clients=\"{clients}\" sync=true"
-    );
+    start_sender_reporting(clients, None, clock_port)
+}
+
+/// Starts a sender as [`start_sender`] does; with `rtcp_clients` ("host:port,…", may be empty) it
+/// sends through an `rtpbin` and sends RTCP sender reports there, whose NTP time is its
+/// pipeline clock's time when the reported RTP time was captured.
+pub fn start_sender_reporting(
+    clients: &str,
+    rtcp_clients: Option<&str>,
+    clock_port: Option<u16>,
+) -> Result<Sender, String> {
+    let capture = "pushaudiotestsrc name=capture is-live=true samplesperbuffer=480 \
+         ! audio/x-raw,rate=48000,channels=1 ! audioconvert ! rtpL16pay name=pay pt=96";
+    let description = match rtcp_clients {
+        None => format!("{capture} ! multiudpsink name=send clients=\"{clients}\" sync=true"),
+        Some(rtcp_clients) => format!(
+            "rtpbin name=rtpbin ntp-time-source=clock-time rtcp-sync-send-time=false \
+             {capture} ! rtpbin.send_rtp_sink_0 \
+             rtpbin.send_rtp_src_0 ! multiudpsink name=send clients=\"{clients}\" sync=true \
+             rtpbin.send_rtcp_src_0 ! multiudpsink name=send-rtcp clients=\"{rtcp_clients}\" \
+             sync=false async=false"
+        ),
+    };
     let pipeline = gst::parse::launch(&description)
         .map_err(|error| format!("sender: {error}"))?
         .downcast::<gst::Pipeline>()
         .map_err(|_| "sender: not a pipeline".to_string())?;
     let guard = StopOnFailure(Some(pipeline.clone()));
+    if let Some(rtpbin) = pipeline.by_name("rtpbin") {
+        let session = rtpbin
+            .emit_by_name::<Option<gst::Element>>("get-session", &[&0u32])
+            .ok_or("sender: rtpbin made no RTP session")?;
+        session.set_property("rtcp-min-interval", SENDER_REPORT_INTERVAL.nseconds());
+    }
     let clock = gst::SystemClock::obtain();
     pipeline.use_clock(Some(&clock));
     let (provider, clock_port) = match clock_port {
@@ -122,6 +157,13 @@ impl Sender {
             send.emit_by_name::<()>("add", &[&host, &i32::from(port)]);
         }
     }
+
+    /// Sends the RTCP sender reports to `host:port` too (a sender started with RTCP).
+    pub fn add_rtcp_client(&self, host: &str, port: u16) {
+        if let Some(send) = self.pipeline.by_name("send-rtcp") {
+            send.emit_by_name::<()>("add", &[&host, &i32::from(port)]);
+        }
+    }
 }
 
 impl Drop for Sender {
@@ -143,6 +185,15 @@ pub enum Timing {
         /// How long to wait for the clock to synchronise before giving up.
         sync_timeout: Duration,
     },
+    /// The sender's clock through a `GstNetClientClock`, its own base time, and the sender's
+    /// RTCP sender reports (received on `rtcp_port`, 0: any free port) mapping RTP time to that
+    /// clock: an `rtpbin` with `ntp-sync`, `synced`.
+    SenderReports {
+        host: String,
+        port: u16,
+        rtcp_port: u16,
+        sync_timeout: Duration,
+    },
 }
 
 /// A running receiver.
@@ -150,10 +201,13 @@ pub struct Receiver {
     pub pipeline: gst::Pipeline,
     /// The `pushsrcbin` around the receive chain.
     pub source: gst::Element,
+    /// The chain's `rtpjitterbuffer`, or its `rtpbin` (which makes its own).
     pub jitterbuffer: gst::Element,
     pub sink: gst::Element,
     /// The UDP port it listens on.
     pub port: u16,
+    /// The UDP port it receives RTCP on (0: none).
+    pub rtcp_port: u16,
     pub renders: Arc<Mutex<Vec<Render>>>,
 }
 
@@ -178,16 +232,36 @@ pub fn network_clock(host: &str, port: u16, timeout: Duration) -> Result<gst::Cl
     Ok(clock.upcast())
 }
 
+/// The receivers' sockets do not share their port (`udpsrc`'s default, `reuse=true`, lets Linux
+/// hand a port asked for as 0 to every socket that allows reuse: two receivers, or a receiver
+/// and a sender's socket, on one port, one getting both streams and the other none); a port
+/// already taken is then an error that says so.
+pub const RECEIVE_SOCKET: &str = "reuse=false";
+
 /// The receive chain `pushsrcbin` wraps: the documented one-liner.
 pub fn receive_chain(port: u16, latency_ms: u32, mode: &str) -> String {
     format!(
-        "udpsrc name=udp port={port} caps=\"{RTP_CAPS}\" \
-         ! rtpjitterbuffer name=jb latency={latency_ms} mode={mode} ! rtpL16depay"
+        "udpsrc name=udp port={port} {RECEIVE_SOCKET} caps=\"{RTP_CAPS}\" \
+         ! rtpjitterbuffer name=jb latency={latency_ms} mode={mode} ! rtpL16depay name=depay"
+    )
+}
+
+/// The receive chain with RTCP: RTP on `port`, RTCP on `rtcp_port`, into an `rtpbin` that
+/// sets each stream's offset from the sender reports, whose times are on the shared clock.
+pub fn receive_chain_with_sender_reports(port: u16, rtcp_port: u16, latency_ms: u32) -> String {
+    format!(
+        "udpsrc name=udp port={port} {RECEIVE_SOCKET} caps=\"{RTP_CAPS}\" \
+         ! rtpbin.recv_rtp_sink_0 \
+         udpsrc name=udp-rtcp port={rtcp_port} {RECEIVE_SOCKET} caps=application/x-rtcp \
+         ! rtpbin.recv_rtcp_sink_0 \
+         rtpbin name=rtpbin latency={latency_ms} buffer-mode=synced ntp-sync=true \
+         ntp-time-source=clock-time ! rtpL16depay name=depay"
     )
 }
 
 /// Starts a receiver on `port` (0: any free port) with a jitterbuffer of `latency_ms`.
 pub fn start_receiver(port: u16, latency_ms: u32, timing: &Timing) -> Result<Receiver, String> {
+    // The clock, and the base time when it is the sender's.
     let clock = match timing {
         Timing::OwnClock => None,
         Timing::NetworkClock {
@@ -195,14 +269,26 @@ pub fn start_receiver(port: u16, latency_ms: u32, timing: &Timing) -> Result<Rec
             port,
             base_time,
             sync_timeout,
-        } => Some((network_clock(host, *port, *sync_timeout)?, *base_time)),
+        } => Some((network_clock(host, *port, *sync_timeout)?, Some(*base_time))),
+        Timing::SenderReports {
+            host,
+            port,
+            sync_timeout,
+            ..
+        } => Some((network_clock(host, *port, *sync_timeout)?, None)),
     };
-    let mode = if clock.is_some() { "synced" } else { "slave" };
+    let description = match timing {
+        Timing::OwnClock => receive_chain(port, latency_ms, "slave"),
+        Timing::NetworkClock { .. } => receive_chain(port, latency_ms, "synced"),
+        Timing::SenderReports { rtcp_port, .. } => {
+            receive_chain_with_sender_reports(port, *rtcp_port, latency_ms)
+        }
+    };
     let pipeline = gst::Pipeline::new();
     let guard = StopOnFailure(Some(pipeline.clone()));
     let source = gst::ElementFactory::make("pushsrcbin")
         .name("net")
-        .property("source-description", receive_chain(port, latency_ms, mode))
+        .property("source-description", description)
         .build()
         .map_err(|error| format!("receiver: {error}"))?;
     let convert = gst::ElementFactory::make("audioconvert")
@@ -226,16 +312,25 @@ pub fn start_receiver(port: u16, latency_ms: u32, timing: &Timing) -> Result<Rec
         .downcast::<gst::Bin>()
         .map_err(|_| "receiver: the chain is not a bin".to_string())?;
     let udp = chain.by_name("udp").ok_or("receiver: no udpsrc")?;
-    let jitterbuffer = chain.by_name("jb").ok_or("receiver: no rtpjitterbuffer")?;
+    let jitterbuffer = chain
+        .by_name("jb")
+        .or_else(|| chain.by_name("rtpbin"))
+        .ok_or("receiver: no rtpjitterbuffer")?;
+    let depayloader = chain.by_name("depay").ok_or("receiver: no depayloader")?;
     let port = u16::try_from(udp.property::<i32>("port")).unwrap_or(0);
+    let rtcp_port = chain.by_name("udp-rtcp").map_or(0, |udp| {
+        u16::try_from(udp.property::<i32>("port")).unwrap_or(0)
+    });
 
     let renders = Arc::new(Mutex::new(Vec::new()));
-    watch_renders(&jitterbuffer, &sink, &renders);
+    watch_renders(&depayloader, &sink, &renders);
 
     if let Some((clock, base_time)) = clock {
         pipeline.use_clock(Some(&clock));
-        pipeline.set_start_time(ClockTime::NONE);
-        pipeline.set_base_time(base_time);
+        if let Some(base_time) = base_time {
+            pipeline.set_start_time(ClockTime::NONE);
+            pipeline.set_base_time(base_time);
+        }
     }
     pipeline
         .set_state(gst::State::Playing)
@@ -247,21 +342,23 @@ pub fn start_receiver(port: u16, latency_ms: u32, timing: &Timing) -> Result<Rec
         jitterbuffer,
         sink,
         port,
+        rtcp_port,
         renders,
     })
 }
 
-/// Records each render with the RTP timestamp of its packet: the jitterbuffer's output stamps
-/// map to RTP timestamps (read from the packet header), the sink looks its buffer's stamp up.
+/// Records each render with the RTP timestamp of its packet: the stamps of the packets the
+/// depayloader receives from the jitterbuffer map to RTP timestamps (read from the packet
+/// header; the depayloader keeps the stamp), the sink looks its buffer's stamp up.
 fn watch_renders(
-    jitterbuffer: &gst::Element,
+    depayloader: &gst::Element,
     sink: &gst::Element,
     renders: &Arc<Mutex<Vec<Render>>>,
 ) {
     let rtp_times: Arc<Mutex<HashMap<ClockTime, u32>>> = Arc::default();
-    let pad = jitterbuffer
-        .static_pad("src")
-        .expect("rtpjitterbuffer has a src pad");
+    let pad = depayloader
+        .static_pad("sink")
+        .expect("a depayloader has a sink pad");
     let writer = rtp_times.clone();
     pad.add_probe(gst::PadProbeType::BUFFER, move |_, info| {
         if let Some(buffer) = info.buffer()

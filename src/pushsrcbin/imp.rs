@@ -138,9 +138,11 @@ struct Settings {
 struct Wrapped {
     element: Option<gst::Element>,
     pad_added: Option<glib::SignalHandlerId>,
-    /// The `rtpbin`s inside, watched for their stream pads.
+    /// The `rtpbin`s inside, watched for their stream pads and for the jitterbuffers they make.
     rtpbin_pads: Vec<(gst::Element, glib::SignalHandlerId)>,
-    /// The src pads of the `rtpjitterbuffer`s inside, watched for the packets they give up on.
+    rtpbin_jitterbuffers: Vec<(gst::Element, glib::SignalHandlerId)>,
+    /// The src pads of the `rtpjitterbuffer`s inside (and of those the `rtpbin`s made), watched
+    /// for the packets they give up on.
     loss_probes: Vec<(gst::Pad, gst::PadProbeId)>,
     /// `source` or `source-description` changed in READY: set up again at READY→PAUSED.
     stale: bool,
@@ -669,12 +671,15 @@ impl PushSrcBin {
             })
             .collect();
         let loss_probes = self.watch_network_losses(&element);
+        let rtpbin_jitterbuffers = self.watch_rtpbin_losses(&element);
         gst::debug!(CAT, imp = self, "wrapping {} ({chain:?})", element.name());
         let mut wrapped = lock(&self.wrapped);
         wrapped.element = Some(element);
         wrapped.pad_added = pad_added;
         wrapped.rtpbin_pads = rtpbin_pads;
-        wrapped.loss_probes = loss_probes;
+        wrapped.rtpbin_jitterbuffers = rtpbin_jitterbuffers;
+        // A jitterbuffer an rtpbin made meanwhile has put its probe in already.
+        wrapped.loss_probes.extend(loss_probes);
         wrapped.stale = false;
         Ok(())
     }
@@ -722,26 +727,58 @@ impl PushSrcBin {
             if jitterbuffer.find_property("do-lost").is_some() {
                 jitterbuffer.set_property("do-lost", true);
             }
-            let Some(pad) = jitterbuffer.static_pad("src") else {
-                continue;
-            };
-            let weak = self.obj().downgrade();
-            let counted = jitterbuffer.downgrade();
-            let probe = pad.add_probe(gst::PadProbeType::EVENT_DOWNSTREAM, move |_, info| {
-                if let Some(gst::PadProbeData::Event(event)) = &info.data
-                    && let Some(lost) = network::PacketLost::of(event)
-                    && let Some(bin) = weak.upgrade()
-                    && let Some(jitterbuffer) = counted.upgrade()
-                {
-                    bin.imp().report_network_loss(lost, &jitterbuffer);
-                }
-                gst::PadProbeReturn::Ok
-            });
-            if let Some(probe) = probe {
-                probes.push((pad, probe));
-            }
+            probes.extend(self.watch_jitterbuffer_losses(&jitterbuffer));
         }
         probes
+    }
+
+    /// The same for the `rtpbin`s inside: `do-lost` on the `rtpbin` (which hands it to each
+    /// jitterbuffer it makes), and each jitterbuffer watched as the `rtpbin` makes it (with the
+    /// first packet of its stream).
+    fn watch_rtpbin_losses(
+        &self,
+        element: &gst::Element,
+    ) -> Vec<(gst::Element, glib::SignalHandlerId)> {
+        network::rtpbins(element)
+            .into_iter()
+            .filter(|rtpbin| rtpbin.find_property("do-lost").is_some())
+            .map(|rtpbin| {
+                rtpbin.set_property("do-lost", true);
+                let weak = self.obj().downgrade();
+                let handler = rtpbin.connect("new-jitterbuffer", false, move |values| {
+                    if let Some(bin) = weak.upgrade()
+                        && let Some(Ok(jitterbuffer)) =
+                            values.get(1).map(|value| value.get::<gst::Element>())
+                        && let Some(probe) = bin.imp().watch_jitterbuffer_losses(&jitterbuffer)
+                    {
+                        lock(&bin.imp().wrapped).loss_probes.push(probe);
+                    }
+                    None
+                });
+                (rtpbin, handler)
+            })
+            .collect()
+    }
+
+    /// Watches `jitterbuffer`'s src pad for the packets it gives up on.
+    fn watch_jitterbuffer_losses(
+        &self,
+        jitterbuffer: &gst::Element,
+    ) -> Option<(gst::Pad, gst::PadProbeId)> {
+        let pad = jitterbuffer.static_pad("src")?;
+        let weak = self.obj().downgrade();
+        let counted = jitterbuffer.downgrade();
+        let probe = pad.add_probe(gst::PadProbeType::EVENT_DOWNSTREAM, move |_, info| {
+            if let Some(gst::PadProbeData::Event(event)) = &info.data
+                && let Some(lost) = network::PacketLost::of(event)
+                && let Some(bin) = weak.upgrade()
+                && let Some(jitterbuffer) = counted.upgrade()
+            {
+                bin.imp().report_network_loss(lost, &jitterbuffer);
+            }
+            gst::PadProbeReturn::Ok
+        })?;
+        Some((pad, probe))
     }
 
     /// A packet the network lost, as the capture-buffer model reports its own losses: a QOS
@@ -780,16 +817,18 @@ impl PushSrcBin {
     }
 
     fn tear_down(&self) {
-        let (element, pad_added, rtpbin_pads, loss_probes) = {
+        let (element, pad_added, rtpbin_handlers, loss_probes) = {
             let mut wrapped = lock(&self.wrapped);
+            let mut rtpbin_handlers = std::mem::take(&mut wrapped.rtpbin_pads);
+            rtpbin_handlers.append(&mut wrapped.rtpbin_jitterbuffers);
             (
                 wrapped.element.take(),
                 wrapped.pad_added.take(),
-                std::mem::take(&mut wrapped.rtpbin_pads),
+                rtpbin_handlers,
                 std::mem::take(&mut wrapped.loss_probes),
             )
         };
-        for (rtpbin, handler) in rtpbin_pads {
+        for (rtpbin, handler) in rtpbin_handlers {
             rtpbin.disconnect(handler);
         }
         for (pad, probe) in loss_probes {
