@@ -591,7 +591,11 @@ impl GraphBin {
             }
             equalizer.graph_latency = plan.graph_latency;
         }
+        let mut outgrown = false;
         if let Some(run) = &mut *lock(&self.run) {
+            // A LATENCY event above what this plan read came meanwhile and found the sources
+            // sized for more (by the equalization before): this one sizes them again.
+            outgrown = run.sinks_wait > pipeline_latency;
             run.sink_offsets = survey
                 .sinks
                 .iter()
@@ -599,6 +603,7 @@ impl GraphBin {
                 .zip(plan.sink_offsets.iter().copied())
                 .collect();
             run.equalized_since_paused = true;
+            run.sized_for = pipeline_latency;
             run.reported = plan.findings.clone();
             run.quiet = survey.live.is_empty().then(|| Quiet {
                 sync,
@@ -617,6 +622,9 @@ impl GraphBin {
                     })
                     .collect(),
             });
+        }
+        if outgrown {
+            lock(&self.equalizer).again = true;
         }
 
         // Apply, with no lock held: capture buffers that grow before the offsets, those that
@@ -862,11 +870,16 @@ impl GraphBin {
 
     /// A pipeline latency seen (the bin's own latency answer, or the LATENCY event): whether it
     /// is more than the sources were sized for in this run, so that they must buffer more.
+    ///
+    /// The equalization that answered the pipeline's latency query already sized them for the
+    /// latency it expected (the slowest source plus the sinks' processing deadline): the LATENCY
+    /// event that follows with that latency calls for no second equalization (which would cost
+    /// as much as the first, at every start).
     pub(super) fn pipeline_latency_seen(&self, latency: ClockTime) -> bool {
         match &mut *lock(&self.run) {
             Some(run) if latency > run.sinks_wait => {
                 run.sinks_wait = latency;
-                true
+                latency > run.sized_for
             }
             _ => false,
         }
