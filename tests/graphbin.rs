@@ -678,6 +678,50 @@ fn a_graph_without_live_sources_reports_each_computation_as_its_sources_are_then
     pipeline.set_state(gst::State::Null).unwrap();
 }
 
+/// A latency computation (the pipeline's LATENCY query, then the LATENCY event with its answer)
+/// equalizes once, also the first of a run: the sources were sized for the latency the bin
+/// expected, which the event brings. An event with more (a wait the bin cannot see) sizes them
+/// again. (Each computation equalized twice before: 2 messages.)
+#[test]
+fn a_latency_computation_equalizes_once_unless_its_event_brings_more() {
+    let branches = format!("{}{}", branch("fast", FAST, ""), branch("slow", SLOW, ""));
+    let (pipeline, _clock) = graph_pipeline(
+        "sync-using-stream-offset=true max-graph-latency=0",
+        &branches,
+    );
+    let bus = pipeline.bus().unwrap();
+    // Live sources: no data, and so no other computation, before PLAYING.
+    assert_eq!(
+        pipeline.set_state(gst::State::Paused),
+        Ok(gst::StateChangeSuccess::NoPreroll)
+    );
+    drain_messages(&bus);
+
+    assert!(pipeline.recalculate_latency().is_ok());
+    let messages = graph_latency_messages(&drain_messages(&bus));
+    assert_eq!(messages.len(), 1, "one equalization per computation");
+    let fast = &entries(&messages[0], "sources")["fast"];
+    assert_eq!(
+        fast.get::<u64>("max-offset").unwrap(),
+        (SLOW - FAST).nseconds()
+    );
+
+    let more = SLOW + gst::ClockTime::from_mseconds(200);
+    assert!(pipeline.send_event(gst::event::Latency::new(more)));
+    let messages = graph_latency_messages(&drain_messages(&bus));
+    assert_eq!(messages.len(), 1, "sized again for the longer wait");
+    let fast = &entries(&messages[0], "sources")["fast"];
+    assert_eq!(
+        fast.get::<u64>("max-offset").unwrap(),
+        (more - FAST).nseconds()
+    );
+    assert_eq!(
+        element(&pipeline, "fast").property::<u64>("max-offset"),
+        (more - FAST).nseconds()
+    );
+    pipeline.set_state(gst::State::Null).unwrap();
+}
+
 /// Waits (within the hang guard) for a `graph-latency` message satisfying `accept`,
 /// recalculating the latency on LATENCY messages as applications (and gst-launch) do.
 fn await_graph_latency(

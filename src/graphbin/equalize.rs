@@ -14,8 +14,10 @@
 //! returns, so a handler may write `sync-using-stream-offset` and the like.
 
 use std::collections::HashMap;
+use std::sync::LazyLock;
 
 use gst::ClockTime;
+use gst::glib;
 use gst::prelude::*;
 use gst::subclass::prelude::*;
 use gst_base::prelude::*;
@@ -386,9 +388,71 @@ struct Planned<'a> {
     not_live_max_offsets: &'a [ClockTime],
 }
 
+/// The field names of a source in the `graph-latency` message, as quarks. The message is built
+/// at every latency computation, about eight fields per source, and a field named by a string
+/// costs a lookup in GLib's quark table (under its global lock) each time: a third of the
+/// message's cost. GStreamer 1.22 has no other way to name a field without that lookup (the
+/// `IdStr` API of gstreamer-rs needs 1.26 for it), hence the deprecated quark setters.
+struct SourceFields {
+    name: glib::Quark,
+    latency: glib::Quark,
+    ts_offset: glib::Quark,
+    max_offset: glib::Quark,
+    group: glib::Quark,
+    exceeds_max: glib::Quark,
+    rate_matching: glib::Quark,
+    kind: glib::Quark,
+    reason: glib::Quark,
+}
+
+static SOURCE_FIELDS: LazyLock<SourceFields> = LazyLock::new(|| SourceFields {
+    name: glib::Quark::from_str("name"),
+    latency: glib::Quark::from_str("latency"),
+    ts_offset: glib::Quark::from_str("ts-offset"),
+    max_offset: glib::Quark::from_str("max-offset"),
+    group: glib::Quark::from_str("group"),
+    exceeds_max: glib::Quark::from_str("exceeds-max"),
+    rate_matching: glib::Quark::from_str("rate-matching"),
+    kind: glib::Quark::from_str("kind"),
+    reason: glib::Quark::from_str("reason"),
+});
+
+/// A `source` structure of the `graph-latency` message; `equalized`: (latency, group,
+/// exceeds-max) of a source the graph is equalized with, `reason` of one left out.
+#[allow(deprecated)]
+fn source_structure(
+    name: &str,
+    equalized: Result<(ClockTime, usize, bool), &str>,
+    offset: i64,
+    max_offset: ClockTime,
+    rate_matching: &str,
+    kind: &str,
+) -> gst::Structure {
+    let fields = &*SOURCE_FIELDS;
+    let mut structure = gst::Structure::new_empty("source");
+    structure.set_by_quark(fields.name, name);
+    match equalized {
+        Ok((latency, group, exceeds_max)) => {
+            structure.set_by_quark(fields.latency, latency.nseconds());
+            structure.set_by_quark(fields.ts_offset, offset);
+            structure.set_by_quark(fields.max_offset, max_offset.nseconds());
+            structure.set_by_quark(fields.group, group as u32);
+            structure.set_by_quark(fields.exceeds_max, exceeds_max);
+        }
+        Err(reason) => {
+            structure.set_by_quark(fields.reason, reason);
+            structure.set_by_quark(fields.ts_offset, offset);
+            structure.set_by_quark(fields.max_offset, max_offset.nseconds());
+        }
+    }
+    structure.set_by_quark(fields.rate_matching, rate_matching);
+    structure.set_by_quark(fields.kind, kind);
+    structure
+}
+
 /// SPEC section 3, latency item 5: the `graph-latency` message, with the offsets as planned.
 fn message(facts: &Facts, planned: Planned, max_latency: ClockTime, sync: bool) -> gst::Structure {
-    let mut sources = Vec::new();
+    let mut sources = Vec::with_capacity(facts.live.len());
     let mut excluded = Vec::new();
     for ((source, offset), max_offset) in facts
         .live
@@ -397,42 +461,33 @@ fn message(facts: &Facts, planned: Planned, max_latency: ClockTime, sync: bool) 
         .zip(planned.max_offsets)
     {
         let max_offset = *max_offset;
-        match source.latency {
-            Some(latency) => sources.push(
-                gst::Structure::builder("source")
-                    .field("name", &source.name)
-                    .field("latency", latency.nseconds())
-                    .field("ts-offset", *offset)
-                    .field("max-offset", max_offset.nseconds())
-                    .field("group", source.group as u32)
-                    .field("exceeds-max", exceeds(*offset, max_offset))
-                    .field("rate-matching", source.rate_matching)
-                    .field("kind", source.kind)
-                    .build(),
-            ),
-            None => excluded.push(
-                gst::Structure::builder("source")
-                    .field("name", &source.name)
-                    .field("reason", "latency-unknown")
-                    .field("ts-offset", *offset)
-                    .field("max-offset", max_offset.nseconds())
-                    .field("rate-matching", source.rate_matching)
-                    .field("kind", source.kind)
-                    .build(),
-            ),
+        let equalized = source
+            .latency
+            .map(|latency| (latency, source.group, exceeds(*offset, max_offset)))
+            .ok_or("latency-unknown");
+        let structure = source_structure(
+            &source.name,
+            equalized,
+            *offset,
+            max_offset,
+            source.rate_matching,
+            source.kind,
+        );
+        if source.latency.is_some() {
+            sources.push(structure);
+        } else {
+            excluded.push(structure);
         }
     }
     for (source, max_offset) in facts.not_live.iter().zip(planned.not_live_max_offsets) {
-        excluded.push(
-            gst::Structure::builder("source")
-                .field("name", &source.name)
-                .field("reason", "not-live")
-                .field("ts-offset", source.offset)
-                .field("max-offset", max_offset.nseconds())
-                .field("rate-matching", rate_matching::Decision::NotLive.field())
-                .field("kind", source.kind)
-                .build(),
-        );
+        excluded.push(source_structure(
+            &source.name,
+            Err("not-live"),
+            source.offset,
+            *max_offset,
+            rate_matching::Decision::NotLive.field(),
+            source.kind,
+        ));
     }
     gst::Structure::builder("graph-latency")
         .field("latency", max_latency.nseconds())
@@ -591,7 +646,11 @@ impl GraphBin {
             }
             equalizer.graph_latency = plan.graph_latency;
         }
+        let mut outgrown = false;
         if let Some(run) = &mut *lock(&self.run) {
+            // A LATENCY event above what this plan read came meanwhile and found the sources
+            // sized for more (by the equalization before): this one sizes them again.
+            outgrown = run.sinks_wait > pipeline_latency;
             run.sink_offsets = survey
                 .sinks
                 .iter()
@@ -599,6 +658,7 @@ impl GraphBin {
                 .zip(plan.sink_offsets.iter().copied())
                 .collect();
             run.equalized_since_paused = true;
+            run.sized_for = pipeline_latency;
             run.reported = plan.findings.clone();
             run.quiet = survey.live.is_empty().then(|| Quiet {
                 sync,
@@ -617,6 +677,9 @@ impl GraphBin {
                     })
                     .collect(),
             });
+        }
+        if outgrown {
+            lock(&self.equalizer).again = true;
         }
 
         // Apply, with no lock held: capture buffers that grow before the offsets, those that
@@ -862,11 +925,16 @@ impl GraphBin {
 
     /// A pipeline latency seen (the bin's own latency answer, or the LATENCY event): whether it
     /// is more than the sources were sized for in this run, so that they must buffer more.
+    ///
+    /// The equalization that answered the pipeline's latency query already sized them for the
+    /// latency it expected (the slowest source plus the sinks' processing deadline): the LATENCY
+    /// event that follows with that latency calls for no second equalization (which would cost
+    /// as much as the first, at every start).
     pub(super) fn pipeline_latency_seen(&self, latency: ClockTime) -> bool {
         match &mut *lock(&self.run) {
             Some(run) if latency > run.sinks_wait => {
                 run.sinks_wait = latency;
-                true
+                latency > run.sized_for
             }
             _ => false,
         }

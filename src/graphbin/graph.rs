@@ -36,23 +36,59 @@ pub mod kind {
     /// Anything else (a capture device, a test source).
     pub const LOCAL: &str = "local";
 
+    use gst::glib;
     use gst::prelude::*;
 
-    pub fn of(element: &gst::Element) -> &'static str {
-        let says_network = element.find_property("network").is_some_and(|pspec| {
-            pspec.value_type() == bool::static_type()
-                && pspec.flags().contains(gst::glib::ParamFlags::READABLE)
-                && element.property::<bool>("network")
-        });
-        let klass_network = element.factory().is_some_and(|factory| {
-            factory
-                .metadata(gst::ELEMENT_METADATA_KLASS)
-                .is_some_and(|klass| klass.contains("Network"))
-        });
-        if says_network || klass_network {
-            NETWORK
-        } else {
-            LOCAL
+    /// What the class of an element tells about its kind: the same for every element of one
+    /// type (the property lookup and the factory's metadata cost more than the rest of a
+    /// source's survey).
+    #[derive(Clone, Copy)]
+    pub struct OfClass {
+        /// It has a readable boolean `network` property.
+        network_property: bool,
+        /// Its factory's class says Network.
+        klass_network: bool,
+    }
+
+    impl OfClass {
+        fn of(element: &gst::Element) -> Self {
+            let network_property = element.find_property("network").is_some_and(|pspec| {
+                pspec.value_type() == bool::static_type()
+                    && pspec.flags().contains(glib::ParamFlags::READABLE)
+            });
+            let klass_network = element.factory().is_some_and(|factory| {
+                factory
+                    .metadata(gst::ELEMENT_METADATA_KLASS)
+                    .is_some_and(|klass| klass.contains("Network"))
+            });
+            Self {
+                network_property,
+                klass_network,
+            }
+        }
+    }
+
+    /// The classes met in one survey: a graph holds few types, so a list does.
+    #[derive(Default)]
+    pub struct Classes(Vec<(glib::Type, OfClass)>);
+
+    impl Classes {
+        pub fn kind_of(&mut self, element: &gst::Element) -> &'static str {
+            let type_ = element.type_();
+            let class = match self.0.iter().find(|(known, _)| *known == type_) {
+                Some((_, class)) => *class,
+                None => {
+                    let class = OfClass::of(element);
+                    self.0.push((type_, class));
+                    class
+                }
+            };
+            let says_network = class.network_property && element.property::<bool>("network");
+            if says_network || class.klass_network {
+                NETWORK
+            } else {
+                LOCAL
+            }
         }
     }
 }
@@ -110,7 +146,8 @@ pub struct Survey {
 impl Survey {
     /// The survey of `bin`, whose `contents` the caller has already listed.
     pub fn of(bin: &gst::Bin, contents: Contents) -> Self {
-        let (mut live, mut not_live) = (Vec::new(), Vec::new());
+        let (mut live, mut not_live) = (Vec::with_capacity(contents.sources.len()), Vec::new());
+        let mut classes = kind::Classes::default();
         for element in contents.sources {
             let Some(source) = element.dynamic_cast_ref::<PushSource>() else {
                 continue;
@@ -127,7 +164,7 @@ impl Survey {
                 } else {
                     None
                 },
-                kind: kind::of(&element),
+                kind: classes.kind_of(&element),
                 element,
             };
             if is_live {
@@ -137,7 +174,7 @@ impl Survey {
             }
         }
 
-        let mut walk = Walk::new(bin.upcast_ref(), live.len());
+        let mut walk = Walk::new(bin.upcast_ref(), live.len(), contents.sinks.len());
         for (index, source) in live.iter().enumerate() {
             walk.follow_source(index, &source.element);
         }
@@ -241,13 +278,15 @@ struct Walk<'a> {
 }
 
 impl<'a> Walk<'a> {
-    fn new(bin: &'a gst::Object, sources: usize) -> Self {
+    /// Sized for a branch per source (its src pad, one more pad on the way) and every sink, so
+    /// that the tables are not grown pad by pad: it runs at every latency computation.
+    fn new(bin: &'a gst::Object, sources: usize, sinks: usize) -> Self {
         Self {
             bin,
             parent: (0..sources).collect(),
-            visited: HashMap::new(),
-            sink_owner: HashMap::new(),
-            sinks: Vec::new(),
+            visited: HashMap::with_capacity(2 * sources),
+            sink_owner: HashMap::with_capacity(sinks),
+            sinks: Vec::with_capacity(sinks),
             exits: Vec::new(),
         }
     }

@@ -68,6 +68,10 @@ pub(super) struct RunState {
     /// The largest pipeline latency seen in this run, from the bin's own latency answer or a
     /// LATENCY event: what the push sources' capture buffers are sized for.
     pub sinks_wait: ClockTime,
+    /// The pipeline latency the last equalization that surveyed live sources sized their
+    /// capture buffers for (at least `sinks_wait` then): a LATENCY event within it needs no
+    /// second equalization, which would plan the same values.
+    pub sized_for: ClockTime,
     pub equalized_since_paused: bool,
     /// The problems the last equalization reported.
     pub reported: Findings,

@@ -120,9 +120,10 @@ impl GraphBin {
         else {
             return false;
         };
+        // Every element's way to PLAYING comes here: no hashing while none is joining.
         let joined = lock(&self.run)
             .as_mut()
-            .is_some_and(|run| run.joining.remove(element));
+            .is_some_and(|run| !run.joining.is_empty() && run.joining.remove(element));
         if joined {
             gst::debug!(
                 CAT,
