@@ -537,3 +537,60 @@ fn a_failed_preroll_does_not_leave_them_behind() {
     assert_eq!(layout(&pipeline), before_layout);
     assert_eq!(links(&pipeline), before_links);
 }
+
+/// GStreamer 1.22's `scaletempo` crashes the process at rates of 1e7 and more (`cargo run
+/// --example scaletempo_extreme_rate 1e9`): with pitch keepers in, a rate beyond 1/1000 … 1000
+/// in magnitude is refused with its reason, the graph plays on at its rate; without them (no
+/// audio renderer, or `preserve-pitch` off) the same rate is not refused for that reason.
+#[test]
+fn rates_scaletempo_cannot_stretch_are_refused_while_keeping_pitch() {
+    init();
+    let pipeline = graph_pipeline(
+        "preserve-pitch=true",
+        &(source("src", 1000) + "! " + &audio_sink("sink")),
+    );
+    let bus = pipeline.bus().unwrap();
+    preroll(&pipeline);
+    let graph = element(&pipeline, "graph");
+    for rate in [1e9, -1e7, 1e-300, 1000.5, -0.0009] {
+        assert!(
+            !graph.emit_by_name::<bool>("set-rate", &[&rate]),
+            "rate {rate} with scaletempo in"
+        );
+        assert_eq!(graph.property::<f64>("rate"), 1.0);
+        let refusal = loop {
+            let message = bus
+                .timed_pop_filtered(
+                    gst::ClockTime::from_seconds(HANG_GUARD.as_secs()),
+                    &[gst::MessageType::Warning],
+                )
+                .expect("a WARNING for the refused rate");
+            let gst::MessageView::Warning(warning) = message.view() else {
+                unreachable!()
+            };
+            if let Some(details) = warning.details() {
+                break details.to_owned();
+            }
+        };
+        assert_eq!(refusal.name(), "pushsource/rate-refused");
+        assert_eq!(refusal.get::<&str>("reason").unwrap(), "pitch-range");
+        assert_eq!(refusal.get::<f64>("rate").unwrap(), rate);
+    }
+    assert!(
+        graph.emit_by_name::<bool>("set-rate", &[&1000.0f64]),
+        "1000 is within reach"
+    );
+    assert_eq!(graph.property::<f64>("rate"), 1000.0);
+    pipeline.set_state(gst::State::Null).unwrap();
+
+    // Without keepers nothing is refused for their sake.
+    let pipeline = graph_pipeline(
+        "preserve-pitch=false",
+        &(source("src", 1000) + "! " + &audio_sink("sink")),
+    );
+    preroll(&pipeline);
+    let graph = element(&pipeline, "graph");
+    assert!(graph.emit_by_name::<bool>("set-rate", &[&2000.0f64]));
+    assert_eq!(graph.property::<f64>("rate"), 2000.0);
+    pipeline.set_state(gst::State::Null).unwrap();
+}

@@ -27,6 +27,12 @@ static CAT: LazyLock<gst::DebugCategory> = LazyLock::new(|| {
     )
 });
 
+/// The rates (in magnitude) the pitch keepers take: GStreamer 1.22's `scaletempo` overflows
+/// its buffers at rates of 1e7 and more and at 1e-300 (a SIGSEGV, or heap corruption that
+/// kills the process later: `cargo run --example scaletempo_extreme_rate 1e9`). A thousand
+/// times faster or slower is beyond any use of a pitch kept, and well inside what it survives.
+pub const PITCH_KEPT_RATES: std::ops::RangeInclusive<f64> = 0.001..=1000.0;
+
 const AUDIOCONVERT: &str = "audioconvert";
 const SCALETEMPO: &str = "scaletempo";
 
@@ -76,6 +82,10 @@ impl PitchKeepers {
         for keeper in self.keepers {
             keeper.remove();
         }
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.keepers.is_empty()
     }
 
     /// Takes over `other`'s keepers too (the bin inserting again before it removed).
@@ -139,6 +149,13 @@ impl super::imp::GraphBin {
         if let Some(keepers) = keepers {
             keepers.remove(self.obj().upcast_ref());
         }
+    }
+
+    /// Whether pitch keepers are in place now: rates outside [`PITCH_KEPT_RATES`] are refused.
+    pub(super) fn keeps_pitch(&self) -> bool {
+        super::imp::lock(&self.pitch_keepers)
+            .as_ref()
+            .is_some_and(|keepers| !keepers.is_empty())
     }
 
     pub(super) fn preserve_pitch_changed(&self) {

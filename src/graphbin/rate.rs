@@ -38,6 +38,8 @@ pub enum Request {
 pub enum Refusal {
     /// 0, NaN or ±infinity.
     NotARate(f64),
+    /// A rate the pitch keepers (`preserve-pitch`'s scaletempo) cannot stretch.
+    PitchRange(f64),
     /// A live source inside: live graphs play at rate 1.0.
     Live(String),
     /// The seeking query said nothing inside can seek.
@@ -57,6 +59,7 @@ impl Refusal {
     pub fn nick(&self) -> &'static str {
         match self {
             Refusal::NotARate(_) => "not-a-rate",
+            Refusal::PitchRange(_) => "pitch-range",
             Refusal::Live(_) => "live",
             Refusal::NotSeekable => "not-seekable",
             Refusal::PositionUnknown => "position-unknown",
@@ -71,6 +74,13 @@ impl fmt::Display for Refusal {
             Refusal::NotARate(rate) => write!(
                 f,
                 "{rate} is not a playback rate: 0, NaN and infinities are refused"
+            ),
+            Refusal::PitchRange(rate) => write!(
+                f,
+                "preserve-pitch stretches audio by rates of {} to {} in magnitude, not {rate} \
+                 (GStreamer 1.22's scaletempo crashes far beyond)",
+                super::pitch::PITCH_KEPT_RATES.start(),
+                super::pitch::PITCH_KEPT_RATES.end()
             ),
             Refusal::Live(source) => write!(
                 f,
@@ -380,6 +390,9 @@ impl GraphBin {
         };
         if !is_playback_rate(rate) {
             return Err(Refusal::NotARate(rate));
+        }
+        if !super::pitch::PITCH_KEPT_RATES.contains(&rate.abs()) && self.keeps_pitch() {
+            return Err(Refusal::PitchRange(rate));
         }
         if rate != 1.0
             && let Some(live) = self.live_source()
