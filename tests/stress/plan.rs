@@ -74,7 +74,9 @@ pub enum KnownDefect {
     /// live sources (alone or with non-live ones) inside a graph sometimes never completes
     /// PAUSED → PLAYING, with no ERROR, on a loaded machine (seeds 12191019320094338535,
     /// 4182518364342095120, 1008915482383673279 with two or three stress runs in parallel; not
-    /// reproduced unloaded). Avoided: mixers are fed by sources that are not live (also those
+    /// reproduced unloaded; not attributed, no reproduction attempted with GStreamer's sources
+    /// yet: examples/stock_replay.rs replays a seed so). Avoided: mixers are fed by sources
+    /// that are not live (also those
     /// added later), and no `is-live` or `push-source-flags` write goes to a source feeding a
     /// mixer.
     LiveSourcesIntoMixer,
@@ -90,14 +92,22 @@ pub enum KnownDefect {
     /// reaching an audio path"): after a source was added to an `audiomixer` while running,
     /// later seeks and rate changes sometimes give `gst_audio_buffer_clip: assertion
     /// 'segment->format == GST_FORMAT_TIME || …'` CRITICALs (seeds 518159313056138368,
-    /// 17328503400364940956 of base 9999's run; no short reproduction yet). Avoided: no source
-    /// is added to an audio mixer.
+    /// 17328503400364940956 of base 9999's run; no short reproduction yet). Still not
+    /// attributed: examples/audiomixer_added_input.rs (an input added to a playing
+    /// `audiomixer`, then flushing seeks at 2.0, 0.5 and 1.0) gives no CRITICAL with
+    /// `audiotestsrc` nor with `pushaudiotestsrc` (3 runs each), and the same CRITICAL came once
+    /// with no source added (seed 7210542281474483635 of base 20261202: a graph with an
+    /// `audiomixer` and `rate=2`, seeks to the bin; 0 of 3 replays). Avoided: no source is added
+    /// to an audio mixer.
     SourceAddedToAudioMixer,
     /// Found by this test, not yet attributed (ours or GStreamer's aggregator): a non-flushing
     /// seek in PLAYING to a pipeline whose non-live push sources feed a `compositor` (one input
     /// removed before) never returns, every streaming thread waiting in a full queue (seed
-    /// 2836503550729576612, 3 of 3 runs). Avoided: no non-flushing seek in a pipeline with a
-    /// mixer.
+    /// 2836503550729576612, 3 of 3 runs). Still not attributed: that seed no longer plans the
+    /// seek (the generator changed), and examples/mixer_non_flushing_seek.rs (three inputs,
+    /// one removed, a non-flushing seek at 2.0 in PLAYING) returns 4 of 4 times with
+    /// `videotestsrc` and with `pushvideotestsrc`. Avoided: no non-flushing seek in a pipeline
+    /// with a mixer.
     NonFlushingSeekThroughMixer,
 }
 
