@@ -1275,9 +1275,16 @@ fn add_source(rng: &mut Rng, model: &mut Model, topology: &Topology) -> Option<O
 fn remove_source(rng: &mut Rng, model: &mut Model, topology: &Topology) -> Option<Op> {
     // A source is removable when it has a branch of its own, or feeds a mixer that keeps
     // another input (an aggregator without inputs waits for ever, as GStreamer designs it).
+    // Nor is the last source inside the graph removed: a bin emptied of its elements while
+    // PAUSED keeps a live pipeline from PLAYING for ever, a plain `bin` with `videotestsrc
+    // is-live=true` too (examples/emptied_bin.rs; stress seed 3443310680046781204).
+    let in_graph = model.sources.iter().filter(|s| s.in_graph).count();
     let removable: Vec<usize> = (0..model.sources.len())
         .filter(|&i| {
             let source = &model.sources[i];
+            if source.in_graph && in_graph < 2 {
+                return false;
+            }
             match &source.mixer {
                 None => !source.elements.is_empty(),
                 Some(mixer) => {
