@@ -109,10 +109,21 @@ pub enum KnownDefect {
     /// `videotestsrc` and with `pushvideotestsrc`. Avoided: no non-flushing seek in a pipeline
     /// with a mixer.
     NonFlushingSeekThroughMixer,
+    /// Found by this test, GStreamer's: `scaletempo` (gst-plugins-good 1.22, which graphbin
+    /// puts in front of its audio renderers when `preserve-pitch` is on) overflows at rates
+    /// of 1e7 and more, and at 1e-300: a SIGSEGV in its memcpy, or heap corruption that aborts
+    /// the process later elsewhere (`free(): corrupted unsorted chunks`, a general protection
+    /// fault in a thread-pool thread, a SIGSEGV in `compositor`; stress seed
+    /// 10428850256482993484 of base 20261202 died in scaletempo's memcpy).
+    /// `audiotestsrc ! scaletempo ! audioconvert ! fakesink` alone does it
+    /// (examples/scaletempo_extreme_rate.rs: 1e7, 1e8, 1e9, 1e300, 1e-300 crash; up to 1e6
+    /// and -1e9 play). Avoided: in a pipeline with a graph and an audio renderer (`alsasink`),
+    /// no rate above 1000 or below 1/1000 in magnitude (seeks, `set-rate`, `rate`).
+    ScaletempoExtremeRate,
 }
 
 impl KnownDefect {
-    pub const ALL: [KnownDefect; 12] = [
+    pub const ALL: [KnownDefect; 13] = [
         KnownDefect::NegativeOffsetInReverse,
         KnownDefect::HugeLatencyUnstoppable,
         KnownDefect::RateBeforePreroll,
@@ -125,6 +136,7 @@ impl KnownDefect {
         KnownDefect::NegativeOffsetIntoCompositor,
         KnownDefect::SourceAddedToAudioMixer,
         KnownDefect::NonFlushingSeekThroughMixer,
+        KnownDefect::ScaletempoExtremeRate,
     ];
 
     pub fn name(self) -> &'static str {
@@ -141,6 +153,7 @@ impl KnownDefect {
             KnownDefect::NegativeOffsetIntoCompositor => "negative-offset-into-compositor",
             KnownDefect::SourceAddedToAudioMixer => "source-added-to-audio-mixer",
             KnownDefect::NonFlushingSeekThroughMixer => "non-flushing-seek-through-mixer",
+            KnownDefect::ScaletempoExtremeRate => "scaletempo-extreme-rate",
         }
     }
 }
@@ -159,6 +172,8 @@ pub const KNOWN_DEFECTS: &[KnownDefect] = &[
     KnownDefect::SourceAddedToAudioMixer,
     // Open, not attributed yet: a non-flushing seek through a mixer never returns.
     KnownDefect::NonFlushingSeekThroughMixer,
+    // GStreamer's: scaletempo crashes at extreme rates (examples/scaletempo_extreme_rate.rs).
+    KnownDefect::ScaletempoExtremeRate,
 ];
 
 /// The defects to avoid: [`KNOWN_DEFECTS`], or `PUSHSOURCE_STRESS_KNOWN_DEFECTS`
@@ -929,6 +944,9 @@ fn reverse_allowed(model: &Model) -> bool {
 
 fn seek(rng: &mut Rng, model: &mut Model, topology: &Topology) -> Option<Op> {
     let rate = rng.pick(SEEK_RATES);
+    if !pitch_keeper_rate(model, topology, rate) {
+        return None;
+    }
     let flush = rng.chance(75);
     // A non-flushing seek waits for the streaming thread: only in PLAYING, and only when no
     // sink may be waiting for ever on the clock.
@@ -1081,6 +1099,14 @@ fn note_graph_rate(model: &mut Model, rate: f64) {
     }
 }
 
+/// Whether `rate` is one `scaletempo` survives, where it may be in play (KNOWN_DEFECTS
+/// `scaletempo-extreme-rate`): a graph and an audio renderer in the pipeline.
+fn pitch_keeper_rate(model: &Model, topology: &Topology, rate: f64) -> bool {
+    let in_play = topology.graph.is_some() && topology.has_alsa;
+    let extreme = rate.is_finite() && rate != 0.0 && !(1e-3..=1e3).contains(&rate.abs());
+    !(in_play && extreme && model.avoids(KnownDefect::ScaletempoExtremeRate))
+}
+
 fn rate_write_allowed(model: &Model, rate: f64) -> bool {
     if model.avoids(KnownDefect::RateBeforePreroll)
         && (!matches!(model.state, State::Paused | State::Playing) || model.unsettled)
@@ -1093,7 +1119,7 @@ fn rate_write_allowed(model: &Model, rate: f64) -> bool {
 fn set_rate(rng: &mut Rng, model: &mut Model, topology: &Topology) -> Option<Op> {
     let graph = topology.graph.clone()?;
     let rate = rng.pick(GRAPH_RATES);
-    if !rate_write_allowed(model, rate) {
+    if !rate_write_allowed(model, rate) || !pitch_keeper_rate(model, topology, rate) {
         return None;
     }
     note_rate(model, rate);
@@ -1111,7 +1137,10 @@ fn set_property(rng: &mut Rng, model: &mut Model, topology: &Topology) -> Option
             2 => ("preserve-pitch", Value::Bool(rng.chance(50))),
             _ => {
                 let rate = rng.pick(GRAPH_RATES);
-                if rate.is_nan() || !rate_write_allowed(model, rate) {
+                if rate.is_nan()
+                    || !rate_write_allowed(model, rate)
+                    || !pitch_keeper_rate(model, topology, rate)
+                {
                     return None;
                 }
                 note_rate(model, rate);
