@@ -5,6 +5,7 @@
 
 use std::io::Write;
 use std::sync::{Mutex, Once};
+use std::time::{Duration, Instant};
 
 use gst::glib;
 
@@ -12,6 +13,8 @@ struct Progress {
     seed: u64,
     plan_text: String,
     operation: Option<usize>,
+    /// When the sequence last moved on to another operation (or began).
+    moved_on: Instant,
     findings: Vec<String>,
 }
 
@@ -68,7 +71,7 @@ pub fn install(keep_going: bool) {
             let finding = format!("panic in thread {:?}: {info}", thread.name().unwrap_or("?"));
             // The test threads' own assertions (the failure report itself) are not findings.
             let test_thread = thread.name().is_some_and(|name| {
-                ["random_sequences", "a_seed", "known_defects"]
+                ["random_sequences", "a_seed", "known_defects", "plans_stay"]
                     .iter()
                     .any(|t| name.starts_with(t))
             });
@@ -115,6 +118,7 @@ pub fn begin(seed: u64, plan_text: String) {
         seed,
         plan_text,
         operation: None,
+        moved_on: Instant::now(),
         findings: Vec::new(),
     });
 }
@@ -122,7 +126,15 @@ pub fn begin(seed: u64, plan_text: String) {
 pub fn at_operation(index: Option<usize>) {
     if let Some(progress) = lock().as_mut() {
         progress.operation = index;
+        progress.moved_on = Instant::now();
     }
+}
+
+/// How long the current sequence has been at its current operation.
+pub fn time_at_operation() -> Duration {
+    lock()
+        .as_ref()
+        .map_or(Duration::ZERO, |progress| progress.moved_on.elapsed())
 }
 
 pub fn current_operation() -> Option<usize> {
