@@ -80,9 +80,19 @@ pub struct Sender {
     pub base_time: ClockTime,
 }
 
-/// How often the sender's `rtpbin` sends a sender report at the least (RTP's default is 5 s):
-/// a receiver joining the broadcast waits for one before its stamps are on the sender's clock.
-pub const SENDER_REPORT_INTERVAL: ClockTime = ClockTime::from_mseconds(500);
+/// How often the sender's `rtpbin` sends a sender report at the least (RTP's default is 5 s).
+/// A receiver's stamps are on the sender's clock from its first report on, and its
+/// jitterbuffer pushes its first packet `latency` after that packet arrived: `rtpsession`
+/// randomizes each interval to 0.41–1.23 times this one, so at 100 ms a report comes at most
+/// 123 ms after a receiver starts, before a jitterbuffer of 200 ms lets its first packet go,
+/// and no receiver plays on its arrival anchor. (At 500 ms, a report came after the first
+/// pushes in about half the starts, and moved the stream by about 30 ms then.) One report of
+/// about 100 bytes every 100 ms is 1 % of the stream's bandwidth, within RTCP's 5 %.
+pub const SENDER_REPORT_INTERVAL: ClockTime = ClockTime::from_mseconds(100);
+
+/// The stream's bandwidth in bit/s: 48 kHz × 16 bits of payload, and 100 packets a second of
+/// 40 bytes of RTP, UDP and IPv4 headers.
+const SESSION_BANDWIDTH: f64 = 48_000.0 * 16.0 + 100.0 * 40.0 * 8.0;
 
 /// Starts a sender to `clients` ("host:port,host:port", may be empty); with `clock_port` (0: any
 /// free port) it serves its clock to the receivers.
@@ -98,8 +108,29 @@ pub fn start_sender_reporting(
     rtcp_clients: Option<&str>,
     clock_port: Option<u16>,
 ) -> Result<Sender, String> {
-    let capture = "pushaudiotestsrc name=capture is-live=true samplesperbuffer=480 \
-         ! audio/x-raw,rate=48000,channels=1 ! audioconvert ! rtpL16pay name=pay pt=96";
+    start_sender_of(
+        clients,
+        rtcp_clients,
+        clock_port,
+        "sine",
+        SENDER_REPORT_INTERVAL,
+    )
+}
+
+/// Starts a sender as [`start_sender_reporting`] does, capturing `wave` (a nick of
+/// `pushaudiotestsrc`'s `wave`: `white-noise` has no period, so that the delay between two
+/// recordings of it is found whatever its size), reporting every `report_interval` at the least.
+pub fn start_sender_of(
+    clients: &str,
+    rtcp_clients: Option<&str>,
+    clock_port: Option<u16>,
+    wave: &str,
+    report_interval: ClockTime,
+) -> Result<Sender, String> {
+    let capture = format!(
+        "pushaudiotestsrc name=capture is-live=true samplesperbuffer=480 wave={wave} \
+         ! audio/x-raw,rate=48000,channels=1 ! audioconvert ! rtpL16pay name=pay pt=96"
+    );
     let description = match rtcp_clients {
         None => format!("{capture} ! multiudpsink name=send clients=\"{clients}\" sync=true"),
         Some(rtcp_clients) => format!(
@@ -119,7 +150,11 @@ pub fn start_sender_reporting(
         let session = rtpbin
             .emit_by_name::<Option<gst::Element>>("get-session", &[&0u32])
             .ok_or("sender: rtpbin made no RTP session")?;
-        session.set_property("rtcp-min-interval", SENDER_REPORT_INTERVAL.nseconds());
+        session.set_property("rtcp-min-interval", report_interval.nseconds());
+        // The session's bandwidth, which RTCP's share and so the report interval derive from:
+        // left to be estimated (0), it starts from the sender's measured bitrate, which
+        // ramps up over the first seconds, and the reports come every 300 ms, not 100, then.
+        session.set_property("bandwidth", SESSION_BANDWIDTH);
     }
     let clock = gst::SystemClock::obtain();
     pipeline.use_clock(Some(&clock));
@@ -259,8 +294,93 @@ pub fn receive_chain_with_sender_reports(port: u16, rtcp_port: u16, latency_ms: 
     )
 }
 
+/// Where a receiver renders.
+#[derive(Debug, Clone)]
+pub enum Output {
+    /// `fakesink sync=true`, each render logged (`Receiver::renders`).
+    FakeSink,
+    /// A PulseAudio sink, into one channel of two (the other silent): two receivers into the
+    /// two channels of one sink are rendered at one instant, which a recording of the sink's
+    /// monitor shows. `slave_method` is `pulsesink`'s (`skew`, `resample`, `none`).
+    Pulse {
+        device: String,
+        channel: Channel,
+        slave_method: String,
+    },
+}
+
+/// One channel of a stereo sink.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Channel {
+    Left,
+    Right,
+}
+
 /// Starts a receiver on `port` (0: any free port) with a jitterbuffer of `latency_ms`.
 pub fn start_receiver(port: u16, latency_ms: u32, timing: &Timing) -> Result<Receiver, String> {
+    start_receiver_into(port, latency_ms, timing, &Output::FakeSink)
+}
+
+/// The elements between `pushsrcbin` and the sink, and the sink, for `output`.
+fn output_elements(output: &Output) -> Result<Vec<gst::Element>, String> {
+    let make = |factory: &str| {
+        gst::ElementFactory::make(factory)
+            .build()
+            .map_err(|error| format!("receiver: {error}"))
+    };
+    match output {
+        Output::FakeSink => {
+            let sink = gst::ElementFactory::make("fakesink")
+                .name("render")
+                .property("sync", true)
+                .property("signal-handoffs", true)
+                .build()
+                .map_err(|error| format!("receiver: {error}"))?;
+            Ok(vec![make("audioconvert")?, sink])
+        }
+        Output::Pulse {
+            device,
+            channel,
+            slave_method,
+        } => {
+            // The mono stream into one channel: rows are the output channels (left, right).
+            let (left, right) = match channel {
+                Channel::Left => (1.0f32, 0.0f32),
+                Channel::Right => (0.0, 1.0),
+            };
+            let convert = make("audioconvert")?;
+            convert.set_property(
+                "mix-matrix",
+                gst::Array::new([gst::Array::new([left]), gst::Array::new([right])]),
+            );
+            let stereo = gst::ElementFactory::make("capsfilter")
+                .property(
+                    "caps",
+                    gst::Caps::builder("audio/x-raw")
+                        .field("channels", 2i32)
+                        .field("channel-mask", gst::Bitmask::new(0x3))
+                        .build(),
+                )
+                .build()
+                .map_err(|error| format!("receiver: {error}"))?;
+            let sink = gst::ElementFactory::make("pulsesink")
+                .name("render")
+                .property("device", device)
+                .property_from_str("slave-method", slave_method)
+                .build()
+                .map_err(|error| format!("receiver: {error}"))?;
+            Ok(vec![convert, stereo, sink])
+        }
+    }
+}
+
+/// Starts a receiver as [`start_receiver`] does, rendering into `output`.
+pub fn start_receiver_into(
+    port: u16,
+    latency_ms: u32,
+    timing: &Timing,
+    output: &Output,
+) -> Result<Receiver, String> {
     // The clock, and the base time when it is the sender's.
     let clock = match timing {
         Timing::OwnClock => None,
@@ -291,18 +411,12 @@ pub fn start_receiver(port: u16, latency_ms: u32, timing: &Timing) -> Result<Rec
         .property("source-description", description)
         .build()
         .map_err(|error| format!("receiver: {error}"))?;
-    let convert = gst::ElementFactory::make("audioconvert")
-        .build()
-        .map_err(|error| format!("receiver: {error}"))?;
-    let sink = gst::ElementFactory::make("fakesink")
-        .name("render")
-        .property("sync", true)
-        .property("signal-handoffs", true)
-        .build()
-        .map_err(|error| format!("receiver: {error}"))?;
+    let mut elements = vec![source.clone()];
+    elements.extend(output_elements(output)?);
+    let sink = elements.last().cloned().expect("an output has a sink");
     pipeline
-        .add_many([&source, &convert, &sink])
-        .and_then(|()| gst::Element::link_many([&source, &convert, &sink]))
+        .add_many(&elements)
+        .and_then(|()| gst::Element::link_many(&elements))
         .map_err(|error| format!("receiver: {error}"))?;
     pipeline
         .set_state(gst::State::Ready)
@@ -323,10 +437,25 @@ pub fn start_receiver(port: u16, latency_ms: u32, timing: &Timing) -> Result<Rec
     });
 
     let renders = Arc::new(Mutex::new(Vec::new()));
-    watch_renders(&depayloader, &sink, &renders);
+    if matches!(output, Output::FakeSink) {
+        watch_renders(&depayloader, &sink, &renders);
+    }
 
     if let Some((clock, base_time)) = clock {
         pipeline.use_clock(Some(&clock));
+        // With sender reports a buffer's running time is its capture time on the shared clock
+        // minus the base time, and the jitterbuffer clips a negative one to 0: the packets
+        // captured before this receiver started (the first ones it receives, captured tens of
+        // ms before they arrive) would all be due at once, and a sink that aligns audio keeps
+        // that error. A base time one latency back makes every packet that can still be
+        // played in time (due at capture + latency, after now) start at a positive time.
+        let base_time = base_time.or_else(|| {
+            matches!(timing, Timing::SenderReports { .. }).then(|| {
+                clock
+                    .time()
+                    .saturating_sub(ClockTime::from_mseconds(latency_ms.into()))
+            })
+        });
         if let Some(base_time) = base_time {
             pipeline.set_start_time(ClockTime::NONE);
             pipeline.set_base_time(base_time);
