@@ -18,7 +18,8 @@
 //!     renders the broadcast; --log writes one "rtp-time rendered-ns due-ns" line per rendered
 //!     buffer (host monotonic time when rendered, and when it was due on the pipeline clock);
 //!     --pulse: render into that PulseAudio sink, the mono stream into one channel of two
-//!     (pulsesink's slave-method, default skew), instead of a logging fakesink
+//!     (pulsesink's slave-method, default skew, or graphbin: inside a graphbin; /NAME=VALUE
+//!     after it sets more of pulsesink's properties), instead of a logging fakesink
 //! ```
 
 mod cli;

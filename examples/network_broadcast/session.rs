@@ -301,13 +301,19 @@ pub enum Output {
     FakeSink,
     /// A PulseAudio sink, into one channel of two (the other silent): two receivers into the
     /// two channels of one sink are rendered at one instant, which a recording of the sink's
-    /// monitor shows. `slave_method` is `pulsesink`'s (`skew`, `resample`, `none`).
+    /// monitor shows. `slave_method` is `pulsesink`'s (`skew`, `resample`, `none`), or
+    /// [`GRAPHBIN`], optionally followed by more of the sink's properties, each as
+    /// `/NAME=VALUE` (`skew/drift-tolerance=1000`).
     Pulse {
         device: String,
         channel: Channel,
         slave_method: String,
     },
 }
+
+/// The `slave_method` of [`Output::Pulse`] that puts the receiver in a `graphbin` instead
+/// (which puts a `ratematch` in front of the sink and turns the sink's own slaving off).
+pub const GRAPHBIN: &str = "graphbin";
 
 /// One channel of a stereo sink.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -363,15 +369,38 @@ fn output_elements(output: &Output) -> Result<Vec<gst::Element>, String> {
                 )
                 .build()
                 .map_err(|error| format!("receiver: {error}"))?;
+            let mut settings = slave_method.split('/');
+            let method = settings.next().unwrap_or_default();
             let sink = gst::ElementFactory::make("pulsesink")
                 .name("render")
                 .property("device", device)
-                .property_from_str("slave-method", slave_method)
                 .build()
                 .map_err(|error| format!("receiver: {error}"))?;
+            // `graphbin` sets the sink's slaving itself (it puts a `ratematch` in front).
+            if method != GRAPHBIN {
+                set_from_str(&sink, "slave-method", method)?;
+            }
+            for setting in settings {
+                let (name, value) = setting
+                    .split_once('=')
+                    .ok_or_else(|| format!("receiver: \"{setting}\" is not NAME=VALUE"))?;
+                set_from_str(&sink, name, value)?;
+            }
             Ok(vec![convert, stereo, sink])
         }
     }
+}
+
+/// Sets `element`'s property `name` from its text; an unknown property or an unreadable value
+/// is an error that says so.
+fn set_from_str(element: &gst::Element, name: &str, value: &str) -> Result<(), String> {
+    let pspec = element
+        .find_property(name)
+        .ok_or_else(|| format!("receiver: {} has no property {name}", element.name()))?;
+    let value = gst::glib::Value::deserialize_with_pspec(value, &pspec)
+        .map_err(|_| format!("receiver: {name}: cannot read \"{value}\""))?;
+    element.set_property_from_value(name, &value);
+    Ok(())
 }
 
 /// Starts a receiver as [`start_receiver`] does, rendering into `output`.
@@ -414,8 +443,21 @@ pub fn start_receiver_into(
     let mut elements = vec![source.clone()];
     elements.extend(output_elements(output)?);
     let sink = elements.last().cloned().expect("an output has a sink");
-    pipeline
-        .add_many(&elements)
+    let in_graphbin = matches!(output, Output::Pulse { slave_method, .. } if slave_method.split('/').next() == Some(GRAPHBIN));
+    let bin: gst::Bin = if in_graphbin {
+        let graph = gst::ElementFactory::make("graphbin")
+            .build()
+            .map_err(|error| format!("receiver: {error}"))?;
+        pipeline
+            .add(&graph)
+            .map_err(|error| format!("receiver: {error}"))?;
+        graph
+            .downcast::<gst::Bin>()
+            .map_err(|_| "receiver: graphbin is not a bin".to_string())?
+    } else {
+        pipeline.clone().upcast()
+    };
+    bin.add_many(&elements)
         .and_then(|()| gst::Element::link_many(&elements))
         .map_err(|error| format!("receiver: {error}"))?;
     pipeline
