@@ -284,13 +284,17 @@ pub fn receive_chain(port: u16, latency_ms: u32, mode: &str) -> String {
 
 /// The receive chain with RTCP: RTP on `port`, RTCP on `rtcp_port`, into an `rtpbin` that
 /// sets each stream's offset from the sender reports, whose times are on the shared clock.
+/// `min-ts-offset` 100 µs: each report gives the offset again to the rounding of an RTP tick
+/// (±21 µs), and rtpbin would apply each change, which an audio sink plays as a one-sample
+/// jump several times a second; a change of the shared clock's error beyond 100 µs is still
+/// followed.
 pub fn receive_chain_with_sender_reports(port: u16, rtcp_port: u16, latency_ms: u32) -> String {
     format!(
         "udpsrc name=udp port={port} {RECEIVE_SOCKET} caps=\"{RTP_CAPS}\" \
          ! rtpbin.recv_rtp_sink_0 \
          udpsrc name=udp-rtcp port={rtcp_port} {RECEIVE_SOCKET} caps=application/x-rtcp \
          ! rtpbin.recv_rtcp_sink_0 \
-         rtpbin name=rtpbin latency={latency_ms} buffer-mode=synced ntp-sync=true \
+         rtpbin name=rtpbin latency={latency_ms} buffer-mode=synced ntp-sync=true min-ts-offset=100000 \
          ntp-time-source=clock-time ! rtpL16depay name=depay"
     )
 }
