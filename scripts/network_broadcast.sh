@@ -8,6 +8,7 @@
 # --no-clock: each receiver on its own system clock and base time (the comparison).
 # --rtcp: the network clock, and RTCP sender reports (rtpbin ntp-sync) instead of the sender's
 #         base time: each receiver keeps its own base time.
+# REPORT_INTERVAL=MS: the sender's least RTCP interval (--rtcp; default 100 ms).
 # Ports: RTP to 127.0.0.1:$PORT_A and :$PORT_B (defaults 5004, 5006), RTCP to the next port of
 # each (--rtcp), clock on any free port.
 set -euo pipefail
@@ -43,6 +44,7 @@ trap cleanup EXIT
 sender_args=(sender --clients "127.0.0.1:$port_a,127.0.0.1:$port_b" --seconds "$((seconds + 3))")
 if ((no_clock)); then sender_args+=(--no-clock); fi
 if ((rtcp)); then sender_args+=(--rtcp-clients "127.0.0.1:$((port_a + 1)),127.0.0.1:$((port_b + 1))"); fi
+if [[ -n "${REPORT_INTERVAL:-}" ]]; then sender_args+=(--report-interval "$REPORT_INTERVAL"); fi
 "$bin" "${sender_args[@]}" >"$work/sender" &
 pids+=($!)
 for _ in $(seq 50); do

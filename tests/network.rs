@@ -1068,6 +1068,44 @@ fn two_receivers_on_rtcp_sender_reports_have_each_buffer_due_at_one_time() {
     }
 }
 
+/// From the first buffer on, not only after the first report: the sender reports often enough
+/// (and its session knows its bandwidth, so that the interval does not start long) that the
+/// first report reaches a receiver before its jitterbuffer lets the first packet go, and a
+/// receiver's base time lies one latency back, so that no packet captured before it started
+/// has its stamp clipped to 0. Before, the first report came up to 0.5 s after the first
+/// packet (the stream then moved by about 30 ms), and the first packets of each receiver were
+/// due at its own base time (the receivers' spread was the difference of their start times).
+#[test]
+fn two_receivers_on_rtcp_sender_reports_have_every_buffer_due_at_one_time_from_the_first() {
+    init();
+    let sender =
+        session::start_sender_reporting("", Some(""), Some(0)).expect("a reporting sender");
+    let timing = Timing::SenderReports {
+        host: "127.0.0.1".to_string(),
+        port: sender.clock_port,
+        rtcp_port: 0,
+        sync_timeout: Duration::from_secs(10),
+    };
+    let receivers: Vec<session::Receiver> = (0..2)
+        .map(|_| session::start_receiver(0, 200, &timing).expect("a receiver"))
+        .collect();
+    for receiver in &receivers {
+        sender.add_client("127.0.0.1", receiver.port);
+        sender.add_rtcp_client("127.0.0.1", receiver.rtcp_port);
+    }
+    let a = await_renders(&receivers[0], 100);
+    let b = await_renders(&receivers[1], 100);
+    let spread = session::spread(&a, &b, |render| render.due);
+    assert!(spread.len() >= 90, "the same buffers rendered by both");
+    assert!(
+        spread.iter().all(|&ns| ns <= 50_000),
+        "every buffer due within 50 µs at both receivers, the first ones too: {spread:?}"
+    );
+    for receiver in &receivers {
+        assert_eq!(errors(&receiver.pipeline), Vec::<String>::new());
+    }
+}
+
 /// The README's one-liner for an RTP receiver (its port made free for the test) receives a
 /// broadcast and reports what the chain adds.
 #[test]

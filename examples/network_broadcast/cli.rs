@@ -6,7 +6,7 @@ use std::time::{Duration, Instant};
 use gst::ClockTime;
 use gst::prelude::*;
 
-use super::session::{self, Timing};
+use super::session::{self, Channel, Output, Timing};
 
 /// How long a receiver waits for the network clock before it gives up with an error.
 const CLOCK_SYNC_TIMEOUT: Duration = Duration::from_secs(5);
@@ -45,7 +45,11 @@ fn run_sender(args: &[String], seconds: Option<Duration>) -> Result<(), String> 
         Some(parsed::<u16>(args, "--clock-port")?.unwrap_or(0))
     };
     let rtcp_clients = value(args, "--rtcp-clients");
-    let sender = session::start_sender_reporting(clients, rtcp_clients, clock_port)?;
+    let wave = value(args, "--wave").unwrap_or("sine");
+    let report_interval = parsed::<u64>(args, "--report-interval")?
+        .map_or(session::SENDER_REPORT_INTERVAL, ClockTime::from_mseconds);
+    let sender =
+        session::start_sender_of(clients, rtcp_clients, clock_port, wave, report_interval)?;
     let mut out = std::io::stdout();
     let _ = writeln!(out, "clock-port {}", sender.clock_port);
     let _ = writeln!(out, "base-time {}", sender.base_time.nseconds());
@@ -86,7 +90,19 @@ fn run_receiver(args: &[String], seconds: Option<Duration>) -> Result<(), String
             }
         }
     };
-    let receiver = session::start_receiver(port, latency, &timing)?;
+    let output = match value(args, "--pulse") {
+        None => Output::FakeSink,
+        Some(device) => Output::Pulse {
+            device: device.to_string(),
+            channel: match value(args, "--channel") {
+                Some("left") => Channel::Left,
+                Some("right") => Channel::Right,
+                _ => return Err("receiver: --pulse needs --channel left|right".to_string()),
+            },
+            slave_method: value(args, "--slave-method").unwrap_or("skew").to_string(),
+        },
+    };
+    let receiver = session::start_receiver_into(port, latency, &timing, &output)?;
     eprintln!(
         "receiver: port {}, flags {:?}, latency {} ms",
         receiver.port,

@@ -5,15 +5,21 @@
 //!
 //! ```text
 //! network_broadcast sender --clients HOST:PORT[,HOST:PORT…] [--rtcp-clients HOST:PORT[,…]]
-//!                          [--clock-port PORT | --no-clock] [--seconds N]
+//!                          [--clock-port PORT | --no-clock] [--seconds N] [--wave NICK]
+//!                          [--report-interval MS]
 //!     prints "clock-port P" and "base-time NS", then sends until N seconds have passed (or
-//!     forever); with --rtcp-clients it sends through rtpbin and sends RTCP sender reports there
+//!     forever); with --rtcp-clients it sends through rtpbin and sends RTCP sender reports there;
+//!     (at least every MS ms, default 100); --wave: pushaudiotestsrc's wave (default sine; white-noise for scripts/network_rendered.sh)
 //! network_broadcast receiver --port PORT [--clock HOST:PORT (--base-time NS | --rtcp-port PORT)]
 //!                            [--latency MS] [--seconds N] [--log FILE]
+//!                            [--pulse DEVICE --channel left|right [--slave-method METHOD]]
 //!     --rtcp-port: receive the sender reports there (rtpbin ntp-sync) instead of taking the
 //!     sender's base time
 //!     renders the broadcast; --log writes one "rtp-time rendered-ns due-ns" line per rendered
-//!     buffer (host monotonic time when rendered, and when it was due on the pipeline clock)
+//!     buffer (host monotonic time when rendered, and when it was due on the pipeline clock);
+//!     --pulse: render into that PulseAudio sink, the mono stream into one channel of two
+//!     (pulsesink's slave-method, default skew, or graphbin: inside a graphbin; /NAME=VALUE
+//!     after it sets more of pulsesink's properties), instead of a logging fakesink
 //! ```
 
 mod cli;

@@ -80,9 +80,20 @@ pub struct Sender {
     pub base_time: ClockTime,
 }
 
-/// How often the sender's `rtpbin` sends a sender report at the least (RTP's default is 5 s):
-/// a receiver joining the broadcast waits for one before its stamps are on the sender's clock.
-pub const SENDER_REPORT_INTERVAL: ClockTime = ClockTime::from_mseconds(500);
+/// How often the sender's `rtpbin` sends a sender report at the least (RTP's default is 5 s).
+/// A receiver's stamps are on the sender's clock from its first report on, and its
+/// jitterbuffer pushes its first packet `latency` after that packet arrived: `rtpsession`
+/// randomizes each interval to 0.41–1.23 times this one (RFC 3550's [0.5, 1.5] / 1.21828), so
+/// at 100 ms (with the session's bandwidth known, see below) a report comes at most 123 ms
+/// after a receiver starts, before a jitterbuffer of 200 ms lets its first packet go, and no
+/// receiver plays on its arrival anchor. (At 500 ms a receiver played on its anchor first in
+/// 4 of 6 starts measured, and its stream moved by about 30 ms at the report.) One report of
+/// about 100 bytes every 100 ms is 1 % of the stream's bandwidth, within RTCP's 5 %.
+pub const SENDER_REPORT_INTERVAL: ClockTime = ClockTime::from_mseconds(100);
+
+/// The stream's bandwidth in bit/s: 48 kHz × 16 bits of payload, and 100 packets a second of
+/// 40 bytes of RTP, UDP and IPv4 headers.
+const SESSION_BANDWIDTH: f64 = 48_000.0 * 16.0 + 100.0 * 40.0 * 8.0;
 
 /// Starts a sender to `clients` ("host:port,host:port", may be empty); with `clock_port` (0: any
 /// free port) it serves its clock to the receivers.
@@ -98,8 +109,29 @@ pub fn start_sender_reporting(
     rtcp_clients: Option<&str>,
     clock_port: Option<u16>,
 ) -> Result<Sender, String> {
-    let capture = "pushaudiotestsrc name=capture is-live=true samplesperbuffer=480 \
-         ! audio/x-raw,rate=48000,channels=1 ! audioconvert ! rtpL16pay name=pay pt=96";
+    start_sender_of(
+        clients,
+        rtcp_clients,
+        clock_port,
+        "sine",
+        SENDER_REPORT_INTERVAL,
+    )
+}
+
+/// Starts a sender as [`start_sender_reporting`] does, capturing `wave` (a nick of
+/// `pushaudiotestsrc`'s `wave`: `white-noise` has no period, so that the delay between two
+/// recordings of it is found whatever its size), reporting every `report_interval` at the least.
+pub fn start_sender_of(
+    clients: &str,
+    rtcp_clients: Option<&str>,
+    clock_port: Option<u16>,
+    wave: &str,
+    report_interval: ClockTime,
+) -> Result<Sender, String> {
+    let capture = format!(
+        "pushaudiotestsrc name=capture is-live=true samplesperbuffer=480 wave={wave} \
+         ! audio/x-raw,rate=48000,channels=1 ! audioconvert ! rtpL16pay name=pay pt=96"
+    );
     let description = match rtcp_clients {
         None => format!("{capture} ! multiudpsink name=send clients=\"{clients}\" sync=true"),
         Some(rtcp_clients) => format!(
@@ -119,7 +151,11 @@ pub fn start_sender_reporting(
         let session = rtpbin
             .emit_by_name::<Option<gst::Element>>("get-session", &[&0u32])
             .ok_or("sender: rtpbin made no RTP session")?;
-        session.set_property("rtcp-min-interval", SENDER_REPORT_INTERVAL.nseconds());
+        session.set_property("rtcp-min-interval", report_interval.nseconds());
+        // The session's bandwidth, which RTCP's share and so the report interval derive from:
+        // left to be estimated (0), it starts from the sender's measured bitrate, which
+        // ramps up over the first seconds, and the reports come every 300 ms, not 100, then.
+        session.set_property("bandwidth", SESSION_BANDWIDTH);
     }
     let clock = gst::SystemClock::obtain();
     pipeline.use_clock(Some(&clock));
@@ -248,19 +284,137 @@ pub fn receive_chain(port: u16, latency_ms: u32, mode: &str) -> String {
 
 /// The receive chain with RTCP: RTP on `port`, RTCP on `rtcp_port`, into an `rtpbin` that
 /// sets each stream's offset from the sender reports, whose times are on the shared clock.
+/// `min-ts-offset` 100 µs: each report gives the offset again to the rounding of an RTP tick
+/// (±21 µs), and rtpbin would apply each change, which an audio sink plays as a one-sample
+/// jump several times a second; a change of the shared clock's error beyond 100 µs is still
+/// followed.
 pub fn receive_chain_with_sender_reports(port: u16, rtcp_port: u16, latency_ms: u32) -> String {
     format!(
         "udpsrc name=udp port={port} {RECEIVE_SOCKET} caps=\"{RTP_CAPS}\" \
          ! rtpbin.recv_rtp_sink_0 \
          udpsrc name=udp-rtcp port={rtcp_port} {RECEIVE_SOCKET} caps=application/x-rtcp \
          ! rtpbin.recv_rtcp_sink_0 \
-         rtpbin name=rtpbin latency={latency_ms} buffer-mode=synced ntp-sync=true \
+         rtpbin name=rtpbin latency={latency_ms} buffer-mode=synced ntp-sync=true min-ts-offset=100000 \
          ntp-time-source=clock-time ! rtpL16depay name=depay"
     )
 }
 
+/// Where a receiver renders.
+#[derive(Debug, Clone)]
+pub enum Output {
+    /// `fakesink sync=true`, each render logged (`Receiver::renders`).
+    FakeSink,
+    /// A PulseAudio sink, into one channel of two (the other silent): two receivers into the
+    /// two channels of one sink are rendered at one instant, which a recording of the sink's
+    /// monitor shows. `slave_method` is `pulsesink`'s (`skew`, `resample`, `none`), or
+    /// [`GRAPHBIN`], optionally followed by more of the sink's properties, each as
+    /// `/NAME=VALUE` (`skew/drift-tolerance=1000`).
+    Pulse {
+        device: String,
+        channel: Channel,
+        slave_method: String,
+    },
+}
+
+/// The `slave_method` of [`Output::Pulse`] that puts the receiver in a `graphbin` instead
+/// (which puts a `ratematch` in front of the sink and turns the sink's own slaving off).
+pub const GRAPHBIN: &str = "graphbin";
+
+/// One channel of a stereo sink.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Channel {
+    Left,
+    Right,
+}
+
 /// Starts a receiver on `port` (0: any free port) with a jitterbuffer of `latency_ms`.
 pub fn start_receiver(port: u16, latency_ms: u32, timing: &Timing) -> Result<Receiver, String> {
+    start_receiver_into(port, latency_ms, timing, &Output::FakeSink)
+}
+
+/// The elements between `pushsrcbin` and the sink, and the sink, for `output`.
+fn output_elements(output: &Output) -> Result<Vec<gst::Element>, String> {
+    let make = |factory: &str| {
+        gst::ElementFactory::make(factory)
+            .build()
+            .map_err(|error| format!("receiver: {error}"))
+    };
+    match output {
+        Output::FakeSink => {
+            let sink = gst::ElementFactory::make("fakesink")
+                .name("render")
+                .property("sync", true)
+                .property("signal-handoffs", true)
+                .build()
+                .map_err(|error| format!("receiver: {error}"))?;
+            Ok(vec![make("audioconvert")?, sink])
+        }
+        Output::Pulse {
+            device,
+            channel,
+            slave_method,
+        } => {
+            // The mono stream into one channel: rows are the output channels (left, right).
+            let (left, right) = match channel {
+                Channel::Left => (1.0f32, 0.0f32),
+                Channel::Right => (0.0, 1.0),
+            };
+            let convert = make("audioconvert")?;
+            convert.set_property(
+                "mix-matrix",
+                gst::Array::new([gst::Array::new([left]), gst::Array::new([right])]),
+            );
+            let stereo = gst::ElementFactory::make("capsfilter")
+                .property(
+                    "caps",
+                    gst::Caps::builder("audio/x-raw")
+                        .field("channels", 2i32)
+                        .field("channel-mask", gst::Bitmask::new(0x3))
+                        .build(),
+                )
+                .build()
+                .map_err(|error| format!("receiver: {error}"))?;
+            let mut settings = slave_method.split('/');
+            let method = settings.next().unwrap_or_default();
+            let sink = gst::ElementFactory::make("pulsesink")
+                .name("render")
+                .property("device", device)
+                .build()
+                .map_err(|error| format!("receiver: {error}"))?;
+            // `graphbin` sets the sink's slaving itself (it puts a `ratematch` in front).
+            if method != GRAPHBIN {
+                set_from_str(&sink, "slave-method", method)?;
+            }
+            for setting in settings {
+                let (name, value) = setting
+                    .split_once('=')
+                    .ok_or_else(|| format!("receiver: \"{setting}\" is not NAME=VALUE"))?;
+                set_from_str(&sink, name, value)?;
+            }
+            Ok(vec![convert, stereo, sink])
+        }
+    }
+}
+
+/// Sets `element`'s property `name` from its text; an unknown property or an unreadable value
+/// is an error that says so.
+fn set_from_str(element: &gst::Element, name: &str, value: &str) -> Result<(), String> {
+    let pspec = element
+        .find_property(name)
+        .ok_or_else(|| format!("receiver: {} has no property {name}", element.name()))?;
+    let value = gst::glib::Value::deserialize_with_pspec(value, &pspec)
+        .map_err(|_| format!("receiver: {name}: cannot read \"{value}\""))?;
+    element.set_property_from_value(name, &value);
+    Ok(())
+}
+
+/// Starts a receiver as [`start_receiver`] does, rendering into `output`.
+pub fn start_receiver_into(
+    port: u16,
+    latency_ms: u32,
+    timing: &Timing,
+    output: &Output,
+) -> Result<Receiver, String> {
     // The clock, and the base time when it is the sender's.
     let clock = match timing {
         Timing::OwnClock => None,
@@ -291,18 +445,25 @@ pub fn start_receiver(port: u16, latency_ms: u32, timing: &Timing) -> Result<Rec
         .property("source-description", description)
         .build()
         .map_err(|error| format!("receiver: {error}"))?;
-    let convert = gst::ElementFactory::make("audioconvert")
-        .build()
-        .map_err(|error| format!("receiver: {error}"))?;
-    let sink = gst::ElementFactory::make("fakesink")
-        .name("render")
-        .property("sync", true)
-        .property("signal-handoffs", true)
-        .build()
-        .map_err(|error| format!("receiver: {error}"))?;
-    pipeline
-        .add_many([&source, &convert, &sink])
-        .and_then(|()| gst::Element::link_many([&source, &convert, &sink]))
+    let mut elements = vec![source.clone()];
+    elements.extend(output_elements(output)?);
+    let sink = elements.last().cloned().expect("an output has a sink");
+    let in_graphbin = matches!(output, Output::Pulse { slave_method, .. } if slave_method.split('/').next() == Some(GRAPHBIN));
+    let bin: gst::Bin = if in_graphbin {
+        let graph = gst::ElementFactory::make("graphbin")
+            .build()
+            .map_err(|error| format!("receiver: {error}"))?;
+        pipeline
+            .add(&graph)
+            .map_err(|error| format!("receiver: {error}"))?;
+        graph
+            .downcast::<gst::Bin>()
+            .map_err(|_| "receiver: graphbin is not a bin".to_string())?
+    } else {
+        pipeline.clone().upcast()
+    };
+    bin.add_many(&elements)
+        .and_then(|()| gst::Element::link_many(&elements))
         .map_err(|error| format!("receiver: {error}"))?;
     pipeline
         .set_state(gst::State::Ready)
@@ -323,10 +484,25 @@ pub fn start_receiver(port: u16, latency_ms: u32, timing: &Timing) -> Result<Rec
     });
 
     let renders = Arc::new(Mutex::new(Vec::new()));
-    watch_renders(&depayloader, &sink, &renders);
+    if matches!(output, Output::FakeSink) {
+        watch_renders(&depayloader, &sink, &renders);
+    }
 
     if let Some((clock, base_time)) = clock {
         pipeline.use_clock(Some(&clock));
+        // With sender reports a buffer's running time is its capture time on the shared clock
+        // minus the base time, and the jitterbuffer clips a negative one to 0: the packets
+        // captured before this receiver started (the first ones it receives, captured tens of
+        // ms before they arrive) would all be due at once, and a sink that aligns audio keeps
+        // that error. A base time one latency back makes every packet that can still be
+        // played in time (due at capture + latency, after now) start at a positive time.
+        let base_time = base_time.or_else(|| {
+            matches!(timing, Timing::SenderReports { .. }).then(|| {
+                clock
+                    .time()
+                    .saturating_sub(ClockTime::from_mseconds(latency_ms.into()))
+            })
+        });
         if let Some(base_time) = base_time {
             pipeline.set_start_time(ClockTime::NONE);
             pipeline.set_base_time(base_time);
