@@ -64,8 +64,15 @@ struct Run {
 }
 
 /// The stretch of PTS that `seconds` of running time span in `segment` (its rate scales them).
+/// Saturates at `ClockTime::MAX`: a gap of years at a high rate is past `u64` nanoseconds, and
+/// `u64::MAX` itself is `GST_CLOCK_TIME_NONE`.
 fn media_duration(segment: &gst::FormattedSegment<gst::ClockTime>, seconds: f64) -> gst::ClockTime {
-    gst::ClockTime::from_nseconds((seconds.max(0.0) * segment.rate().abs() * 1e9).round() as u64)
+    let nanoseconds = (seconds.max(0.0) * segment.rate().abs() * 1e9).round();
+    if nanoseconds < gst::ClockTime::MAX.nseconds() as f64 {
+        gst::ClockTime::from_nseconds(nanoseconds as u64)
+    } else {
+        gst::ClockTime::MAX
+    }
 }
 
 impl Run {
@@ -872,5 +879,29 @@ impl ElementImpl for RateMatch {
             *lock(&self.state) = State::default();
         }
         Ok(result)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_media_duration_past_u64_saturates_instead_of_panicking() {
+        gst::init().unwrap();
+        let mut segment = gst::FormattedSegment::<gst::ClockTime>::new();
+        segment.set_rate(100.0);
+        assert_eq!(media_duration(&segment, 2e8), gst::ClockTime::MAX);
+        assert_eq!(media_duration(&segment, f64::INFINITY), gst::ClockTime::MAX);
+        segment.set_rate(1.0);
+        assert_eq!(
+            media_duration(&segment, u64::MAX as f64 / 1e9),
+            gst::ClockTime::MAX
+        );
+        segment.set_rate(-2.0);
+        assert_eq!(
+            media_duration(&segment, 1.5),
+            gst::ClockTime::from_seconds(3)
+        );
     }
 }
