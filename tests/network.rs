@@ -1011,9 +1011,9 @@ fn jitterbuffer_inside(rtpbin: &gst::Element) -> Option<gst::Element> {
         })
 }
 
-#[test]
-fn two_receivers_on_rtcp_sender_reports_have_each_buffer_due_at_one_time() {
-    init();
+/// A sender with RTCP sender reports on its network clock, and two receivers (pushsrcbin around
+/// `rtpbin`, 200 ms) on that clock, each sent the stream and the reports.
+fn reporting_sender_and_two_receivers() -> (session::Sender, Vec<session::Receiver>) {
     let sender =
         session::start_sender_reporting("", Some(""), Some(0)).expect("a reporting sender");
     let timing = Timing::SenderReports {
@@ -1026,6 +1026,17 @@ fn two_receivers_on_rtcp_sender_reports_have_each_buffer_due_at_one_time() {
         .map(|_| session::start_receiver(0, 200, &timing).expect("a receiver"))
         .collect();
     for receiver in &receivers {
+        sender.add_client("127.0.0.1", receiver.port);
+        sender.add_rtcp_client("127.0.0.1", receiver.rtcp_port);
+    }
+    (sender, receivers)
+}
+
+#[test]
+fn two_receivers_on_rtcp_sender_reports_have_each_buffer_due_at_one_time() {
+    init();
+    let (_sender, receivers) = reporting_sender_and_two_receivers();
+    for receiver in &receivers {
         // pushsrcbin recognizes the rtpbin: a network source, on the shared clock (`synced`),
         // adding the latency rtpbin is configured with.
         assert!(receiver.source.property::<bool>("network"));
@@ -1035,8 +1046,6 @@ fn two_receivers_on_rtcp_sender_reports_have_each_buffer_due_at_one_time() {
             ms(200).nseconds()
         );
         assert_ne!(receiver.rtcp_port, 0);
-        sender.add_client("127.0.0.1", receiver.port);
-        sender.add_rtcp_client("127.0.0.1", receiver.rtcp_port);
     }
     // rtpbin applies a sender report by offsetting its jitterbuffer's stamps (`ts-offset`):
     // from then on a buffer's stamp is its capture time on the shared clock.
@@ -1078,21 +1087,7 @@ fn two_receivers_on_rtcp_sender_reports_have_each_buffer_due_at_one_time() {
 #[test]
 fn two_receivers_on_rtcp_sender_reports_have_every_buffer_due_at_one_time_from_the_first() {
     init();
-    let sender =
-        session::start_sender_reporting("", Some(""), Some(0)).expect("a reporting sender");
-    let timing = Timing::SenderReports {
-        host: "127.0.0.1".to_string(),
-        port: sender.clock_port,
-        rtcp_port: 0,
-        sync_timeout: Duration::from_secs(10),
-    };
-    let receivers: Vec<session::Receiver> = (0..2)
-        .map(|_| session::start_receiver(0, 200, &timing).expect("a receiver"))
-        .collect();
-    for receiver in &receivers {
-        sender.add_client("127.0.0.1", receiver.port);
-        sender.add_rtcp_client("127.0.0.1", receiver.rtcp_port);
-    }
+    let (_sender, receivers) = reporting_sender_and_two_receivers();
     let a = await_renders(&receivers[0], 100);
     let b = await_renders(&receivers[1], 100);
     let spread = session::spread(&a, &b, |render| render.due);

@@ -314,6 +314,18 @@ impl Matcher {
 mod tests {
     use super::*;
 
+    /// Feeds `frames` of silence captured from `start` to `end` (s) through `matcher`.
+    fn feed_silence(matcher: &mut Matcher, frames: u64, start: f64, end: f64) -> Produced {
+        let times = InputTimes {
+            first_frame: 0,
+            frames,
+            start,
+            end,
+            arrival: None,
+        };
+        matcher.process(&vec![0.0; frames as usize], times)
+    }
+
     const RATE: u32 = 8000;
 
     /// A device `1 + drift` times as fast as the pipeline clock, stamped with capture times,
@@ -329,14 +341,12 @@ mod tests {
         let mut notices = Vec::new();
         for n in 0..seconds * RATE as u64 / per_buffer {
             let first = n * per_buffer;
-            let times = InputTimes {
-                first_frame: 0,
-                frames: per_buffer,
-                start: first as f64 / (RATE as f64 * k),
-                end: (first + per_buffer) as f64 / (RATE as f64 * k),
-                arrival: None,
-            };
-            let produced = matcher.process(&vec![0.0; per_buffer as usize], times);
+            let produced = feed_silence(
+                &mut matcher,
+                per_buffer,
+                first as f64 / (RATE as f64 * k),
+                (first + per_buffer) as f64 / (RATE as f64 * k),
+            );
             notices.extend(produced.notices);
             if matcher.render_time(matcher.produced()) > settle {
                 worst = worst.max(matcher.status().offset_ns.unsigned_abs() as f64 * 1e-9);
@@ -398,14 +408,12 @@ mod tests {
         let (mut lowest, mut highest) = (f64::MAX, f64::MIN);
         for n in 0..24 * rate as u64 / per_buffer {
             let first = n * per_buffer;
-            let times = InputTimes {
-                first_frame: 0,
-                frames: per_buffer,
-                start: first as f64 / (rate as f64 * k),
-                end: (first + per_buffer) as f64 / (rate as f64 * k),
-                arrival: None,
-            };
-            matcher.process(&vec![0.0; per_buffer as usize], times);
+            feed_silence(
+                &mut matcher,
+                per_buffer,
+                first as f64 / (rate as f64 * k),
+                (first + per_buffer) as f64 / (rate as f64 * k),
+            );
             if matcher.render_time(matcher.produced()) > 20.0 {
                 lowest = lowest.min(matcher.offset);
                 highest = highest.max(matcher.offset);
@@ -455,15 +463,11 @@ mod tests {
             let now = start + per_buffer as f64 * period;
             let sink_time = ((now - 0.01) - stall(now)).max(0.0) * rho;
             matcher.observe_sink_clock(sink_time, now);
-            let produced = matcher.process(
-                &vec![0.0; per_buffer as usize],
-                InputTimes {
-                    first_frame: 0,
-                    frames: per_buffer,
-                    start,
-                    end: start + per_buffer as f64 * period,
-                    arrival: None,
-                },
+            let produced = feed_silence(
+                &mut matcher,
+                per_buffer,
+                start,
+                start + per_buffer as f64 * period,
             );
             notices.extend(produced.notices);
             let k = matcher.produced();
@@ -515,16 +519,7 @@ mod tests {
         {
             short.observe_sink_clock(sink_time, time);
             let start = n as f64 * 0.01;
-            short.process(
-                &[0.0; 480],
-                InputTimes {
-                    first_frame: 0,
-                    frames: 480,
-                    start,
-                    end: start + 0.01,
-                    arrival: None,
-                },
-            );
+            feed_silence(&mut short, 480, start, start + 0.01);
         }
         // Its loop steered on the start's transient: that is no drift estimate either.
         for _ in 0..50 {
@@ -565,15 +560,11 @@ mod tests {
             let start = (n * per_buffer) as f64 * period;
             let now = start + per_buffer as f64 * period + late;
             matcher.observe_sink_clock((now + 3.0) * rho, now);
-            matcher.process(
-                &vec![0.0; per_buffer as usize],
-                InputTimes {
-                    first_frame: 0,
-                    frames: per_buffer,
-                    start,
-                    end: start + per_buffer as f64 * period,
-                    arrival: None,
-                },
+            feed_silence(
+                &mut matcher,
+                per_buffer,
+                start,
+                start + per_buffer as f64 * period,
             );
             if matcher.status().locked {
                 let locked_at = *locked_at.get_or_insert(now);
