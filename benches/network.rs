@@ -28,6 +28,7 @@
 
 #[path = "../examples/network_broadcast/cli.rs"]
 mod cli;
+mod common;
 #[path = "network/heard.rs"]
 mod heard;
 #[path = "../examples/network_broadcast/session.rs"]

@@ -55,7 +55,7 @@ mod common;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use common::setting;
+use common::{pactl, setting};
 use gst::prelude::*;
 
 const RATE: u32 = 48_000;
@@ -128,19 +128,6 @@ struct Run {
     matcher_report: Arc<Mutex<Option<gst::Structure>>>,
     /// The drift of each of its reports (about one a second).
     matcher_drifts: Arc<Mutex<Vec<f64>>>,
-}
-
-fn pactl(args: &[&str]) -> String {
-    let output = std::process::Command::new("pactl")
-        .args(args)
-        .output()
-        .expect("pactl (scripts/realtime-drift.sh starts the server)");
-    assert!(
-        output.status.success(),
-        "pactl {args:?}: {}",
-        String::from_utf8_lossy(&output.stderr)
-    );
-    String::from_utf8_lossy(&output.stdout).trim().to_string()
 }
 
 fn launch(description: &str) -> gst::Pipeline {

@@ -129,3 +129,19 @@ fn bus_error(bus: &gst::Bus, line: &str, what: &str) -> String {
         None => format!("{line}: {what}"),
     }
 }
+
+/// Runs `pactl ARGS` on the PulseAudio server the benchmark's script started, its output.
+pub fn pactl(args: &[&str]) -> String {
+    let output = std::process::Command::new("pactl")
+        .args(args)
+        .output()
+        .expect(
+            "pactl (scripts/realtime-drift.sh and scripts/network_rendered.sh start the server)",
+        );
+    assert!(
+        output.status.success(),
+        "pactl {args:?}: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    String::from_utf8_lossy(&output.stdout).trim().to_string()
+}

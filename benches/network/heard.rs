@@ -10,6 +10,8 @@ use std::sync::{Arc, Mutex};
 
 use gst::prelude::*;
 
+use crate::common::pactl;
+
 pub const RATE: u32 = 48_000;
 /// One block: 10 ms.
 const BLOCK: usize = 480;
@@ -26,20 +28,6 @@ const NEAR_SEARCH: isize = 48;
 const FOUND: f64 = 0.9;
 /// Below this mean square a block is silence (the noise has about 0.2).
 const SILENCE: f64 = 1e-4;
-
-/// Runs `pactl ARGS`, its output.
-pub fn pactl(args: &[&str]) -> String {
-    let output = std::process::Command::new("pactl")
-        .args(args)
-        .output()
-        .expect("pactl (scripts/network_rendered.sh starts the server)");
-    assert!(
-        output.status.success(),
-        "pactl {args:?}: {}",
-        String::from_utf8_lossy(&output.stderr)
-    );
-    String::from_utf8_lossy(&output.stdout).trim().to_string()
-}
 
 /// A stereo null sink and a recording of its monitor (F32, interleaved).
 pub struct Recording {
