@@ -307,7 +307,7 @@ impl GraphBin {
         // A seek event comes with the state lock its sender took; any other change takes the
         // pipeline's. What the change posts and notifies goes out after it is released: an
         // application reacting to it may ask for the next change at once.
-        let outcome = match request {
+        let (rate, outcome) = match request {
             Request::Seek(_) => self.try_change_rate(rate, &request),
             _ => {
                 let _serial = TopLevelStateLock::acquire(obj.upcast_ref());
@@ -348,9 +348,19 @@ impl GraphBin {
             }
             Err(refusal) => {
                 gst::warning!(CAT, imp = self, "rate {rate} refused: {refusal}");
+                // The rate judged is dropped, not one the application set since.
                 if matches!(request, Request::Preroll) {
-                    lock(&self.rates).pending = None;
-                    obj.notify("rate");
+                    let dropped = {
+                        let mut rates = lock(&self.rates);
+                        let judged = rates.pending.is_some_and(|pending| pending == rate);
+                        if judged {
+                            rates.pending = None;
+                        }
+                        judged
+                    };
+                    if dropped {
+                        obj.notify("rate");
+                    }
                 }
                 self.post_rate_refused(rate, &refusal);
                 false
@@ -378,16 +388,20 @@ impl GraphBin {
         Some(changed)
     }
 
-    fn try_change_rate(&self, rate: f64, request: &Request) -> Result<Changed, Refusal> {
-        // The rate waiting for the preroll, as it is now: the application may have changed it
-        // since the preroll was announced.
+    /// `rate` is changed to, or refused with its reason: for the preroll, the rate waiting as
+    /// it is now (the application may have changed it since the preroll was announced).
+    fn try_change_rate(&self, rate: f64, request: &Request) -> (f64, Result<Changed, Refusal>) {
         let rate = match request {
             Request::Preroll => match lock(&self.rates).pending {
                 Some(pending) => pending,
-                None => return Ok(Changed::Nothing),
+                None => return (rate, Ok(Changed::Nothing)),
             },
             _ => rate,
         };
+        (rate, self.try_change_to(rate, request))
+    }
+
+    fn try_change_to(&self, rate: f64, request: &Request) -> Result<Changed, Refusal> {
         if !is_playback_rate(rate) {
             return Err(Refusal::NotARate(rate));
         }

@@ -298,17 +298,22 @@ impl Run<'_> {
     fn drain_bus(&mut self) -> Result<Vec<gst::Message>, String> {
         let mut messages = Vec::new();
         while let Some(message) = self.bus.pop() {
-            if let gst::MessageView::Error(error) = message.view() {
-                self.error_seen = true;
-                self.figures.errors_posted += 1;
-                let text = format!("{} ({:?})", error.error(), error.debug());
-                if text.contains("anicked") {
-                    return Err(format!("ERROR from a panic: {text}"));
-                }
-            }
-            messages.push(message);
+            messages.push(self.note_message(message)?);
         }
         Ok(messages)
+    }
+
+    /// Counts an ERROR; one that comes from a panic fails the sequence.
+    fn note_message(&mut self, message: gst::Message) -> Result<gst::Message, String> {
+        if let gst::MessageView::Error(error) = message.view() {
+            self.error_seen = true;
+            self.figures.errors_posted += 1;
+            let text = format!("{} ({:?})", error.error(), error.debug());
+            if text.contains("anicked") {
+                return Err(format!("ERROR from a panic: {text}"));
+            }
+        }
+        Ok(message)
     }
 
     fn check_streams_and_log(&mut self) -> Result<(), String> {
@@ -500,6 +505,19 @@ impl Run<'_> {
                         // not by it.
                         let settled = self.settle(&text);
                         messages.extend(self.drain_bus()?);
+                        // The preroll drops the rate before it posts why; when the settle
+                        // above did not wait for it (a state allowed to stay under way), the
+                        // WARNING follows within the bound.
+                        let deadline = std::time::Instant::now() + STATE_BOUND;
+                        while !refused_at_preroll(&messages, before)
+                            && std::time::Instant::now() < deadline
+                        {
+                            if let Some(message) =
+                                self.bus.timed_pop(gst::ClockTime::from_mseconds(10))
+                            {
+                                messages.push(self.note_message(message)?);
+                            }
+                        }
                         if !refused_at_preroll(&messages, before) {
                             return Err(format!(
                                 "{text} returned FALSE but rate went from {before:e} to {after:e}"
