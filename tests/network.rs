@@ -997,6 +997,43 @@ fn packets_netsim_drops_before_an_rtpbin_are_reported_lost_too() {
     assert!(!outcome.qos_dropped.is_empty());
 }
 
+#[test]
+fn a_jitterbuffer_an_rtpbin_drops_is_not_kept_alive_by_the_loss_watch() {
+    // rtpbin makes a jitterbuffer per SSRC and drops it when the stream ends (a timeout, a BYE,
+    // or `clear-ssrc`); a long session with many senders must not keep them all.
+    let receiver = rtpbin_receiver(50);
+    const SSRC: u32 = 0x3333_3333;
+    send_paced(receiver.port, &rtp_packets(20, SSRC, 7, 0));
+    await_condition("the jitterbuffer pushed the stream", || {
+        jitterbuffer_inside(&receiver.jitterbuffer).is_some_and(|jitterbuffer| {
+            jitterbuffer
+                .property::<gst::Structure>("stats")
+                .get::<u64>("num-pushed")
+                .is_ok_and(|pushed| pushed >= 20)
+        })
+    });
+    let src_pad = {
+        let jitterbuffer = jitterbuffer_inside(&receiver.jitterbuffer).expect("a jitterbuffer");
+        jitterbuffer.static_pad("src").unwrap().downgrade()
+    };
+    receiver
+        .jitterbuffer
+        .emit_by_name::<()>("clear-ssrc", &[&0u32, &SSRC]);
+    assert_eq!(
+        jitterbuffer_inside(&receiver.jitterbuffer).map(|j| j.name()),
+        None,
+        "rtpbin dropped the stream's jitterbuffer"
+    );
+    // Messages waiting on the bus hold their sources: the jitterbuffer, its pads.
+    let bus = receiver.pipeline.bus().unwrap();
+    while bus.pop().is_some() {}
+    assert!(
+        src_pad.upgrade().is_none(),
+        "the dropped jitterbuffer's pad was freed"
+    );
+    receiver.pipeline.set_state(gst::State::Null).unwrap();
+}
+
 /// The `rtpjitterbuffer` an `rtpbin` made for its stream, once the stream is there.
 fn jitterbuffer_inside(rtpbin: &gst::Element) -> Option<gst::Element> {
     rtpbin

@@ -142,8 +142,9 @@ struct Wrapped {
     rtpbin_pads: Vec<(gst::Element, glib::SignalHandlerId)>,
     rtpbin_jitterbuffers: Vec<(gst::Element, glib::SignalHandlerId)>,
     /// The src pads of the `rtpjitterbuffer`s inside (and of those the `rtpbin`s made), watched
-    /// for the packets they give up on.
-    loss_probes: Vec<(gst::Pad, gst::PadProbeId)>,
+    /// for the packets they give up on. Weak: a jitterbuffer an `rtpbin` drops (its stream's
+    /// SSRC timed out or said BYE) takes its pad with it, and its entry is pruned.
+    loss_probes: Vec<(glib::WeakRef<gst::Pad>, gst::PadProbeId)>,
     /// `source` or `source-description` changed in READY: set up again at READY→PAUSED.
     stale: bool,
 }
@@ -721,7 +722,10 @@ impl PushSrcBin {
     /// Turns on `do-lost` on the chain's `rtpjitterbuffer`s, so that each packet one gives up
     /// on is announced (downstream as a GAP from the depayloader, to the application as a QOS
     /// message from the bin), and watches for it.
-    fn watch_network_losses(&self, element: &gst::Element) -> Vec<(gst::Pad, gst::PadProbeId)> {
+    fn watch_network_losses(
+        &self,
+        element: &gst::Element,
+    ) -> Vec<(glib::WeakRef<gst::Pad>, gst::PadProbeId)> {
         let mut probes = Vec::new();
         for jitterbuffer in network::jitterbuffers(element) {
             if jitterbuffer.find_property("do-lost").is_some() {
@@ -751,7 +755,11 @@ impl PushSrcBin {
                             values.get(1).map(|value| value.get::<gst::Element>())
                         && let Some(probe) = bin.imp().watch_jitterbuffer_losses(&jitterbuffer)
                     {
-                        lock(&bin.imp().wrapped).loss_probes.push(probe);
+                        let mut wrapped = lock(&bin.imp().wrapped);
+                        wrapped
+                            .loss_probes
+                            .retain(|(pad, _)| pad.upgrade().is_some());
+                        wrapped.loss_probes.push(probe);
                     }
                     None
                 });
@@ -764,7 +772,7 @@ impl PushSrcBin {
     fn watch_jitterbuffer_losses(
         &self,
         jitterbuffer: &gst::Element,
-    ) -> Option<(gst::Pad, gst::PadProbeId)> {
+    ) -> Option<(glib::WeakRef<gst::Pad>, gst::PadProbeId)> {
         let pad = jitterbuffer.static_pad("src")?;
         let weak = self.obj().downgrade();
         let counted = jitterbuffer.downgrade();
@@ -778,7 +786,7 @@ impl PushSrcBin {
             }
             gst::PadProbeReturn::Ok
         })?;
-        Some((pad, probe))
+        Some((pad.downgrade(), probe))
     }
 
     /// A packet the network lost, as the capture-buffer model reports its own losses: a QOS
@@ -832,7 +840,9 @@ impl PushSrcBin {
             rtpbin.disconnect(handler);
         }
         for (pad, probe) in loss_probes {
-            pad.remove_probe(probe);
+            if let Some(pad) = pad.upgrade() {
+                pad.remove_probe(probe);
+            }
         }
         self.update_view(|view| view.chain = ChainView::default());
         let _ = self.src_pad.set_target(None::<&gst::Pad>);
