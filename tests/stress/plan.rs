@@ -120,10 +120,21 @@ pub enum KnownDefect {
     /// and -1e9 play). Avoided: in a pipeline with a graph and an audio renderer (`alsasink`),
     /// no rate above 1000 or below 1/1000 in magnitude (seeks, `set-rate`, `rate`).
     ScaletempoExtremeRate,
+    /// Found by this test, GStreamer's: `adder` (gst-plugins-base 1.22, GstCollectPads)
+    /// deadlocks in a flushing seek made while PAUSED once some of its inputs have reached
+    /// EOS. It forwards the seek to its inputs one after another; the first one's FLUSH_STOP
+    /// goes downstream, collectpads counts the inputs still at EOS as having data, adder mixes
+    /// the first input alone and pushes until the prerolled sink blocks it, holding the
+    /// collectpads stream lock that the next input's FLUSH_STOP waits for (stress seeds
+    /// 8315800648311877451, 3656524598397793008 of base 20261204: a rate change of a graph
+    /// holding an adder). examples/adder_seek_after_eos.rs shows it with `audiotestsrc` (3 of
+    /// 20 runs). Avoided: in a pipeline with an `adder`, flushing seeks and rate changes are
+    /// made only while it plays (checked when they are made).
+    AdderSeekWhilePaused,
 }
 
 impl KnownDefect {
-    pub const ALL: [KnownDefect; 13] = [
+    pub const ALL: [KnownDefect; 14] = [
         KnownDefect::NegativeOffsetInReverse,
         KnownDefect::HugeLatencyUnstoppable,
         KnownDefect::RateBeforePreroll,
@@ -137,6 +148,7 @@ impl KnownDefect {
         KnownDefect::SourceAddedToAudioMixer,
         KnownDefect::NonFlushingSeekThroughMixer,
         KnownDefect::ScaletempoExtremeRate,
+        KnownDefect::AdderSeekWhilePaused,
     ];
 
     pub fn name(self) -> &'static str {
@@ -154,6 +166,7 @@ impl KnownDefect {
             KnownDefect::SourceAddedToAudioMixer => "source-added-to-audio-mixer",
             KnownDefect::NonFlushingSeekThroughMixer => "non-flushing-seek-through-mixer",
             KnownDefect::ScaletempoExtremeRate => "scaletempo-extreme-rate",
+            KnownDefect::AdderSeekWhilePaused => "adder-seek-while-paused",
         }
     }
 }
@@ -174,6 +187,9 @@ pub const KNOWN_DEFECTS: &[KnownDefect] = &[
     KnownDefect::NonFlushingSeekThroughMixer,
     // GStreamer's: scaletempo crashes at extreme rates (examples/scaletempo_extreme_rate.rs).
     KnownDefect::ScaletempoExtremeRate,
+    // GStreamer's: adder deadlocks in a flushing seek while PAUSED after an input ended
+    // (examples/adder_seek_after_eos.rs).
+    KnownDefect::AdderSeekWhilePaused,
 ];
 
 /// The defects to avoid: [`KNOWN_DEFECTS`], or `PUSHSOURCE_STRESS_KNOWN_DEFECTS`
@@ -295,6 +311,8 @@ impl Source {
 #[derive(Debug, Clone)]
 pub struct Mixer {
     pub name: String,
+    /// `audiomixer`, `adder` or `compositor`.
+    pub element: &'static str,
     pub media: Media,
     pub in_graph: bool,
     /// `adder` (GstCollectPads) clears a released pad's event function while a streaming
@@ -490,6 +508,9 @@ pub struct Plan {
     pub seed: u64,
     pub topology: Topology,
     pub ops: Vec<Op>,
+    /// Flushing seeks and rate changes are made only while the pipeline plays
+    /// ([`KnownDefect::AdderSeekWhilePaused`]).
+    pub flushes_only_while_playing: bool,
 }
 
 impl fmt::Display for Plan {
@@ -623,10 +644,13 @@ pub fn plan(seed: u64, avoid: &[KnownDefect]) -> Plan {
             ops.push(op);
         }
     }
+    let flushes_only_while_playing = model.avoids(KnownDefect::AdderSeekWhilePaused)
+        && topology.mixers.iter().any(|mixer| mixer.element == "adder");
     Plan {
         seed,
         topology,
         ops,
+        flushes_only_while_playing,
     }
 }
 
@@ -754,6 +778,7 @@ fn topology(rng: &mut Rng, model: &mut Model) -> Topology {
             }
             mixers.push(Mixer {
                 name: mixer_name.clone(),
+                element: mixer_element,
                 media,
                 in_graph: placement != 0,
                 inputs_removable: mixer_element != "adder",
@@ -829,7 +854,10 @@ fn topology(rng: &mut Rng, model: &mut Model) -> Topology {
             // The rate given at launch is applied at the preroll: the same rules as any other
             // rate (no reverse playback through an audio mixer, see `reverse_allowed`).
             let audio_mixer = mixers.iter().any(|m| m.media == Media::Audio);
-            if rate > 0.0 || !audio_mixer {
+            // Applied by a flushing seek while PAUSED: not through an adder.
+            let adder = model.avoids(KnownDefect::AdderSeekWhilePaused)
+                && mixers.iter().any(|m| m.element == "adder");
+            if (rate > 0.0 || !audio_mixer) && !adder {
                 properties.push(format!("rate={rate}"));
                 note_rate(model, rate);
                 // A reverse rate at the preroll plays from the end to 0: the sources keep

@@ -446,6 +446,14 @@ impl Run<'_> {
                 self.figures.skipped += 1;
                 Ok(())
             }
+            Op::Seek { .. }
+            | Op::SetRate { .. }
+            | Op::SetProperty {
+                property: "rate", ..
+            } if self.plan.flushes_only_while_playing && !self.playing() => {
+                self.figures.skipped += 1;
+                Ok(())
+            }
             Op::Seek {
                 target,
                 rate,
