@@ -95,3 +95,44 @@ fn a_graph_with_a_live_source_passes_on_a_preroll_after_its_change() {
         "the pipeline reaches PLAYING"
     );
 }
+
+/// A flushing seek at rate 1.0 to a position ahead, sent to a playing pipeline with a live
+/// wrapped source, lets the pipeline preroll again and play on. The wrapped `audiotestsrc`
+/// takes the position, so its buffers' running times lag the clock by the jump until the
+/// pipeline, prerolled again, plays on from a new base time; pushsrcbin judged each of them
+/// against the old one and dropped them all as lost capture data, so the sink never prerolled
+/// and the pipeline stayed PAUSED for good, no ERROR (stress seed 8261254349191697867, ops
+/// 6 and 8).
+#[test]
+fn pushsrcbin_live_source_prerolls_again_after_a_flushing_seek_ahead() {
+    let pipeline = pipeline(
+        "pushsrcbin name=s1 source-description=\"audiotestsrc is-live=true samplesperbuffer=4410\" \
+         ! audio/x-raw,format=S16LE,rate=44100,channels=1 ! queue ! fakesink name=k1 sync=true",
+    );
+    pipeline.set_state(gst::State::Playing).unwrap();
+    assert_eq!(settle(&pipeline).1, gst::State::Playing);
+    let seek = gst::event::Seek::new(
+        1.0,
+        gst::SeekFlags::FLUSH,
+        gst::SeekType::Set,
+        gst::ClockTime::from_seconds(1),
+        gst::SeekType::None,
+        gst::ClockTime::NONE,
+    );
+    assert!(
+        pipeline.send_event(seek),
+        "the wrapped source takes the seek"
+    );
+    // A hang guard: the sink prerolls on the next buffer, 100 ms on.
+    let (result, current, pending) = pipeline.state(gst::ClockTime::from_seconds(10));
+    pipeline.set_state(gst::State::Null).unwrap();
+    assert_eq!(
+        (result, current, pending),
+        (
+            Ok(gst::StateChangeSuccess::Success),
+            gst::State::Playing,
+            gst::State::VoidPending
+        ),
+        "the pipeline prerolls again and plays on"
+    );
+}
