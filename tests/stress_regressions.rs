@@ -1,6 +1,6 @@
 //! Regression tests for the defects the stress test (tests/stress.rs) found beyond issue 10's
 //! list (each failed on the code before its fix; the reference tests with GStreamer's own
-//! elements pass either way). The others are in tests/live_source_seek_through_mixer.rs and
+//! elements pass either way, except where GStreamer 1.22 itself fails, which an example shows). The others are in tests/live_source_seek_through_mixer.rs and
 //! tests/negative_offset_into_compositor.rs (which runs gst-launch: that defect aborted the
 //! process).
 
@@ -46,4 +46,93 @@ fn pushvideotestsrc_refuses_rate_seeks_when_live() {
     let accepted = pipeline.send_event(rate_seek(-1.0));
     pipeline.set_state(gst::State::Null).unwrap();
     assert!(!accepted);
+}
+
+/// A graph holding a live source and a sink that prerolls only after the graph's change to
+/// PAUSED returned (NO_PREROLL) lets the pipeline reach PLAYING. GStreamer 1.22's GstBin keeps
+/// that sink's late ASYNC_DONE to itself though it passed its ASYNC_START up, and the pipeline,
+/// whose change to PLAYING the sink outside (fed by the live source, unprerolled) makes ASYNC,
+/// then waits for the graph for ever, no ERROR (stress seed 13011042603068578167; a plain `bin`
+/// does it too, examples/bin_late_async_done.rs). The preroll is made late for certain by
+/// blocking the non-live source until the change returned.
+#[test]
+fn a_graph_with_a_live_source_passes_on_a_preroll_after_its_change() {
+    let pipeline = pipeline(
+        "graphbin.( name=g0 pushaudiotestsrc name=s0 is-live=false num-buffers=85 \
+         samplesperbuffer=441 ! fakesink name=k0 sync=true \
+         pushaudiotestsrc name=s1 is-live=true samplesperbuffer=441 ! queue name=q1 ) \
+         q1. ! queue ! fakesink name=k1 sync=false",
+    );
+    let source_pad = pipeline.by_name("s0").unwrap().static_pad("src").unwrap();
+    let block = source_pad
+        .add_probe(gst::PadProbeType::BLOCK_DOWNSTREAM, |_, _| {
+            gst::PadProbeReturn::Ok
+        })
+        .unwrap();
+    assert_eq!(
+        pipeline.set_state(gst::State::Paused),
+        Ok(gst::StateChangeSuccess::NoPreroll)
+    );
+    source_pad.remove_probe(block);
+    let inner_sink = pipeline.by_name("k0").unwrap();
+    let (prerolled, _, _) = inner_sink.state(gst::ClockTime::from_seconds(10));
+    assert_eq!(
+        prerolled,
+        Ok(gst::StateChangeSuccess::Success),
+        "k0 prerolls"
+    );
+    pipeline.set_state(gst::State::Playing).unwrap();
+    // A hang guard: PLAYING is reached in milliseconds.
+    let (result, current, pending) = pipeline.state(gst::ClockTime::from_seconds(10));
+    pipeline.set_state(gst::State::Null).unwrap();
+    assert_eq!(
+        (result, current, pending),
+        (
+            Ok(gst::StateChangeSuccess::Success),
+            gst::State::Playing,
+            gst::State::VoidPending
+        ),
+        "the pipeline reaches PLAYING"
+    );
+}
+
+/// A flushing seek at rate 1.0 to a position ahead, sent to a playing pipeline with a live
+/// wrapped source, lets the pipeline preroll again and play on. The wrapped `audiotestsrc`
+/// takes the position, so its buffers' running times lag the clock by the jump until the
+/// pipeline, prerolled again, plays on from a new base time; pushsrcbin judged each of them
+/// against the old one and dropped them all as lost capture data, so the sink never prerolled
+/// and the pipeline stayed PAUSED for good, no ERROR (stress seed 8261254349191697867, ops
+/// 6 and 8).
+#[test]
+fn pushsrcbin_live_source_prerolls_again_after_a_flushing_seek_ahead() {
+    let pipeline = pipeline(
+        "pushsrcbin name=s1 source-description=\"audiotestsrc is-live=true samplesperbuffer=4410\" \
+         ! audio/x-raw,format=S16LE,rate=44100,channels=1 ! queue ! fakesink name=k1 sync=true",
+    );
+    pipeline.set_state(gst::State::Playing).unwrap();
+    assert_eq!(settle(&pipeline).1, gst::State::Playing);
+    let seek = gst::event::Seek::new(
+        1.0,
+        gst::SeekFlags::FLUSH,
+        gst::SeekType::Set,
+        gst::ClockTime::from_seconds(1),
+        gst::SeekType::None,
+        gst::ClockTime::NONE,
+    );
+    assert!(
+        pipeline.send_event(seek),
+        "the wrapped source takes the seek"
+    );
+    // A hang guard: the sink prerolls on the next buffer, 100 ms on.
+    let (result, current, pending) = pipeline.state(gst::ClockTime::from_seconds(10));
+    pipeline.set_state(gst::State::Null).unwrap();
+    assert_eq!(
+        (result, current, pending),
+        (
+            Ok(gst::StateChangeSuccess::Success),
+            gst::State::Playing,
+            gst::State::VoidPending
+        ),
+        "the pipeline prerolls again and plays on"
+    );
 }

@@ -37,6 +37,12 @@ pub(super) static CAT: LazyLock<gst::DebugCategory> = LazyLock::new(|| {
     )
 });
 
+thread_local! {
+    /// How many ASYNC_DONE messages of a graph's own this thread has posted: whether GstBin
+    /// passed a child's on while it handled it (see `GraphBin::pass_on_late_async_done`).
+    static OWN_ASYNC_DONE_POSTED: std::cell::Cell<u64> = const { std::cell::Cell::new(0) };
+}
+
 /// A lock that survives a panic elsewhere: the data is plain values, always consistent.
 pub(super) fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
     mutex
@@ -316,6 +322,9 @@ impl ElementImpl for GraphBin {
         if message.src() != Some(obj.upcast_ref()) {
             return self.parent_post_message(message);
         }
+        if message.type_() == gst::MessageType::AsyncDone {
+            OWN_ASYNC_DONE_POSTED.set(OWN_ASYNC_DONE_POSTED.get().wrapping_add(1));
+        }
         let has_parent = obj.parent().is_some();
         let decision = lock(&self.run).as_mut().map_or(OnMessage::Post, |run| {
             run.preroll.on_own_message(&message, has_parent)
@@ -353,7 +362,18 @@ impl BinImpl for GraphBin {
             }
             latency_changed = false;
         }
+        let late_async_done = match message.view() {
+            gst::MessageView::AsyncDone(done) if message.src() != Some(self.obj().upcast_ref()) => {
+                Some(done.running_time())
+            }
+            _ => None,
+        };
+        let own_async_done_before = OWN_ASYNC_DONE_POSTED.get();
         self.parent_handle_message(message);
+        if let Some(running_time) = late_async_done {
+            let posted = OWN_ASYNC_DONE_POSTED.get() != own_async_done_before;
+            self.pass_on_late_async_done(running_time, posted);
+        }
         if latency_changed {
             self.equalize(false);
         }

@@ -68,6 +68,13 @@ impl Preroll {
         if result == Ok(gst::StateChangeSuccess::Async) {
             return false;
         }
+        // The sinks inside prerolled before the change returned (NO_PREROLL, a live source
+        // too): the ASYNC_DONE held back stays held for the rate already scheduled, which
+        // releases it. Dropped here, the ASYNC_START the bin passed up was never answered and
+        // the pipeline never reached PLAYING (stress seed 12653876109422363067).
+        if self.is_held() {
+            return false;
+        }
         let holding = matches!(self, Preroll::Holding);
         *self = Preroll::Done;
         holding && result.is_ok()
@@ -221,6 +228,21 @@ mod tests {
             OnMessage::PostThenApply
         );
         assert!(matches!(preroll, Preroll::Done));
+    }
+
+    #[test]
+    fn an_async_done_held_during_the_change_stays_held_when_the_change_returns() {
+        gst::init().unwrap();
+        let mut preroll = Preroll::Holding;
+        assert_eq!(
+            preroll.on_own_message(&async_done(), true),
+            OnMessage::HoldAndApply
+        );
+        assert!(!preroll.state_change_returned(Ok(gst::StateChangeSuccess::NoPreroll)));
+        assert!(
+            preroll.release().is_some(),
+            "the rate scheduled with it posts the ASYNC_DONE held back"
+        );
     }
 
     #[test]

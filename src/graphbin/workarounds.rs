@@ -7,6 +7,7 @@
 //! - [`GraphBin::left_behind`] / [`GraphBin::catch_up`]: a bin that lost its state inside a
 //!   pipeline on its way back to PLAYING stays PAUSED.
 //! - [`GraphBin::prerolled_again`]: GstBin commits a lost state without an ASYNC_DONE.
+//! - [`GraphBin::pass_on_late_async_done`]: GstBin keeps a child's late ASYNC_DONE to itself.
 //! - [`Seeks`]: GstPipeline sends one seek to each of its sinks, so the same event can reach
 //!   the bin several times.
 
@@ -181,6 +182,68 @@ impl GraphBin {
             }
             _ => false,
         }
+    }
+
+    /// Posts the ASYNC_DONE that GstBin kept to itself when a child's ASYNC_DONE it has just
+    /// handled (`running_time` its running time) found the bin with nothing pending and no
+    /// child still prerolling. Called from `handle_message` with no lock held; `posted`: the
+    /// bin posted an ASYNC_DONE of its own while it handled the child's.
+    ///
+    /// Works around: GStreamer 1.22's GstBin passes every ASYNC_START of a child up to its
+    /// parent, but not an ASYNC_DONE that arrives once the bin's own change is over
+    /// (gstbin.c `bin_handle_async_done`, "nothing pending"). A graph holding a live source
+    /// (NO_PREROLL) and a sink that prerolls after the graph's change to PAUSED returned thus
+    /// leaves its ASYNC_START with the pipeline for good, and the pipeline's next change that
+    /// is ASYNC (to PLAYING, with a sink outside fed by the live source) never completes
+    /// (examples/bin_late_async_done.rs shows it with a plain `bin`). GStreamer 1.23.1 posts
+    /// it (commit dfa8661334, "bin: Fix bin won't post async done message to parent while
+    /// nothing pending in state changing"); this does the same, under the same conditions.
+    pub(super) fn pass_on_late_async_done(&self, running_time: Option<ClockTime>, posted: bool) {
+        if posted || !self.nothing_pending_nor_prerolling() {
+            return;
+        }
+        gst::debug!(
+            CAT,
+            imp = self,
+            "a child prerolled after the bin's change: passing its ASYNC_DONE on"
+        );
+        let obj = self.obj();
+        let message = gst::message::AsyncDone::builder()
+            .running_time(running_time)
+            .src(&*obj)
+            .build();
+        let _ = obj.post_message(message);
+    }
+
+    /// GstBin's own test for "nothing pending", made as it makes it (under the object lock): the
+    /// bin is not changing state, its change did not fail, its target is PAUSED or above, and no
+    /// child's ASYNC_START is still waiting for its ASYNC_DONE.
+    fn nothing_pending_nor_prerolling(&self) -> bool {
+        let obj = self.obj();
+        let bin = obj.upcast_ref::<gst::Bin>();
+        let _object_lock = bin.object_lock();
+        // SAFETY: the fields are read under the object lock, as GstBin reads and writes them;
+        // the messages in the list are owned by the bin while it is held.
+        unsafe {
+            let raw: *mut gst::ffi::GstBin = bin.as_ptr();
+            let element = &(*raw).element;
+            if (*raw).polling != glib::ffi::GFALSE
+                || element.pending_state != gst::ffi::GST_STATE_VOID_PENDING
+                || element.last_return == gst::ffi::GST_STATE_CHANGE_FAILURE
+                || element.target_state <= gst::ffi::GST_STATE_READY
+            {
+                return false;
+            }
+            let mut link = (*raw).messages;
+            while !link.is_null() {
+                let message = (*link).data as *const gst::ffi::GstMessage;
+                if (*message).type_ == gst::ffi::GST_MESSAGE_ASYNC_START {
+                    return false;
+                }
+                link = (*link).next;
+            }
+        }
+        true
     }
 
     /// After a seek sent to the bin itself (which holds only the bin's state lock), checks on

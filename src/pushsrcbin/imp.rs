@@ -165,6 +165,9 @@ struct Stream {
     processed_buffers: u64,
     dropped_buffers: u64,
     loss: Option<Loss>,
+    /// A flush that resets the running time went through and no buffer since: the next one
+    /// is the sinks' preroll, which the capture model does not judge.
+    prerolling: bool,
 }
 
 impl Stream {
@@ -902,10 +905,11 @@ impl PushSrcBin {
                     *event = shifted;
                 }
             }
-            gst::EventView::FlushStop(_) => {
+            gst::EventView::FlushStop(flush_stop) => {
                 let mut stream = lock(&self.stream);
                 stream.segment = None;
                 stream.loss = None;
+                stream.prerolling = flush_stop.resets_time();
             }
             gst::EventView::Eos(_) => {
                 // Data lost at the very end is reported too, as of the end of the loss.
@@ -990,6 +994,16 @@ impl PushSrcBin {
         now: ClockTime,
         capture: CaptureBuffer,
     ) -> Admission {
+        // After a flush that resets the running time, the sinks preroll again and the pipeline
+        // then plays on from a new base time: until then the clock's running time is the old
+        // one's, against which a source that moved its position (a wrapped `audiotestsrc`
+        // takes a seek's) looks late by the jump. Judged, every buffer was lost, no sink
+        // prerolled and the pipeline stayed PAUSED for good. The first one passes, as a sink
+        // prerolls on a buffer however late.
+        if std::mem::take(&mut stream.prerolling) {
+            stream.processed_buffers += 1;
+            return Admission::Pass;
+        }
         let running_times = buffer.pts().and_then(|pts| {
             let segment = stream.segment.as_ref()?;
             let start = segment.to_running_time(pts)?;
