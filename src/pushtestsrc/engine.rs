@@ -308,6 +308,31 @@ impl SeekBounds {
     }
 }
 
+/// A reverse segment cut to the stream's end. Reverse playback starts at the segment's stop,
+/// and a sink's running time counts back from it: a stop left past the end (a seek from 1000 s
+/// into a 3 s stream) would stamp the first buffer 997 s of running time late, and every sink
+/// that syncs would wait that long (holding the streaming thread, so EOS and non-flushing seeks
+/// sent meanwhile block too). A start past the end plays nothing, but the segment must stay
+/// valid (start <= stop), or the next seek made from it fails in gst_segment_do_seek.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct ReverseBounds {
+    start: ClockTime,
+    stop: ClockTime,
+}
+
+impl ReverseBounds {
+    /// `None` when the segment already ends within the stream.
+    fn within(start: ClockTime, stop: Option<ClockTime>, duration: ClockTime) -> Option<Self> {
+        if stop.is_some_and(|stop| stop <= duration) {
+            return None;
+        }
+        Some(ReverseBounds {
+            start: start.min(duration),
+            stop: duration,
+        })
+    }
+}
+
 /// What a live source has to do before it can push its next buffer.
 enum Capture {
     Ready(Span),
@@ -856,22 +881,24 @@ impl Engine {
             return false;
         };
         let reverse = segment.rate() < 0.0;
-        if reverse && segment.stop().is_none() {
-            let Some(duration) = self.duration() else {
-                gst::warning!(
-                    self.cat,
-                    obj = obj,
-                    "reverse playback needs a stop position: seek with a stop or set num-buffers"
-                );
-                return false;
-            };
-            // A seek from past the end plays nothing, but its segment must stay valid
-            // (start <= stop), or the next seek made from it fails in gst_segment_do_seek.
-            if segment.start().is_some_and(|start| start > duration) {
-                segment.set_start(duration);
+        if reverse && segment.stop().is_none() && self.duration().is_none() {
+            gst::warning!(
+                self.cat,
+                obj = obj,
+                "reverse playback needs a stop position: seek with a stop or set num-buffers"
+            );
+            return false;
+        }
+        if let (true, Some(duration)) = (reverse, self.duration()) {
+            if let Some(bounds) = ReverseBounds::within(
+                segment.start().unwrap_or(ClockTime::ZERO),
+                segment.stop(),
+                duration,
+            ) {
+                segment.set_start(bounds.start);
+                segment.set_stop(bounds.stop);
+                segment.set_position(bounds.stop);
             }
-            segment.set_stop(duration);
-            segment.set_position(duration);
         }
         let position = if reverse {
             segment.stop()
@@ -1274,6 +1301,25 @@ mod tests {
         assert_eq!(completed.stop_type, gst::SeekType::Set);
         let within = open_from(seconds(0)).completed(-1.0, seconds(1), seconds(1));
         assert_eq!((within.start, within.stop), (seconds(0), seconds(1)));
+    }
+
+    #[test]
+    fn a_reverse_segment_past_the_end_is_cut_to_the_end() {
+        gst::init().unwrap();
+        let end = ClockTime::from_seconds(3);
+        let cut = |start, stop| ReverseBounds::within(start, stop, end);
+        let past = cut(ClockTime::ZERO, seconds(1000)).unwrap();
+        assert_eq!((past.start, past.stop), (ClockTime::ZERO, end));
+        let open = cut(ClockTime::from_seconds(1), None).unwrap();
+        assert_eq!((open.start, open.stop), (ClockTime::from_seconds(1), end));
+        let all_past = cut(ClockTime::from_seconds(5), seconds(8)).unwrap();
+        assert_eq!((all_past.start, all_past.stop), (end, end));
+        assert_eq!(cut(ClockTime::ZERO, seconds(2)), None, "within: as asked");
+        assert_eq!(
+            cut(ClockTime::ZERO, seconds(3)),
+            None,
+            "to the end: as asked"
+        );
     }
 
     #[test]
