@@ -120,10 +120,21 @@ pub enum KnownDefect {
     /// and -1e9 play). Avoided: in a pipeline with a graph and an audio renderer (`alsasink`),
     /// no rate above 1000 or below 1/1000 in magnitude (seeks, `set-rate`, `rate`).
     ScaletempoExtremeRate,
+    /// Found by this test, GStreamer's: a source added to a mixer that has finished (EOS sent
+    /// to the pipeline, or every input ended) never starts: its ALLOCATION query waits in the
+    /// aggregator for the source task that paused at EOS, holding the new source's stream lock,
+    /// and an EOS sent to the pipeline then waits for that lock for ever
+    /// (`GstBaseSrc`'s EOS handling; stress seed 9026113953068316840: compositor in a graph,
+    /// EOS, `pushvideotestsrc` added, EOS). `videotestsrc ! queue ! compositor ! fakesink`
+    /// does the same (examples/mixer_input_after_eos.rs; without the first EOS the second
+    /// returns). Avoided: no EOS once a source was added to a mixer, until the pipeline was
+    /// asked for READY or NULL from this thread (the generator cannot tell when a mixer's
+    /// inputs have all ended: fast rates end them early).
+    MixerInputAfterEos,
 }
 
 impl KnownDefect {
-    pub const ALL: [KnownDefect; 13] = [
+    pub const ALL: [KnownDefect; 14] = [
         KnownDefect::NegativeOffsetInReverse,
         KnownDefect::HugeLatencyUnstoppable,
         KnownDefect::RateBeforePreroll,
@@ -137,6 +148,7 @@ impl KnownDefect {
         KnownDefect::SourceAddedToAudioMixer,
         KnownDefect::NonFlushingSeekThroughMixer,
         KnownDefect::ScaletempoExtremeRate,
+        KnownDefect::MixerInputAfterEos,
     ];
 
     pub fn name(self) -> &'static str {
@@ -154,6 +166,7 @@ impl KnownDefect {
             KnownDefect::SourceAddedToAudioMixer => "source-added-to-audio-mixer",
             KnownDefect::NonFlushingSeekThroughMixer => "non-flushing-seek-through-mixer",
             KnownDefect::ScaletempoExtremeRate => "scaletempo-extreme-rate",
+            KnownDefect::MixerInputAfterEos => "mixer-input-after-eos",
         }
     }
 }
@@ -174,6 +187,9 @@ pub const KNOWN_DEFECTS: &[KnownDefect] = &[
     KnownDefect::NonFlushingSeekThroughMixer,
     // GStreamer's: scaletempo crashes at extreme rates (examples/scaletempo_extreme_rate.rs).
     KnownDefect::ScaletempoExtremeRate,
+    // GStreamer's: an input added to a finished aggregator never starts, and an EOS sent then
+    // waits for it (examples/mixer_input_after_eos.rs, GStreamer's elements only).
+    KnownDefect::MixerInputAfterEos,
 ];
 
 /// The defects to avoid: [`KNOWN_DEFECTS`], or `PUSHSOURCE_STRESS_KNOWN_DEFECTS`
@@ -581,6 +597,8 @@ struct Model {
     test_source_maybe_live: bool,
     has_mixer: bool,
     has_audio_mixer: bool,
+    /// A source was added to a mixer since the last READY (`MixerInputAfterEos`).
+    mixer_input_added: bool,
     next_name: usize,
 }
 
@@ -607,6 +625,7 @@ pub fn plan(seed: u64, avoid: &[KnownDefect]) -> Plan {
         test_source_maybe_live: false,
         has_mixer: false,
         has_audio_mixer: false,
+        mixer_input_added: false,
         next_name: 0,
     };
     let topology = topology(&mut rng, &mut model);
@@ -907,6 +926,9 @@ fn set_state(rng: &mut Rng, model: &mut Model) -> Option<Op> {
     {
         model.kept_stop = None;
     }
+    if matches!(state, State::Null | State::Ready) && !from_second_thread && !raced {
+        model.mixer_input_added = false;
+    }
     model.state = state;
     model.unsettled = from_second_thread || raced;
     Some(Op::SetState {
@@ -919,8 +941,16 @@ fn set_state(rng: &mut Rng, model: &mut Model) -> Option<Op> {
 /// `gst_element_send_event()` holds the pipeline's state lock meanwhile: in PAUSED (a streaming
 /// thread blocked in a preroll) or with a sink waiting for ever, that never returns, by
 /// GStreamer's design. EOS is sent only in PLAYING, as `gst-launch-1.0 -e` does.
+/// An input added to a mixer that may have finished waits for ever, and so would the EOS
+/// (`KnownDefect::MixerInputAfterEos`, GStreamer's).
 fn eos(model: &Model) -> Option<Op> {
-    (model.state == State::Playing && !model.unsettled && !model.sinks_may_stall).then_some(Op::Eos)
+    let finished_mixer_hazard =
+        model.mixer_input_added && model.avoids(KnownDefect::MixerInputAfterEos);
+    (model.state == State::Playing
+        && !model.unsettled
+        && !model.sinks_may_stall
+        && !finished_mixer_hazard)
+        .then_some(Op::Eos)
 }
 
 fn shortest_duration(model: &Model) -> i64 {
@@ -1296,6 +1326,7 @@ fn add_source(rng: &mut Rng, model: &mut Model, topology: &Topology) -> Option<O
     if model.avoids(KnownDefect::RateBeforePreroll) {
         model.unsettled = true;
     }
+    model.mixer_input_added |= source.mixer.is_some();
     model.test_source_maybe_live |= source.live && source.kind.is_test_source();
     model.sources.push(source.clone());
     Some(Op::AddSource { source, sink })
