@@ -26,7 +26,7 @@ use super::device_clock::DeviceClock;
 use super::device_time::{self, Clocking, Drift, Timeline, UnitRate};
 use crate::push_source::{PushSourceFlags, StreamOffsetResult};
 use crate::time::{self, Rate};
-use crate::timing::capture_loss::{self, CaptureBuffer, LossReport, QosUnits};
+use crate::timing::capture_loss::{self, CaptureBuffer, LossReport, QosUnits, UnreportedLoss};
 use crate::timing::latency::{self, LatencyAnswer};
 use crate::timing::lock;
 use crate::timing::offset_warning::OffsetWarning;
@@ -1122,20 +1122,31 @@ impl Engine {
         // buffer through at once (it syncs on the buffer's start, which is now); so does this.
         let paced = self.capture_started() || !provided_downstream(obj.src_pad(), &clock);
         let on_own_clock = self.is_own_clock(&clock);
+        // Losses found one after the other are posted as one QOS message, before the source
+        // waits or when it leaves (with a buffer, or EOS, or flushing): at most one per wait
+        // or buffer, however far behind the source falls while it posts.
+        let mut unreported = UnreportedLoss::default();
+        let post_unreported = |unreported: &mut UnreportedLoss, ts_offset: i64| {
+            if let Some(report) = unreported.take() {
+                capture_loss::post_loss(obj, self.cat, &report, ts_offset);
+            }
+        };
         loop {
             let timing_changes = self.timing_changes();
             let timing = self.timing();
             let now = clock.time().saturating_sub(base_time);
-            match self.next_capture(&timing, now, paced, on_own_clock)? {
+            let capture = self.next_capture(&timing, now, paced, on_own_clock);
+            if !matches!(capture, Ok(Capture::Lost(_))) {
+                post_unreported(&mut unreported, timing.ts_offset);
+            }
+            match capture? {
                 Capture::Wait(push_at) => {
                     let target = time::saturating_add(base_time, push_at);
                     let horizon =
                         time::saturating_add(base_time, time::saturating_add(now, LONGEST_WAIT));
                     self.wait_until(obj, &clock, target.min(horizon), timing_changes)?;
                 }
-                Capture::Lost(report) => {
-                    capture_loss::post_loss(obj, self.cat, &report, timing.ts_offset)
-                }
+                Capture::Lost(report) => unreported.add(report),
                 Capture::Ready(span) => return Ok(span),
             }
         }
