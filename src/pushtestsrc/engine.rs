@@ -889,16 +889,16 @@ impl Engine {
             );
             return false;
         }
-        if let (true, Some(duration)) = (reverse, self.duration()) {
-            if let Some(bounds) = ReverseBounds::within(
+        if let (true, Some(duration)) = (reverse, self.duration())
+            && let Some(bounds) = ReverseBounds::within(
                 segment.start().unwrap_or(ClockTime::ZERO),
                 segment.stop(),
                 duration,
-            ) {
-                segment.set_start(bounds.start);
-                segment.set_stop(bounds.stop);
-                segment.set_position(bounds.stop);
-            }
+            )
+        {
+            segment.set_start(bounds.start);
+            segment.set_stop(bounds.stop);
+            segment.set_position(bounds.stop);
         }
         let position = if reverse {
             segment.stop()
