@@ -182,3 +182,97 @@ fn no_slack_video_loses_nothing_to_wakeup_jitter() {
     assert_eq!(pts, expected, "every frame, in order");
     assert!(messages_of(&messages, gst::MessageType::Qos).is_empty());
 }
+
+/// `cargo bench --bench graphbin` at N = 256 could livelock: every source thread, starved on two
+/// cores, posted a capture-loss QOS message, found on its next look at the clock (the post took
+/// long: 257 threads in GStreamer's bus queue, each waiting for the writers before it) that it
+/// had lost more, and posted again, never pushing a buffer. Losses found one after the other are
+/// now posted as one QOS message per buffer pushed, with the dropped total still exact and
+/// cumulative. Here each QOS post "takes" 100 ms of the TestClock (a bus sync handler advances
+/// it, ten buffers' worth, five times): before the fix the five messages came from one `create`
+/// with no buffer pushed between them (every run: the clock is the harness's TestClock).
+#[test]
+fn a_source_falling_behind_while_it_reports_a_loss_posts_once_per_buffer() {
+    const SLOW_POSTS: usize = 5;
+    let (mut harness, bus) = source_harness(&[
+        ("latency", ms(10).nseconds().to_value()),
+        ("max-offset", 0u64.to_value()),
+    ]);
+    let testclock = harness.testclock().unwrap();
+    let pushed = std::sync::Arc::new(std::sync::Mutex::new(Vec::<(u64, u64)>::new()));
+    let seen = pushed.clone();
+    harness
+        .element()
+        .unwrap()
+        .static_pad("src")
+        .unwrap()
+        .add_probe(gst::PadProbeType::BUFFER, move |_, info| {
+            if let Some(gst::PadProbeData::Buffer(buffer)) = &info.data {
+                seen.lock()
+                    .unwrap()
+                    .push((buffer.offset(), buffer.offset_end()));
+            }
+            gst::PadProbeReturn::Ok
+        });
+    // For each QOS message: the buffers pushed before it, and its dropped total.
+    let posts = std::sync::Arc::new(std::sync::Mutex::new(Vec::<(usize, u64)>::new()));
+    let (recorded, counted) = (posts.clone(), pushed.clone());
+    let slow_clock = testclock.clone();
+    let (posted, post_seen) = mpsc::channel();
+    let posted = std::sync::Mutex::new(posted);
+    bus.set_sync_handler(move |_, message| {
+        if let gst::MessageView::Qos(qos) = message.view() {
+            let gst::GenericFormattedValue::Default(Some(dropped)) = qos.stats().1 else {
+                panic!("audio losses are counted in samples: {:?}", qos.stats());
+            };
+            let mut recorded = recorded.lock().unwrap();
+            recorded.push((counted.lock().unwrap().len(), *dropped));
+            if recorded.len() <= SLOW_POSTS {
+                slow_clock.set_time(slow_clock.time() + ms(100));
+            }
+            let _ = posted.lock().unwrap().send(());
+        }
+        gst::BusSyncReply::Pass
+    });
+    harness.play();
+    crank_and_pull(&mut harness);
+    // Blocked until 1 s: the next look at the clock finds a loss.
+    await_pending_wait(&testclock);
+    testclock.set_time(gst::ClockTime::SECOND);
+    harness
+        .crank_single_clock_wait()
+        .expect("a pending clock wait");
+    // Caught up again once the posts stop taking time: the source waits on the clock.
+    for _ in 0..=SLOW_POSTS {
+        post_seen
+            .recv_timeout(HANG_GUARD)
+            .expect("the QOS messages are posted");
+    }
+    await_pending_wait(&testclock);
+    let posts = posts.lock().unwrap().clone();
+    let pushed = pushed.lock().unwrap().clone();
+    harness
+        .element()
+        .unwrap()
+        .set_state(gst::State::Null)
+        .unwrap();
+
+    let pushed_before: Vec<usize> = posts.iter().map(|(pushed, _)| *pushed).collect();
+    assert!(
+        pushed_before.windows(2).all(|pair| pair[0] < pair[1]),
+        "a buffer pushed between any two QOS messages: {pushed_before:?}"
+    );
+    // Exact and cumulative: each message's total is every sample skipped before the buffer
+    // pushed right after it.
+    for (before, dropped) in &posts {
+        let skipped: u64 = pushed[..=*before]
+            .windows(2)
+            .map(|pair| pair[1].0 - pair[0].1)
+            .sum();
+        assert_eq!(
+            *dropped, skipped,
+            "dropped total at buffer {before}: {posts:?}"
+        );
+    }
+    assert!(posts.last().unwrap().1 > 0);
+}

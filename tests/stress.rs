@@ -262,6 +262,8 @@ fn known_defects_are_avoided_only_when_listed() {
     let triggers = |plan: &Plan| {
         let mut huge_latency = false;
         let mut reverse_past_end = false;
+        let mut eos_after_mixer_input = false;
+        let mut mixer_input_added = false;
         // The generator's view: the shortest stream of the sources present at each operation.
         let mut sources: Vec<plan::Source> = plan.topology.sources.clone();
         for op in &plan.ops {
@@ -271,7 +273,15 @@ fn known_defects_are_avoided_only_when_listed() {
                 .min()
                 .unwrap_or(0);
             match op {
-                Op::AddSource { source, .. } => sources.push(source.clone()),
+                Op::AddSource { source, .. } => {
+                    mixer_input_added |= source.mixer.is_some();
+                    sources.push(source.clone());
+                }
+                Op::SetState {
+                    state: plan::State::Null | plan::State::Ready,
+                    from_second_thread: false,
+                } => mixer_input_added = false,
+                Op::Eos => eos_after_mixer_input |= mixer_input_added,
                 Op::RemoveSource { source } => sources.retain(|s| s.name != source.name),
                 Op::SetProperty {
                     property: "latency" | "extra-latency",
@@ -288,20 +298,20 @@ fn known_defects_are_avoided_only_when_listed() {
                 _ => {}
             }
         }
-        (huge_latency, reverse_past_end)
+        (huge_latency, reverse_past_end, eos_after_mixer_input)
     };
-    let mut seen_without = (false, false);
+    let mut seen_without = (false, false, false);
     for index in 0..400 {
         let seed = rng::sequence_seed(DEFAULT_BASE_SEED, index);
         assert_eq!(
             triggers(&plan::plan(seed, &KnownDefect::ALL)),
-            (false, false),
+            (false, false, false),
             "seed {seed}"
         );
-        let (a, b) = triggers(&plan::plan(seed, &[]));
-        seen_without = (seen_without.0 | a, seen_without.1 | b);
+        let (a, b, c) = triggers(&plan::plan(seed, &[]));
+        seen_without = (seen_without.0 | a, seen_without.1 | b, seen_without.2 | c);
     }
-    assert_eq!(seen_without, (true, true));
+    assert_eq!(seen_without, (true, true, true));
 }
 
 /// What the README states as GStreamer's own limits is never asked for, whatever defects are

@@ -136,3 +136,88 @@ fn pushsrcbin_live_source_prerolls_again_after_a_flushing_seek_ahead() {
         "the pipeline prerolls again and plays on"
     );
 }
+
+/// Stress seeds 1143496699606370478 and 8610353387322530134 (HANG at `pipeline.send_event(eos)`,
+/// and at a non-flushing seek): a reverse seek whose stop is past the end of a test source's
+/// stream (here 1000 s into 1 s) left the segment's stop at 1000 s while the source played
+/// from its end, so its first buffer came 999 s of running time late: the synchronising sink
+/// waited that long in the streaming thread, and the EOS (or non-flushing seek) that the
+/// application sent meanwhile waited for that thread. The segment is now cut to the stream's
+/// end: the reverse stream starts at running time 0 and the EOS passes at once. On the code
+/// before the fix the EOS blocked every run (the wait is not a race).
+#[test]
+fn a_reverse_seek_with_a_stop_past_the_end_plays_from_the_end() {
+    for source in [
+        format!("pushvideotestsrc is-live=false num-buffers=30 ! {VIDEO}"),
+        "pushaudiotestsrc is-live=false num-buffers=30 samplesperbuffer=1470 ! audio/x-raw,rate=44100"
+            .to_string(),
+    ] {
+        let pipeline = pipeline(&format!("{source} ! queue ! fakesink name=sink sync=true"));
+        let segments = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+        let seen = segments.clone();
+        let (reverse_buffer, reverse_buffer_seen) = std::sync::mpsc::channel();
+        pipeline
+            .by_name("sink")
+            .unwrap()
+            .static_pad("sink")
+            .unwrap()
+            .add_probe(
+                gst::PadProbeType::EVENT_DOWNSTREAM | gst::PadProbeType::BUFFER,
+                move |_, info| {
+                    let mut seen = seen.lock().unwrap();
+                    match &info.data {
+                        Some(gst::PadProbeData::Event(event)) => {
+                            if let gst::EventView::Segment(segment) = event.view() {
+                                seen.push(segment.segment().clone());
+                            }
+                        }
+                        Some(gst::PadProbeData::Buffer(_))
+                            if seen.last().is_some_and(|segment| segment.rate() < 0.0) =>
+                        {
+                            let _ = reverse_buffer.send(());
+                        }
+                        _ => {}
+                    }
+                    gst::PadProbeReturn::Ok
+                },
+            );
+        pipeline.set_state(gst::State::Playing).unwrap();
+        assert_eq!(settle(&pipeline).1, gst::State::Playing);
+        let seek = gst::event::Seek::new(
+            -1.0,
+            gst::SeekFlags::FLUSH | gst::SeekFlags::ACCURATE,
+            gst::SeekType::Set,
+            gst::ClockTime::ZERO,
+            gst::SeekType::Set,
+            gst::ClockTime::from_seconds(1000),
+        );
+        assert!(pipeline.send_event(seek), "{source}: the reverse seek");
+        reverse_buffer_seen
+            .recv_timeout(HANG_GUARD)
+            .expect("a buffer of the reverse segment reaches the sink");
+        let eos_sender = pipeline.clone();
+        let reached_eos = guarded(&format!("{source}: EOS after the reverse seek"), move || {
+            assert!(eos_sender.send_event(gst::event::Eos::new()));
+            let bus = eos_sender.bus().unwrap();
+            bus.timed_pop_filtered(
+                gst::ClockTime::from_seconds(HANG_GUARD.as_secs()),
+                &[gst::MessageType::Eos, gst::MessageType::Error],
+            )
+            .is_some_and(|message| message.type_() == gst::MessageType::Eos)
+        });
+        pipeline.set_state(gst::State::Null).unwrap();
+        assert!(reached_eos, "{source}: EOS");
+        let reverse = segments
+            .lock()
+            .unwrap()
+            .iter()
+            .filter(|segment| segment.rate() < 0.0)
+            .map(|segment| segment.stop().value())
+            .collect::<Vec<_>>();
+        assert_eq!(
+            reverse,
+            vec![gst::ClockTime::from_seconds(1).nseconds() as i64],
+            "{source}: the reverse segment ends at the stream's end (1 s)"
+        );
+    }
+}

@@ -26,7 +26,7 @@ use super::device_clock::DeviceClock;
 use super::device_time::{self, Clocking, Drift, Timeline, UnitRate};
 use crate::push_source::{PushSourceFlags, StreamOffsetResult};
 use crate::time::{self, Rate};
-use crate::timing::capture_loss::{self, CaptureBuffer, LossReport, QosUnits};
+use crate::timing::capture_loss::{self, CaptureBuffer, LossReport, QosUnits, UnreportedLoss};
 use crate::timing::latency::{self, LatencyAnswer};
 use crate::timing::lock;
 use crate::timing::offset_warning::OffsetWarning;
@@ -305,6 +305,31 @@ impl SeekBounds {
             self.stop = None;
         }
         self
+    }
+}
+
+/// A reverse segment cut to the stream's end. Reverse playback starts at the segment's stop,
+/// and a sink's running time counts back from it: a stop left past the end (a seek from 1000 s
+/// into a 3 s stream) would stamp the first buffer 997 s of running time late, and every sink
+/// that syncs would wait that long (holding the streaming thread, so EOS and non-flushing seeks
+/// sent meanwhile block too). A start past the end plays nothing, but the segment must stay
+/// valid (start <= stop), or the next seek made from it fails in gst_segment_do_seek.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct ReverseBounds {
+    start: ClockTime,
+    stop: ClockTime,
+}
+
+impl ReverseBounds {
+    /// `None` when the segment already ends within the stream.
+    fn within(start: ClockTime, stop: Option<ClockTime>, duration: ClockTime) -> Option<Self> {
+        if stop.is_some_and(|stop| stop <= duration) {
+            return None;
+        }
+        Some(ReverseBounds {
+            start: start.min(duration),
+            stop: duration,
+        })
     }
 }
 
@@ -856,22 +881,24 @@ impl Engine {
             return false;
         };
         let reverse = segment.rate() < 0.0;
-        if reverse && segment.stop().is_none() {
-            let Some(duration) = self.duration() else {
-                gst::warning!(
-                    self.cat,
-                    obj = obj,
-                    "reverse playback needs a stop position: seek with a stop or set num-buffers"
-                );
-                return false;
-            };
-            // A seek from past the end plays nothing, but its segment must stay valid
-            // (start <= stop), or the next seek made from it fails in gst_segment_do_seek.
-            if segment.start().is_some_and(|start| start > duration) {
-                segment.set_start(duration);
-            }
-            segment.set_stop(duration);
-            segment.set_position(duration);
+        if reverse && segment.stop().is_none() && self.duration().is_none() {
+            gst::warning!(
+                self.cat,
+                obj = obj,
+                "reverse playback needs a stop position: seek with a stop or set num-buffers"
+            );
+            return false;
+        }
+        if let (true, Some(duration)) = (reverse, self.duration())
+            && let Some(bounds) = ReverseBounds::within(
+                segment.start().unwrap_or(ClockTime::ZERO),
+                segment.stop(),
+                duration,
+            )
+        {
+            segment.set_start(bounds.start);
+            segment.set_stop(bounds.stop);
+            segment.set_position(bounds.stop);
         }
         let position = if reverse {
             segment.stop()
@@ -1095,20 +1122,31 @@ impl Engine {
         // buffer through at once (it syncs on the buffer's start, which is now); so does this.
         let paced = self.capture_started() || !provided_downstream(obj.src_pad(), &clock);
         let on_own_clock = self.is_own_clock(&clock);
+        // Losses found one after the other are posted as one QOS message, before the source
+        // waits or when it leaves (with a buffer, or EOS, or flushing): at most one per wait
+        // or buffer, however far behind the source falls while it posts.
+        let mut unreported = UnreportedLoss::default();
+        let post_unreported = |unreported: &mut UnreportedLoss, ts_offset: i64| {
+            if let Some(report) = unreported.take() {
+                capture_loss::post_loss(obj, self.cat, &report, ts_offset);
+            }
+        };
         loop {
             let timing_changes = self.timing_changes();
             let timing = self.timing();
             let now = clock.time().saturating_sub(base_time);
-            match self.next_capture(&timing, now, paced, on_own_clock)? {
+            let capture = self.next_capture(&timing, now, paced, on_own_clock);
+            if !matches!(capture, Ok(Capture::Lost(_))) {
+                post_unreported(&mut unreported, timing.ts_offset);
+            }
+            match capture? {
                 Capture::Wait(push_at) => {
                     let target = time::saturating_add(base_time, push_at);
                     let horizon =
                         time::saturating_add(base_time, time::saturating_add(now, LONGEST_WAIT));
                     self.wait_until(obj, &clock, target.min(horizon), timing_changes)?;
                 }
-                Capture::Lost(report) => {
-                    capture_loss::post_loss(obj, self.cat, &report, timing.ts_offset)
-                }
+                Capture::Lost(report) => unreported.add(report),
                 Capture::Ready(span) => return Ok(span),
             }
         }
@@ -1274,6 +1312,25 @@ mod tests {
         assert_eq!(completed.stop_type, gst::SeekType::Set);
         let within = open_from(seconds(0)).completed(-1.0, seconds(1), seconds(1));
         assert_eq!((within.start, within.stop), (seconds(0), seconds(1)));
+    }
+
+    #[test]
+    fn a_reverse_segment_past_the_end_is_cut_to_the_end() {
+        gst::init().unwrap();
+        let end = ClockTime::from_seconds(3);
+        let cut = |start, stop| ReverseBounds::within(start, stop, end);
+        let past = cut(ClockTime::ZERO, seconds(1000)).unwrap();
+        assert_eq!((past.start, past.stop), (ClockTime::ZERO, end));
+        let open = cut(ClockTime::from_seconds(1), None).unwrap();
+        assert_eq!((open.start, open.stop), (ClockTime::from_seconds(1), end));
+        let all_past = cut(ClockTime::from_seconds(5), seconds(8)).unwrap();
+        assert_eq!((all_past.start, all_past.stop), (end, end));
+        assert_eq!(cut(ClockTime::ZERO, seconds(2)), None, "within: as asked");
+        assert_eq!(
+            cut(ClockTime::ZERO, seconds(3)),
+            None,
+            "to the end: as asked"
+        );
     }
 
     #[test]

@@ -92,6 +92,23 @@ impl LossReport {
             .clamp(i64::MIN as i128, i64::MAX as i128) as i64
     }
 
+    /// This loss and `later`, found after it with nothing pushed in between, as one report:
+    /// the first data lost and its lateness from this one, the duration of both, the totals
+    /// (cumulative, so exact) from `later`. A source that falls further behind while it
+    /// reports (a QOS post can take long when hundreds of threads post at once: GStreamer's bus
+    /// queue makes each writer wait for the ones before it) then posts once per buffer it
+    /// pushes, not once per loss it finds, and cannot be kept posting for ever.
+    pub fn merged_with(self, later: LossReport) -> LossReport {
+        LossReport {
+            duration: time::saturating_add(self.duration, later.duration),
+            now: later.now,
+            units: later.units,
+            processed: later.processed,
+            dropped: later.dropped,
+            ..self
+        }
+    }
+
     /// The QOS message (`live`), its running time shifted by `ts_offset` as the output is.
     pub fn message(&self, src: &impl IsA<gst::Object>, ts_offset: i64) -> gst::Message {
         gst::message::Qos::builder(true)
@@ -106,6 +123,25 @@ impl LossReport {
             )
             .src(src)
             .build()
+    }
+}
+
+/// Losses found one after the other, not posted yet: merged into one report
+/// ([`LossReport::merged_with`]).
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub struct UnreportedLoss(Option<LossReport>);
+
+impl UnreportedLoss {
+    pub fn add(&mut self, report: LossReport) {
+        self.0 = Some(match self.0 {
+            Some(earlier) => earlier.merged_with(report),
+            None => report,
+        });
+    }
+
+    /// The report to post now (none when nothing was lost since the last one).
+    pub fn take(&mut self) -> Option<LossReport> {
+        self.0.take()
     }
 }
 
@@ -171,6 +207,51 @@ mod tests {
         );
         // The grid starts where capture started.
         assert_eq!(buffer.overwritten_units(rate, ms(500), due + ms(34)), 0);
+    }
+
+    #[test]
+    fn consecutive_losses_merge_into_one_report_with_exact_totals() {
+        gst::init().unwrap();
+        let first = LossReport {
+            timestamp: ms(100),
+            stream_time: Some(ms(100)),
+            running_time: ms(100),
+            duration: ms(40),
+            now: ms(200),
+            units: QosUnits::Default,
+            processed: 10,
+            dropped: 4,
+        };
+        let second = LossReport {
+            timestamp: ms(140),
+            stream_time: Some(ms(140)),
+            running_time: ms(140),
+            duration: ms(20),
+            now: ms(230),
+            units: QosUnits::Default,
+            processed: 10,
+            dropped: 6,
+        };
+        let mut unreported = UnreportedLoss::default();
+        assert_eq!(unreported.take(), None, "nothing lost, nothing to post");
+        unreported.add(first);
+        unreported.add(second);
+        let merged = unreported.take().expect("one report for both");
+        assert_eq!(unreported.take(), None, "taken once");
+        // From the first loss: where the lost data starts.
+        assert_eq!(
+            (merged.timestamp, merged.stream_time, merged.running_time),
+            (ms(100), Some(ms(100)), ms(100))
+        );
+        // Both durations, the latest totals (cumulative: the dropped count stays exact).
+        assert_eq!(merged.duration, ms(60));
+        assert_eq!((merged.processed, merged.dropped), (10, 6));
+        // As late as the first data lost, at the time the last loss was found.
+        assert_eq!(merged.jitter(), ms(130).nseconds() as i64);
+        // A single loss is reported as it is.
+        let mut single = UnreportedLoss::default();
+        single.add(first);
+        assert_eq!(single.take(), Some(first));
     }
 
     #[test]

@@ -131,10 +131,21 @@ pub enum KnownDefect {
     /// 20 runs). Avoided: in a pipeline with an `adder`, flushing seeks and rate changes are
     /// made only while it plays (checked when they are made).
     AdderSeekWhilePaused,
+    /// Found by this test, GStreamer's: a source added to a mixer that has finished (EOS sent
+    /// to the pipeline, or every input ended) never starts: its ALLOCATION query waits in the
+    /// aggregator for the source task that paused at EOS, holding the new source's stream lock,
+    /// and an EOS sent to the pipeline then waits for that lock for ever
+    /// (`GstBaseSrc`'s EOS handling; stress seed 9026113953068316840: compositor in a graph,
+    /// EOS, `pushvideotestsrc` added, EOS). `videotestsrc ! queue ! compositor ! fakesink`
+    /// does the same (examples/mixer_input_after_eos.rs; without the first EOS the second
+    /// returns). Avoided: no EOS once a source was added to a mixer, until the pipeline was
+    /// asked for READY or NULL from this thread (the generator cannot tell when a mixer's
+    /// inputs have all ended: fast rates end them early).
+    MixerInputAfterEos,
 }
 
 impl KnownDefect {
-    pub const ALL: [KnownDefect; 14] = [
+    pub const ALL: [KnownDefect; 15] = [
         KnownDefect::NegativeOffsetInReverse,
         KnownDefect::HugeLatencyUnstoppable,
         KnownDefect::RateBeforePreroll,
@@ -149,6 +160,7 @@ impl KnownDefect {
         KnownDefect::NonFlushingSeekThroughMixer,
         KnownDefect::ScaletempoExtremeRate,
         KnownDefect::AdderSeekWhilePaused,
+        KnownDefect::MixerInputAfterEos,
     ];
 
     pub fn name(self) -> &'static str {
@@ -167,6 +179,7 @@ impl KnownDefect {
             KnownDefect::NonFlushingSeekThroughMixer => "non-flushing-seek-through-mixer",
             KnownDefect::ScaletempoExtremeRate => "scaletempo-extreme-rate",
             KnownDefect::AdderSeekWhilePaused => "adder-seek-while-paused",
+            KnownDefect::MixerInputAfterEos => "mixer-input-after-eos",
         }
     }
 }
@@ -190,6 +203,9 @@ pub const KNOWN_DEFECTS: &[KnownDefect] = &[
     // GStreamer's: adder deadlocks in a flushing seek while PAUSED after an input ended
     // (examples/adder_seek_after_eos.rs).
     KnownDefect::AdderSeekWhilePaused,
+    // GStreamer's: an input added to a finished aggregator never starts, and an EOS sent then
+    // waits for it (examples/mixer_input_after_eos.rs, GStreamer's elements only).
+    KnownDefect::MixerInputAfterEos,
 ];
 
 /// The defects to avoid: [`KNOWN_DEFECTS`], or `PUSHSOURCE_STRESS_KNOWN_DEFECTS`
@@ -602,6 +618,8 @@ struct Model {
     test_source_maybe_live: bool,
     has_mixer: bool,
     has_audio_mixer: bool,
+    /// A source was added to a mixer since the last READY (`MixerInputAfterEos`).
+    mixer_input_added: bool,
     next_name: usize,
 }
 
@@ -628,6 +646,7 @@ pub fn plan(seed: u64, avoid: &[KnownDefect]) -> Plan {
         test_source_maybe_live: false,
         has_mixer: false,
         has_audio_mixer: false,
+        mixer_input_added: false,
         next_name: 0,
     };
     let topology = topology(&mut rng, &mut model);
@@ -935,6 +954,9 @@ fn set_state(rng: &mut Rng, model: &mut Model) -> Option<Op> {
     {
         model.kept_stop = None;
     }
+    if matches!(state, State::Null | State::Ready) && !from_second_thread && !raced {
+        model.mixer_input_added = false;
+    }
     model.state = state;
     model.unsettled = from_second_thread || raced;
     Some(Op::SetState {
@@ -947,8 +969,16 @@ fn set_state(rng: &mut Rng, model: &mut Model) -> Option<Op> {
 /// `gst_element_send_event()` holds the pipeline's state lock meanwhile: in PAUSED (a streaming
 /// thread blocked in a preroll) or with a sink waiting for ever, that never returns, by
 /// GStreamer's design. EOS is sent only in PLAYING, as `gst-launch-1.0 -e` does.
+/// An input added to a mixer that may have finished waits for ever, and so would the EOS
+/// (`KnownDefect::MixerInputAfterEos`, GStreamer's).
 fn eos(model: &Model) -> Option<Op> {
-    (model.state == State::Playing && !model.unsettled && !model.sinks_may_stall).then_some(Op::Eos)
+    let finished_mixer_hazard =
+        model.mixer_input_added && model.avoids(KnownDefect::MixerInputAfterEos);
+    (model.state == State::Playing
+        && !model.unsettled
+        && !model.sinks_may_stall
+        && !finished_mixer_hazard)
+        .then_some(Op::Eos)
 }
 
 fn shortest_duration(model: &Model) -> i64 {
@@ -1324,6 +1354,7 @@ fn add_source(rng: &mut Rng, model: &mut Model, topology: &Topology) -> Option<O
     if model.avoids(KnownDefect::RateBeforePreroll) {
         model.unsettled = true;
     }
+    model.mixer_input_added |= source.mixer.is_some();
     model.test_source_maybe_live |= source.live && source.kind.is_test_source();
     model.sources.push(source.clone());
     Some(Op::AddSource { source, sink })
