@@ -35,11 +35,20 @@ pub struct Outcome {
     pub figures: Figures,
 }
 
-/// Segment rate and last stamp seen at one sink pad.
+/// Segment rate and last stamp seen at one sink pad, with the pipeline's running time when it
+/// was seen.
 #[derive(Default)]
 struct StampTrack {
     rate: f64,
     last: Option<gst::ClockTime>,
+    running_time_at_last: Option<gst::ClockTime>,
+}
+
+/// The running time of `sink`'s clock now, when it has one and a base time.
+fn running_time_now(sink: &gst::Element) -> Option<gst::ClockTime> {
+    let clock = sink.clock()?;
+    let base_time = sink.base_time()?;
+    clock.time().checked_sub(base_time)
 }
 
 struct Run<'a> {
@@ -253,9 +262,11 @@ impl Run<'_> {
         let track = Mutex::new(StampTrack {
             rate: 1.0,
             last: None,
+            running_time_at_last: None,
         });
         let problems = self.stream_problems.clone();
         let name = sink.name();
+        let weak_sink = sink.downgrade();
         pad.add_probe(
             gst::PadProbeType::BUFFER | gst::PadProbeType::EVENT_DOWNSTREAM,
             move |_, info| {
@@ -271,6 +282,23 @@ impl Run<'_> {
                     },
                     Some(gst::PadProbeData::Buffer(buffer)) => {
                         if let Some(pts) = buffer.pts() {
+                            // A live source stamps with the pipeline's running time at capture,
+                            // and a flushing seek that one branch accepts resets the running
+                            // time of the whole pipeline (GStreamer's `reset-time`), also of a
+                            // branch whose live source refused the seek (SPEC section 2 rule 7:
+                            // a rate other than 1.0) and so sends no new segment: its stamps
+                            // then start again from 0 in the same segment, as the clock's
+                            // running time did, and its sink still renders them in order.
+                            // Only a running time that went back between two buffers excuses
+                            // stamps that go back (stress seeds 7227476234108146129,
+                            // 14264522031909911876, 2167396583324345879).
+                            let now = weak_sink.upgrade().and_then(|sink| running_time_now(&sink));
+                            if let (Some(before), Some(now)) = (track.running_time_at_last, now)
+                                && now < before
+                            {
+                                track.last = None;
+                            }
+                            track.running_time_at_last = now;
                             if let Some(last) = track.last {
                                 let backwards = if track.rate >= 0.0 {
                                     pts < last
