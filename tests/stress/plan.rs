@@ -1048,6 +1048,17 @@ fn seek(rng: &mut Rng, model: &mut Model, topology: &Topology) -> Option<Op> {
         _ => SeekTarget::Pipeline,
     };
     note_rate(model, rate);
+    // A seek with a new rate that reaches the graph once it is PAUSED is the graph's rate
+    // change (README, rate changes): a reverse one is kept over PAUSED → READY and applied
+    // again at the next preroll, with the graph's own stop, not this seek's. Whether the graph
+    // was PAUSED when the seek came is not known here (a state change from the second thread
+    // may race it), so every seek in a pipeline with a graph counts (stress seed
+    // 5037863278097334219: a seek at −0.5 came while READY from the second thread was under
+    // way, the graph took its rate, PAUSED again applied −0.5 with stop 0, and a later seek
+    // from 14.9 s keeping the stop met GStreamer's `start <= stop` CRITICAL, see above).
+    if topology.graph.is_some() {
+        note_graph_rate(model, rate);
+    }
     Some(Op::Seek {
         target,
         rate,
