@@ -24,8 +24,10 @@ mod rng;
 mod run;
 
 use std::io::Write;
-use std::sync::mpsc;
+use std::sync::{Arc, Mutex, mpsc};
 use std::time::{Duration, Instant};
+
+use gst::prelude::*;
 
 use plan::{KnownDefect, Op, Plan};
 
@@ -339,4 +341,61 @@ fn plans_stay_within_what_gstreamer_can_do() {
             assert!(reverse_at_launch_seen);
         }
     }
+}
+
+/// The stamp check (`stress/run.rs`) reports stamps that go back within a segment, and
+/// excuses one going back only where the sink's running time itself went back in between (a
+/// flushing seek another branch accepted reset the pipeline's: `examples/running_time_reset.rs`),
+/// and only that once.
+#[test]
+fn the_stamp_check_excuses_only_a_running_time_that_went_back() {
+    common::init();
+    let ms = gst::ClockTime::from_mseconds;
+    let problems_seen = |reset_running_time: bool| -> Vec<String> {
+        let clock = gst_check::TestClock::new();
+        let sink = gst::ElementFactory::make("fakesink")
+            .property("sync", false)
+            .property("async", false)
+            .build()
+            .expect("fakesink");
+        sink.set_clock(Some(&clock)).expect("a clock");
+        sink.set_base_time(gst::ClockTime::ZERO);
+        let problems = Arc::new(Mutex::new(Vec::new()));
+        run::watch_stamps(&sink, problems.clone());
+        let src = gst::Pad::builder(gst::PadDirection::Src).build();
+        src.set_active(true).expect("active");
+        src.link(&sink.static_pad("sink").expect("a sink pad"))
+            .expect("linked");
+        sink.set_state(gst::State::Playing).expect("PLAYING");
+        assert!(src.push_event(gst::event::StreamStart::new("stamps")));
+        assert!(
+            src.push_event(gst::event::Caps::new(&gst::Caps::new_empty_simple(
+                "application/x-stamps"
+            )))
+        );
+        let segment = gst::FormattedSegment::<gst::ClockTime>::new();
+        assert!(src.push_event(gst::event::Segment::new(&segment)));
+        let push = |pts: gst::ClockTime| {
+            let mut buffer = gst::Buffer::new();
+            buffer.get_mut().expect("writable").set_pts(pts);
+            src.push(buffer).expect("pushed");
+        };
+        clock.set_time(ms(1000));
+        push(ms(900));
+        if reset_running_time {
+            // Running time 1000 ms → 200 ms: the base time moved on by more than the clock.
+            sink.set_base_time(ms(800));
+        }
+        clock.set_time(ms(1010));
+        push(ms(100));
+        push(ms(50));
+        sink.set_state(gst::State::Null).expect("NULL");
+        let seen = problems.lock().unwrap().clone();
+        seen
+    };
+    let after_reset = problems_seen(true);
+    assert_eq!(after_reset.len(), 1, "{after_reset:?}");
+    assert!(after_reset[0].contains("PTS 0:00:00.050000000 after 0:00:00.100000000"));
+    let same_running_time = problems_seen(false);
+    assert_eq!(same_running_time.len(), 2, "{same_running_time:?}");
 }

@@ -254,72 +254,8 @@ impl Run<'_> {
         }
     }
 
-    /// Stamps must not go back in a forward segment, nor forward in a reverse one.
     fn watch_sink(&self, sink: &gst::Element) {
-        let Some(pad) = sink.static_pad("sink") else {
-            return;
-        };
-        let track = Mutex::new(StampTrack {
-            rate: 1.0,
-            last: None,
-            running_time_at_last: None,
-        });
-        let problems = self.stream_problems.clone();
-        let name = sink.name();
-        let weak_sink = sink.downgrade();
-        pad.add_probe(
-            gst::PadProbeType::BUFFER | gst::PadProbeType::EVENT_DOWNSTREAM,
-            move |_, info| {
-                let mut track = track.lock().unwrap();
-                match &info.data {
-                    Some(gst::PadProbeData::Event(event)) => match event.view() {
-                        gst::EventView::Segment(segment) => {
-                            track.rate = segment.segment().rate();
-                            track.last = None;
-                        }
-                        gst::EventView::FlushStop(_) => track.last = None,
-                        _ => {}
-                    },
-                    Some(gst::PadProbeData::Buffer(buffer)) => {
-                        if let Some(pts) = buffer.pts() {
-                            // A live source stamps with the pipeline's running time at capture,
-                            // and a flushing seek that one branch accepts resets the running
-                            // time of the whole pipeline (GStreamer's `reset-time`), also of a
-                            // branch whose live source refused the seek (SPEC section 2 rule 7:
-                            // a rate other than 1.0) and so sends no new segment: its stamps
-                            // then start again from 0 in the same segment, as the clock's
-                            // running time did, and its sink still renders them in order.
-                            // Only a running time that went back between two buffers excuses
-                            // stamps that go back (stress seeds 7227476234108146129,
-                            // 14264522031909911876, 2167396583324345879).
-                            let now = weak_sink.upgrade().and_then(|sink| running_time_now(&sink));
-                            if let (Some(before), Some(now)) = (track.running_time_at_last, now)
-                                && now < before
-                            {
-                                track.last = None;
-                            }
-                            track.running_time_at_last = now;
-                            if let Some(last) = track.last {
-                                let backwards = if track.rate >= 0.0 {
-                                    pts < last
-                                } else {
-                                    pts > last
-                                };
-                                if backwards {
-                                    problems.lock().unwrap().push(format!(
-                                        "{name}: PTS {pts} after {last} in a segment of rate {:e}",
-                                        track.rate
-                                    ));
-                                }
-                            }
-                            track.last = Some(pts);
-                        }
-                    }
-                    _ => {}
-                }
-                gst::PadProbeReturn::Ok
-            },
-        );
+        watch_stamps(sink, self.stream_problems.clone());
     }
 
     /// Reads the bus; ERRORs make a state that is never reached acceptable, except a panic.
@@ -818,6 +754,74 @@ impl Run<'_> {
 }
 
 use std::str::FromStr;
+
+/// Stamps must not go back in a forward segment, nor forward in a reverse one, at `sink`'s sink
+/// pad: what breaks it is pushed to `problems`, from the streaming thread.
+pub fn watch_stamps(sink: &gst::Element, problems: Arc<Mutex<Vec<String>>>) {
+    let Some(pad) = sink.static_pad("sink") else {
+        return;
+    };
+    let track = Mutex::new(StampTrack {
+        rate: 1.0,
+        last: None,
+        running_time_at_last: None,
+    });
+    let name = sink.name();
+    let weak_sink = sink.downgrade();
+    pad.add_probe(
+        gst::PadProbeType::BUFFER | gst::PadProbeType::EVENT_DOWNSTREAM,
+        move |_, info| {
+            let mut track = track.lock().unwrap();
+            match &info.data {
+                Some(gst::PadProbeData::Event(event)) => match event.view() {
+                    gst::EventView::Segment(segment) => {
+                        track.rate = segment.segment().rate();
+                        track.last = None;
+                    }
+                    gst::EventView::FlushStop(_) => track.last = None,
+                    _ => {}
+                },
+                Some(gst::PadProbeData::Buffer(buffer)) => {
+                    if let Some(pts) = buffer.pts() {
+                        // A live source stamps with the pipeline's running time at capture,
+                        // and a flushing seek that one branch accepts resets the running
+                        // time of the whole pipeline (GStreamer's `reset-time`), also of a
+                        // branch whose live source refused the seek (SPEC section 2 rule 7:
+                        // a rate other than 1.0) and so sends no new segment: its stamps
+                        // then start again from 0 in the same segment, as the clock's
+                        // running time did, and its sink still renders them in order.
+                        // Only a running time that went back between two buffers excuses
+                        // stamps that go back (stress seeds 7227476234108146129,
+                        // 14264522031909911876, 2167396583324345879).
+                        let now = weak_sink.upgrade().and_then(|sink| running_time_now(&sink));
+                        if let (Some(before), Some(now)) = (track.running_time_at_last, now)
+                            && now < before
+                        {
+                            track.last = None;
+                        }
+                        track.running_time_at_last = now;
+                        if let Some(last) = track.last {
+                            let backwards = if track.rate >= 0.0 {
+                                pts < last
+                            } else {
+                                pts > last
+                            };
+                            if backwards {
+                                problems.lock().unwrap().push(format!(
+                                    "{name}: PTS {pts} after {last} in a segment of rate {:e}",
+                                    track.rate
+                                ));
+                            }
+                        }
+                        track.last = Some(pts);
+                    }
+                }
+                _ => {}
+            }
+            gst::PadProbeReturn::Ok
+        },
+    );
+}
 
 /// Whether `messages` hold the WARNING of graphbin refusing `rate` (a rate set before its
 /// preroll, judged then).
