@@ -390,8 +390,7 @@ fn the_stamp_check_excuses_only_a_running_time_that_went_back() {
         push(ms(100));
         push(ms(50));
         sink.set_state(gst::State::Null).expect("NULL");
-        let seen = problems.lock().unwrap().clone();
-        seen
+        problems.lock().unwrap().clone()
     };
     let after_reset = problems_seen(true);
     assert_eq!(after_reset.len(), 1, "{after_reset:?}");
