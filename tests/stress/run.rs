@@ -36,12 +36,13 @@ pub struct Outcome {
 }
 
 /// Segment rate and last stamp seen at one sink pad, with the pipeline's running time when it
-/// was seen.
+/// was seen, and whether that running time went back since the stamps last went back.
 #[derive(Default)]
 struct StampTrack {
     rate: f64,
     last: Option<gst::ClockTime>,
     running_time_at_last: Option<gst::ClockTime>,
+    running_time_went_back: bool,
 }
 
 /// The running time of `sink`'s clock now, when it has one and a base time.
@@ -765,6 +766,7 @@ pub fn watch_stamps(sink: &gst::Element, problems: Arc<Mutex<Vec<String>>>) {
         rate: 1.0,
         last: None,
         running_time_at_last: None,
+        running_time_went_back: false,
     });
     let name = sink.name();
     let weak_sink = sink.downgrade();
@@ -790,14 +792,15 @@ pub fn watch_stamps(sink: &gst::Element, problems: Arc<Mutex<Vec<String>>>) {
                         // a rate other than 1.0) and so sends no new segment: its stamps
                         // then start again from 0 in the same segment, as the clock's
                         // running time did, and its sink still renders them in order.
-                        // Only a running time that went back between two buffers excuses
-                        // stamps that go back (stress seeds 7227476234108146129,
-                        // 14264522031909911876, 2167396583324345879).
+                        // Only a running time that went back excuses stamps that go back,
+                        // once: buffers stamped before it went back may still be on their way
+                        // (in a queue) and come first (stress seeds 7227476234108146129,
+                        // 14264522031909911876, 2167396583324345879, 4230284498133243476).
                         let now = weak_sink.upgrade().and_then(|sink| running_time_now(&sink));
                         if let (Some(before), Some(now)) = (track.running_time_at_last, now)
                             && now < before
                         {
-                            track.last = None;
+                            track.running_time_went_back = true;
                         }
                         track.running_time_at_last = now;
                         if let Some(last) = track.last {
@@ -806,7 +809,10 @@ pub fn watch_stamps(sink: &gst::Element, problems: Arc<Mutex<Vec<String>>>) {
                             } else {
                                 pts > last
                             };
-                            if backwards {
+                            let excused = backwards && track.running_time_went_back;
+                            if excused {
+                                track.running_time_went_back = false;
+                            } else if backwards {
                                 problems.lock().unwrap().push(format!(
                                     "{name}: PTS {pts} after {last} in a segment of rate {:e}",
                                     track.rate
