@@ -3,6 +3,7 @@
 //! monotonic within a segment at every sink; a refused `set-rate` or `rate` write leaves `rate`
 //! unchanged (and a refused write posts its WARNING); no panic; no GLib warning or critical.
 
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
 use std::time::Duration;
@@ -43,6 +44,8 @@ struct StampTrack {
     last: Option<gst::ClockTime>,
     running_time_at_last: Option<gst::ClockTime>,
     running_time_went_back: bool,
+    /// [`Run::running_time_resets`] when the last stamp was seen.
+    resets_at_last: u64,
 }
 
 /// The running time of `sink`'s clock now, when it has one and a base time.
@@ -58,6 +61,8 @@ struct Run<'a> {
     bus: gst::Bus,
     /// Problems found on streaming threads (stamps), read after each operation.
     stream_problems: Arc<Mutex<Vec<String>>>,
+    /// How many times the pipeline's running time was reset (RESET_TIME messages).
+    running_time_resets: Arc<AtomicU64>,
     error_seen: bool,
     /// A state may legitimately take longer than the bound: a live source with seconds of
     /// latency, or one whose output is clipped for seconds by a negative offset.
@@ -106,12 +111,22 @@ pub fn run(plan: &Plan, only: Option<&[usize]>) -> Outcome {
         pipeline,
         bus,
         stream_problems: Arc::new(Mutex::new(Vec::new())),
+        running_time_resets: Arc::new(AtomicU64::new(0)),
         error_seen: false,
         slow_state_allowed: false,
         second_threads: Vec::new(),
         raced: false,
         figures: Figures::default(),
     };
+    // A sink posts RESET_TIME on a flushing seek's FLUSH_STOP, and the pipeline's running time
+    // starts again from 0: counted as it is posted, before any buffer after it can be rendered.
+    let resets = run.running_time_resets.clone();
+    run.bus.set_sync_handler(move |_, message| {
+        if message.type_() == gst::MessageType::ResetTime {
+            resets.fetch_add(1, Ordering::SeqCst);
+        }
+        gst::BusSyncReply::Pass
+    });
     run.watch_all_sinks();
     let mut problem = None;
     for (index, op) in plan.ops.iter().enumerate() {
@@ -256,7 +271,11 @@ impl Run<'_> {
     }
 
     fn watch_sink(&self, sink: &gst::Element) {
-        watch_stamps(sink, self.stream_problems.clone());
+        watch_stamps(
+            sink,
+            self.stream_problems.clone(),
+            self.running_time_resets.clone(),
+        );
     }
 
     /// Reads the bus; ERRORs make a state that is never reached acceptable, except a panic.
@@ -758,7 +777,11 @@ use std::str::FromStr;
 
 /// Stamps must not go back in a forward segment, nor forward in a reverse one, at `sink`'s sink
 /// pad: what breaks it is pushed to `problems`, from the streaming thread.
-pub fn watch_stamps(sink: &gst::Element, problems: Arc<Mutex<Vec<String>>>) {
+pub fn watch_stamps(
+    sink: &gst::Element,
+    problems: Arc<Mutex<Vec<String>>>,
+    running_time_resets: Arc<AtomicU64>,
+) {
     let Some(pad) = sink.static_pad("sink") else {
         return;
     };
@@ -767,6 +790,7 @@ pub fn watch_stamps(sink: &gst::Element, problems: Arc<Mutex<Vec<String>>>) {
         last: None,
         running_time_at_last: None,
         running_time_went_back: false,
+        resets_at_last: running_time_resets.load(Ordering::SeqCst),
     });
     let name = sink.name();
     let weak_sink = sink.downgrade();
@@ -797,6 +821,13 @@ pub fn watch_stamps(sink: &gst::Element, problems: Arc<Mutex<Vec<String>>>) {
                         // (in a queue) and come first (stress seeds 7227476234108146129,
                         // 14264522031909911876, 2167396583324345879, 4230284498133243476).
                         let now = weak_sink.upgrade().and_then(|sink| running_time_now(&sink));
+                        // Seen as a RESET_TIME, or as a running time lower than at the last
+                        // buffer (a reset whose message this pipeline did not see).
+                        let resets = running_time_resets.load(Ordering::SeqCst);
+                        if resets != track.resets_at_last {
+                            track.running_time_went_back = true;
+                        }
+                        track.resets_at_last = resets;
                         if let (Some(before), Some(now)) = (track.running_time_at_last, now)
                             && now < before
                         {
