@@ -24,8 +24,11 @@ mod rng;
 mod run;
 
 use std::io::Write;
-use std::sync::mpsc;
+use std::sync::atomic::AtomicU64;
+use std::sync::{Arc, Mutex, mpsc};
 use std::time::{Duration, Instant};
+
+use gst::prelude::*;
 
 use plan::{KnownDefect, Op, Plan};
 
@@ -349,4 +352,77 @@ fn plans_stay_within_what_gstreamer_can_do() {
             assert!(reverse_at_launch_seen);
         }
     }
+}
+
+/// The stamp check (`stress/run.rs`) reports stamps that go back within a segment, and
+/// excuses them going back only once the sink's running time itself went back (a flushing seek
+/// another branch accepted reset the pipeline's: `examples/running_time_reset.rs`), also after
+/// a buffer stamped before that, and only once.
+#[derive(Debug, Clone, Copy)]
+enum Reset {
+    None,
+    SeenInBaseTime,
+    Posted,
+}
+
+#[test]
+fn the_stamp_check_excuses_only_a_running_time_that_went_back() {
+    common::init();
+    let ms = gst::ClockTime::from_mseconds;
+    let problems_seen = |reset: Reset| -> Vec<String> {
+        let clock = gst_check::TestClock::new();
+        let sink = gst::ElementFactory::make("fakesink")
+            .property("sync", false)
+            .property("async", false)
+            .build()
+            .expect("fakesink");
+        sink.set_clock(Some(&clock)).expect("a clock");
+        sink.set_base_time(gst::ClockTime::ZERO);
+        let problems = Arc::new(Mutex::new(Vec::new()));
+        let resets = Arc::new(AtomicU64::new(0));
+        run::watch_stamps(&sink, problems.clone(), resets.clone());
+        let src = gst::Pad::builder(gst::PadDirection::Src).build();
+        src.set_active(true).expect("active");
+        src.link(&sink.static_pad("sink").expect("a sink pad"))
+            .expect("linked");
+        sink.set_state(gst::State::Playing).expect("PLAYING");
+        assert!(src.push_event(gst::event::StreamStart::new("stamps")));
+        assert!(
+            src.push_event(gst::event::Caps::new(&gst::Caps::new_empty_simple(
+                "application/x-stamps"
+            )))
+        );
+        let segment = gst::FormattedSegment::<gst::ClockTime>::new();
+        assert!(src.push_event(gst::event::Segment::new(&segment)));
+        let push = |pts: gst::ClockTime| {
+            let mut buffer = gst::Buffer::new();
+            buffer.get_mut().expect("writable").set_pts(pts);
+            src.push(buffer).expect("pushed");
+        };
+        clock.set_time(ms(1000));
+        push(ms(900));
+        match reset {
+            // Running time 1000 ms → 200 ms: the base time moved on by more than the clock.
+            Reset::SeenInBaseTime => sink.set_base_time(ms(800)),
+            // A RESET_TIME message posted (the base time moves at the next PLAYING).
+            Reset::Posted => {
+                resets.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+            }
+            Reset::None => {}
+        }
+        clock.set_time(ms(1010));
+        // Stamped before the running time went back, still on its way.
+        push(ms(950));
+        push(ms(100));
+        push(ms(50));
+        sink.set_state(gst::State::Null).expect("NULL");
+        problems.lock().unwrap().clone()
+    };
+    for reset in [Reset::SeenInBaseTime, Reset::Posted] {
+        let after_reset = problems_seen(reset);
+        assert_eq!(after_reset.len(), 1, "{reset:?}: {after_reset:?}");
+        assert!(after_reset[0].contains("PTS 0:00:00.050000000 after 0:00:00.100000000"));
+    }
+    let same_running_time = problems_seen(Reset::None);
+    assert_eq!(same_running_time.len(), 2, "{same_running_time:?}");
 }

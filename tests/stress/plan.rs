@@ -142,10 +142,22 @@ pub enum KnownDefect {
     /// asked for READY or NULL from this thread (the generator cannot tell when a mixer's
     /// inputs have all ended: fast rates end them early).
     MixerInputAfterEos,
+    /// Found by this test, GStreamer's: an input of a prerolled `audiomixer` (GstAudioAggregator,
+    /// gst-plugins-base 1.22) released while the pipeline is PAUSED, its elements then set to
+    /// NULL and removed, sometimes leaves the mixer's streaming thread with the gone pad:
+    /// `invalid unclassed pointer in cast to 'GstAudioMixerPad'` from the mixer's `src` thread
+    /// in its per-pad mixing, or at the next NULL; once `gst_aggregator_pad_is_inactive: 'self'
+    /// should not be NULL`, which aborts. Stress seed 15035247822718231220 (4 of 150 runs of
+    /// its first three operations: PAUSED, PAUSED from a second thread, an input removed);
+    /// `cargo run --example stock_replay 15035247822718231220 200 0,1,2` gives it with a plain
+    /// `bin` and `audiotestsrc` (9 of 400), and examples/audiomixer_released_input.rs with
+    /// GStreamer's elements only. Avoided: no input of an audio mixer is removed (`adder`'s
+    /// never are, for its own race, see [`Mixer::inputs_removable`]).
+    AudioMixerInputReleased,
 }
 
 impl KnownDefect {
-    pub const ALL: [KnownDefect; 15] = [
+    pub const ALL: [KnownDefect; 16] = [
         KnownDefect::NegativeOffsetInReverse,
         KnownDefect::HugeLatencyUnstoppable,
         KnownDefect::RateBeforePreroll,
@@ -161,6 +173,7 @@ impl KnownDefect {
         KnownDefect::ScaletempoExtremeRate,
         KnownDefect::AdderSeekWhilePaused,
         KnownDefect::MixerInputAfterEos,
+        KnownDefect::AudioMixerInputReleased,
     ];
 
     pub fn name(self) -> &'static str {
@@ -180,6 +193,7 @@ impl KnownDefect {
             KnownDefect::ScaletempoExtremeRate => "scaletempo-extreme-rate",
             KnownDefect::AdderSeekWhilePaused => "adder-seek-while-paused",
             KnownDefect::MixerInputAfterEos => "mixer-input-after-eos",
+            KnownDefect::AudioMixerInputReleased => "audio-mixer-input-released",
         }
     }
 }
@@ -206,6 +220,9 @@ pub const KNOWN_DEFECTS: &[KnownDefect] = &[
     // GStreamer's: an input added to a finished aggregator never starts, and an EOS sent then
     // waits for it (examples/mixer_input_after_eos.rs, GStreamer's elements only).
     KnownDefect::MixerInputAfterEos,
+    // GStreamer's: a released `audiomixer` input used by the mixer's streaming thread
+    // (examples/audiomixer_released_input.rs).
+    KnownDefect::AudioMixerInputReleased,
 ];
 
 /// The defects to avoid: [`KNOWN_DEFECTS`], or `PUSHSOURCE_STRESS_KNOWN_DEFECTS`
@@ -1106,6 +1123,17 @@ fn seek(rng: &mut Rng, model: &mut Model, topology: &Topology) -> Option<Op> {
         _ => SeekTarget::Pipeline,
     };
     note_rate(model, rate);
+    // A seek with a new rate that reaches the graph once it is PAUSED is the graph's rate
+    // change (README, rate changes): a reverse one is kept over PAUSED → READY and applied
+    // again at the next preroll, with the graph's own stop, not this seek's. Whether the graph
+    // was PAUSED when the seek came is not known here (a state change from the second thread
+    // may race it), so every seek in a pipeline with a graph counts (stress seed
+    // 5037863278097334219: a seek at −0.5 came while READY from the second thread was under
+    // way, the graph took its rate, PAUSED again applied −0.5 with stop 0, and a later seek
+    // from 14.9 s keeping the stop met GStreamer's `start <= stop` CRITICAL, see above).
+    if topology.graph.is_some() {
+        note_graph_rate(model, rate);
+    }
     Some(Op::Seek {
         target,
         rate,
@@ -1376,16 +1404,17 @@ fn remove_source(rng: &mut Rng, model: &mut Model, topology: &Topology) -> Optio
             match &source.mixer {
                 None => !source.elements.is_empty(),
                 Some(mixer) => {
-                    topology
-                        .mixers
+                    let audio_avoided = model.avoids(KnownDefect::AudioMixerInputReleased);
+                    topology.mixers.iter().any(|m| {
+                        &m.name == mixer
+                            && m.inputs_removable
+                            && !(audio_avoided && m.media == Media::Audio)
+                    }) && model
+                        .sources
                         .iter()
-                        .any(|m| &m.name == mixer && m.inputs_removable)
-                        && model
-                            .sources
-                            .iter()
-                            .filter(|s| s.mixer.as_ref() == Some(mixer))
-                            .count()
-                            > 1
+                        .filter(|s| s.mixer.as_ref() == Some(mixer))
+                        .count()
+                        > 1
                 }
             }
         })

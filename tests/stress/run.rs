@@ -3,6 +3,7 @@
 //! monotonic within a segment at every sink; a refused `set-rate` or `rate` write leaves `rate`
 //! unchanged (and a refused write posts its WARNING); no panic; no GLib warning or critical.
 
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
 use std::time::Duration;
@@ -35,11 +36,23 @@ pub struct Outcome {
     pub figures: Figures,
 }
 
-/// Segment rate and last stamp seen at one sink pad.
+/// Segment rate and last stamp seen at one sink pad, with the pipeline's running time when it
+/// was seen, and whether that running time went back since the stamps last went back.
 #[derive(Default)]
 struct StampTrack {
     rate: f64,
     last: Option<gst::ClockTime>,
+    running_time_at_last: Option<gst::ClockTime>,
+    running_time_went_back: bool,
+    /// [`Run::running_time_resets`] when the last stamp was seen.
+    resets_at_last: u64,
+}
+
+/// The running time of `sink`'s clock now, when it has one and a base time.
+fn running_time_now(sink: &gst::Element) -> Option<gst::ClockTime> {
+    let clock = sink.clock()?;
+    let base_time = sink.base_time()?;
+    clock.time().checked_sub(base_time)
 }
 
 struct Run<'a> {
@@ -48,6 +61,8 @@ struct Run<'a> {
     bus: gst::Bus,
     /// Problems found on streaming threads (stamps), read after each operation.
     stream_problems: Arc<Mutex<Vec<String>>>,
+    /// How many times the pipeline's running time was reset (RESET_TIME messages).
+    running_time_resets: Arc<AtomicU64>,
     error_seen: bool,
     /// A state may legitimately take longer than the bound: a live source with seconds of
     /// latency, or one whose output is clipped for seconds by a negative offset.
@@ -96,12 +111,22 @@ pub fn run(plan: &Plan, only: Option<&[usize]>) -> Outcome {
         pipeline,
         bus,
         stream_problems: Arc::new(Mutex::new(Vec::new())),
+        running_time_resets: Arc::new(AtomicU64::new(0)),
         error_seen: false,
         slow_state_allowed: false,
         second_threads: Vec::new(),
         raced: false,
         figures: Figures::default(),
     };
+    // A sink posts RESET_TIME on a flushing seek's FLUSH_STOP, and the pipeline's running time
+    // starts again from 0: counted as it is posted, before any buffer after it can be rendered.
+    let resets = run.running_time_resets.clone();
+    run.bus.set_sync_handler(move |_, message| {
+        if message.type_() == gst::MessageType::ResetTime {
+            resets.fetch_add(1, Ordering::SeqCst);
+        }
+        gst::BusSyncReply::Pass
+    });
     run.watch_all_sinks();
     let mut problem = None;
     for (index, op) in plan.ops.iter().enumerate() {
@@ -245,52 +270,11 @@ impl Run<'_> {
         }
     }
 
-    /// Stamps must not go back in a forward segment, nor forward in a reverse one.
     fn watch_sink(&self, sink: &gst::Element) {
-        let Some(pad) = sink.static_pad("sink") else {
-            return;
-        };
-        let track = Mutex::new(StampTrack {
-            rate: 1.0,
-            last: None,
-        });
-        let problems = self.stream_problems.clone();
-        let name = sink.name();
-        pad.add_probe(
-            gst::PadProbeType::BUFFER | gst::PadProbeType::EVENT_DOWNSTREAM,
-            move |_, info| {
-                let mut track = track.lock().unwrap();
-                match &info.data {
-                    Some(gst::PadProbeData::Event(event)) => match event.view() {
-                        gst::EventView::Segment(segment) => {
-                            track.rate = segment.segment().rate();
-                            track.last = None;
-                        }
-                        gst::EventView::FlushStop(_) => track.last = None,
-                        _ => {}
-                    },
-                    Some(gst::PadProbeData::Buffer(buffer)) => {
-                        if let Some(pts) = buffer.pts() {
-                            if let Some(last) = track.last {
-                                let backwards = if track.rate >= 0.0 {
-                                    pts < last
-                                } else {
-                                    pts > last
-                                };
-                                if backwards {
-                                    problems.lock().unwrap().push(format!(
-                                        "{name}: PTS {pts} after {last} in a segment of rate {:e}",
-                                        track.rate
-                                    ));
-                                }
-                            }
-                            track.last = Some(pts);
-                        }
-                    }
-                    _ => {}
-                }
-                gst::PadProbeReturn::Ok
-            },
+        watch_stamps(
+            sink,
+            self.stream_problems.clone(),
+            self.running_time_resets.clone(),
         );
     }
 
@@ -798,6 +782,91 @@ impl Run<'_> {
 }
 
 use std::str::FromStr;
+
+/// Stamps must not go back in a forward segment, nor forward in a reverse one, at `sink`'s sink
+/// pad: what breaks it is pushed to `problems`, from the streaming thread.
+pub fn watch_stamps(
+    sink: &gst::Element,
+    problems: Arc<Mutex<Vec<String>>>,
+    running_time_resets: Arc<AtomicU64>,
+) {
+    let Some(pad) = sink.static_pad("sink") else {
+        return;
+    };
+    let track = Mutex::new(StampTrack {
+        rate: 1.0,
+        last: None,
+        running_time_at_last: None,
+        running_time_went_back: false,
+        resets_at_last: running_time_resets.load(Ordering::SeqCst),
+    });
+    let name = sink.name();
+    let weak_sink = sink.downgrade();
+    pad.add_probe(
+        gst::PadProbeType::BUFFER | gst::PadProbeType::EVENT_DOWNSTREAM,
+        move |_, info| {
+            let mut track = track.lock().unwrap();
+            match &info.data {
+                Some(gst::PadProbeData::Event(event)) => match event.view() {
+                    gst::EventView::Segment(segment) => {
+                        track.rate = segment.segment().rate();
+                        track.last = None;
+                    }
+                    gst::EventView::FlushStop(_) => track.last = None,
+                    _ => {}
+                },
+                Some(gst::PadProbeData::Buffer(buffer)) => {
+                    if let Some(pts) = buffer.pts() {
+                        // A live source stamps with the pipeline's running time at capture,
+                        // and a flushing seek that one branch accepts resets the running
+                        // time of the whole pipeline (GStreamer's `reset-time`), also of a
+                        // branch whose live source refused the seek (SPEC section 2 rule 7:
+                        // a rate other than 1.0) and so sends no new segment: its stamps
+                        // then start again from 0 in the same segment, as the clock's
+                        // running time did, and its sink still renders them in order.
+                        // Only a running time that went back excuses stamps that go back,
+                        // once: buffers stamped before it went back may still be on their way
+                        // (in a queue) and come first (stress seeds 7227476234108146129,
+                        // 14264522031909911876, 2167396583324345879, 4230284498133243476).
+                        let now = weak_sink.upgrade().and_then(|sink| running_time_now(&sink));
+                        // Seen as a RESET_TIME, or as a running time lower than at the last
+                        // buffer (a reset whose message this pipeline did not see).
+                        let resets = running_time_resets.load(Ordering::SeqCst);
+                        if resets != track.resets_at_last {
+                            track.running_time_went_back = true;
+                        }
+                        track.resets_at_last = resets;
+                        if let (Some(before), Some(now)) = (track.running_time_at_last, now)
+                            && now < before
+                        {
+                            track.running_time_went_back = true;
+                        }
+                        track.running_time_at_last = now;
+                        if let Some(last) = track.last {
+                            let backwards = if track.rate >= 0.0 {
+                                pts < last
+                            } else {
+                                pts > last
+                            };
+                            let excused = backwards && track.running_time_went_back;
+                            if excused {
+                                track.running_time_went_back = false;
+                            } else if backwards {
+                                problems.lock().unwrap().push(format!(
+                                    "{name}: PTS {pts} after {last} in a segment of rate {:e}",
+                                    track.rate
+                                ));
+                            }
+                        }
+                        track.last = Some(pts);
+                    }
+                }
+                _ => {}
+            }
+            gst::PadProbeReturn::Ok
+        },
+    );
+}
 
 /// Whether `messages` hold the WARNING of graphbin refusing `rate` (a rate set before its
 /// preroll, judged then).
