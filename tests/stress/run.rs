@@ -497,20 +497,7 @@ impl Run<'_> {
                         // not by it.
                         let settled = self.settle(&text);
                         messages.extend(self.drain_bus()?);
-                        // The preroll drops the rate before it posts why; when the settle
-                        // above did not wait for it (a state allowed to stay under way), the
-                        // WARNING follows within the bound.
-                        let deadline = std::time::Instant::now() + STATE_BOUND;
-                        while !refused_at_preroll(&messages, before)
-                            && std::time::Instant::now() < deadline
-                        {
-                            if let Some(message) =
-                                self.bus.timed_pop(gst::ClockTime::from_mseconds(10))
-                            {
-                                messages.push(self.note_message(message)?);
-                            }
-                        }
-                        if !refused_at_preroll(&messages, before) {
+                        if !self.await_preroll_refusal(&mut messages, &[before])? {
                             return Err(format!(
                                 "{text} returned FALSE but rate went from {before:e} to {after:e}"
                             ));
@@ -627,6 +614,26 @@ impl Run<'_> {
         self.slow_state_allowed |= shifted && feeds_mixer;
     }
 
+    /// Whether the preroll refused one of `rates` (a `pushsource/rate-refused` WARNING naming
+    /// it), in `messages` or posted within the bound: the preroll drops the rate before it
+    /// posts why, and a settle allowed to stay under way does not wait for it.
+    fn await_preroll_refusal(
+        &mut self,
+        messages: &mut Vec<gst::Message>,
+        rates: &[f64],
+    ) -> Result<bool, String> {
+        let refused = |messages: &[gst::Message]| {
+            rates.iter().any(|&rate| refused_at_preroll(messages, rate))
+        };
+        let deadline = std::time::Instant::now() + STATE_BOUND;
+        while !refused(messages) && std::time::Instant::now() < deadline {
+            if let Some(message) = self.bus.timed_pop(gst::ClockTime::from_mseconds(10)) {
+                messages.push(self.note_message(message)?);
+            }
+        }
+        Ok(refused(messages))
+    }
+
     /// A write of `rate` has no return value: it is applied, or refused with a WARNING
     /// (`pushsource/rate-refused`) and the old value kept.
     fn write_rate(
@@ -639,13 +646,15 @@ impl Run<'_> {
         let before = graph.property::<f64>("rate");
         graph.set_property_from_value("rate", &value);
         let after = graph.property::<f64>("rate");
-        let messages = self.drain_bus()?;
-        let refusal_posted = messages.iter().any(|message| match message.view() {
-            gst::MessageView::Warning(warning) => warning
-                .details()
-                .is_some_and(|details| details.name() == "pushsource/rate-refused"),
-            _ => false,
-        });
+        let mut messages = self.drain_bus()?;
+        let refusal_posted = |messages: &[gst::Message]| {
+            messages.iter().any(|message| match message.view() {
+                gst::MessageView::Warning(warning) => warning
+                    .details()
+                    .is_some_and(|details| details.name() == "pushsource/rate-refused"),
+                _ => false,
+            })
+        };
         if !valid_rate(rate) && !same_rate(before, after) {
             return Err(format!(
                 "{text}: a rate the SPEC refuses changed rate from {before:e} to {after:e}"
@@ -655,12 +664,17 @@ impl Run<'_> {
             self.figures.accepted_rates += 1;
         } else {
             self.figures.refused_rates += 1;
-            if !same_rate(after, before) {
+            // As for `set-rate`: a state change from another thread may judge the rate
+            // waiting for the preroll (the old one, or this one once stored) and drop it with
+            // its WARNING while this write runs.
+            if !same_rate(after, before)
+                && !self.await_preroll_refusal(&mut messages, &[before, rate])?
+            {
                 return Err(format!(
                     "{text}: rate reads {after:e}, neither the old {before:e} nor the new"
                 ));
             }
-            if !refusal_posted && !self.error_seen {
+            if !refusal_posted(&messages) && !self.error_seen {
                 return Err(format!(
                     "{text}: refused (rate stays {before:e}) without the rate-refused WARNING"
                 ));
