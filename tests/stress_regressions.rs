@@ -221,3 +221,65 @@ fn a_reverse_seek_with_a_stop_past_the_end_plays_from_the_end() {
         );
     }
 }
+
+/// Stress seeds 13822860960331607482, 619403367593031142, 11779026292925352406 (a state not
+/// reached after a flushing seek at rate 1.0): a wrapped live `videotestsrc` took the seek's
+/// position, 1000 s ahead, then waited on the clock until it got there, so no sink prerolled
+/// again and the pipeline stayed PAUSED with PAUSED pending (`videotestsrc is-live=true !
+/// fakesink sync=true` alone does the same). A capture cannot move in time (SPEC section 2
+/// rule 7, as the live test sources keep their position): pushsrcbin's seek flushes and keeps
+/// the position. On the code before the fix the pipeline stayed PAUSED every run.
+#[test]
+fn a_live_wrapped_source_keeps_its_position_in_a_flushing_seek() {
+    let pipeline = pipeline(&format!(
+        "pushsrcbin source-description=\"videotestsrc is-live=true\" ! {VIDEO} ! \
+         fakesink name=sink sync=true"
+    ));
+    let first_after_flush = std::sync::Arc::new(std::sync::Mutex::new((false, None)));
+    let seen = first_after_flush.clone();
+    pipeline
+        .by_name("sink")
+        .unwrap()
+        .static_pad("sink")
+        .unwrap()
+        .add_probe(
+            gst::PadProbeType::EVENT_FLUSH | gst::PadProbeType::BUFFER,
+            move |_, info| {
+                let mut seen = seen.lock().unwrap();
+                match &info.data {
+                    Some(gst::PadProbeData::Event(event))
+                        if event.type_() == gst::EventType::FlushStop =>
+                    {
+                        seen.0 = true;
+                    }
+                    Some(gst::PadProbeData::Buffer(buffer)) if seen.0 && seen.1.is_none() => {
+                        seen.1 = buffer.pts();
+                    }
+                    _ => {}
+                }
+                gst::PadProbeReturn::Ok
+            },
+        );
+    pipeline.set_state(gst::State::Playing).unwrap();
+    assert_eq!(settle(&pipeline).1, gst::State::Playing);
+    let seek = gst::event::Seek::new(
+        1.0,
+        gst::SeekFlags::FLUSH | gst::SeekFlags::ACCURATE,
+        gst::SeekType::Set,
+        gst::ClockTime::from_seconds(1000),
+        gst::SeekType::None,
+        gst::ClockTime::NONE,
+    );
+    assert!(
+        pipeline.send_event(seek),
+        "the seek at rate 1.0 is accepted"
+    );
+    let reached = settle(&pipeline).1;
+    pipeline.set_state(gst::State::Null).unwrap();
+    assert_eq!(reached, gst::State::Playing, "the sinks prerolled again");
+    let first = first_after_flush.lock().unwrap().1;
+    assert!(
+        first.is_some_and(|pts| pts < gst::ClockTime::from_seconds(10)),
+        "the capture went on from where it was, not from 1000 s: {first:?}"
+    );
+}

@@ -930,17 +930,21 @@ impl PushSrcBin {
 
     /// An upstream event on the src pad. SPEC section 2 rule 7 holds for every source-like
     /// element: with a live wrapped source, a seek at a rate other than 1.0 is refused here (a
-    /// wrapped `videotestsrc is-live=true` would accept it and stamp wrapped times). Anything
-    /// else goes on to the wrapped source.
+    /// wrapped `videotestsrc is-live=true` would accept it and stamp wrapped times), and one at
+    /// rate 1.0 keeps the position, as the test sources' live seeks do. Anything else goes on
+    /// to the wrapped source.
     fn src_event(
         &self,
         pad: &gst::GhostPad,
         parent: Option<&gst::Object>,
         event: gst::Event,
     ) -> bool {
-        if let gst::EventView::Seek(seek) = event.view() {
-            let rate = seek.get().0;
-            if rate != 1.0 && self.wrapped_liveness() == Some(true) {
+        let mut event = event;
+        if let gst::EventView::Seek(seek) = event.view()
+            && self.wrapped_liveness() == Some(true)
+        {
+            let (rate, flags, ..) = seek.get();
+            if rate != 1.0 {
                 gst::debug!(
                     CAT,
                     imp = self,
@@ -948,6 +952,30 @@ impl PushSrcBin {
                      rate 1.0)"
                 );
                 return false;
+            }
+            // A capture cannot move in time: a wrapped live `videotestsrc` takes the position
+            // and then waits on the clock until it gets there (a seek 1000 s ahead leaves the
+            // sinks unprerolled for 1000 s; GStreamer's own elements do it). The seek still
+            // flushes, from where the capture is.
+            if let Some(position) = pad
+                .target()
+                .and_then(|target| target.query_position::<ClockTime>())
+            {
+                gst::debug!(
+                    CAT,
+                    imp = self,
+                    "live wrapped source: the seek flushes and keeps the position {position}"
+                );
+                event = gst::event::Seek::builder(
+                    1.0,
+                    flags,
+                    gst::SeekType::Set,
+                    position,
+                    gst::SeekType::None,
+                    ClockTime::NONE,
+                )
+                .seqnum(event.seqnum())
+                .build();
             }
         }
         gst::Pad::event_default(pad, parent, event)
