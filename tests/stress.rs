@@ -214,7 +214,7 @@ fn random_sequences_keep_the_readme_promises() {
     let avoided_names: Vec<&str> = avoided.iter().map(|d| d.name()).collect();
     let summary = format!(
         "stress: {} sequences, {} operations in {:.1} s; {} failed ({hangs} hangs); {} ERRORs posted, \
-         rate changes {} accepted / {} refused; {} operations skipped (not PLAYING: non-flushing seeks, EOS, seeks through an adder); \
+         rate changes {} accepted / {} refused; {} operations skipped (non-flushing seeks and EOS outside PLAYING, seeks and rate changes through an adder); \
          known defects avoided: {}",
         seeds.len(),
         figures.operations,

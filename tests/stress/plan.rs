@@ -128,9 +128,11 @@ pub enum KnownDefect {
     /// collectpads stream lock that the next input's FLUSH_STOP waits for (stress seeds
     /// 8315800648311877451, 3656524598397793008 of base 20261204: a rate change of a graph
     /// holding an adder). examples/adder_seek_after_eos.rs shows it with `audiotestsrc` (3 of
-    /// 20 runs). Avoided: in a pipeline with an `adder`, flushing seeks and rate changes are
-    /// made only while it plays (checked when they are made).
-    AdderSeekWhilePaused,
+    /// 20 runs). A sink waiting on the clock blocks the same way in PLAYING (a rate of 1e-9
+    /// puts the next buffer ages away: seeds 17945246413227928119 and 4949535316968707553 of
+    /// base 20261205, seeks at 1e-9 and 0.5 while playing). Avoided: in a pipeline with an
+    /// `adder`, no seek and no rate change is made (they are skipped when they come).
+    AdderFlushingSeek,
     /// Found by this test, GStreamer's: a source added to a mixer that has finished (EOS sent
     /// to the pipeline, or every input ended) never starts: its ALLOCATION query waits in the
     /// aggregator for the source task that paused at EOS, holding the new source's stream lock,
@@ -171,7 +173,7 @@ impl KnownDefect {
         KnownDefect::SourceAddedToAudioMixer,
         KnownDefect::NonFlushingSeekThroughMixer,
         KnownDefect::ScaletempoExtremeRate,
-        KnownDefect::AdderSeekWhilePaused,
+        KnownDefect::AdderFlushingSeek,
         KnownDefect::MixerInputAfterEos,
         KnownDefect::AudioMixerInputReleased,
     ];
@@ -191,7 +193,7 @@ impl KnownDefect {
             KnownDefect::SourceAddedToAudioMixer => "source-added-to-audio-mixer",
             KnownDefect::NonFlushingSeekThroughMixer => "non-flushing-seek-through-mixer",
             KnownDefect::ScaletempoExtremeRate => "scaletempo-extreme-rate",
-            KnownDefect::AdderSeekWhilePaused => "adder-seek-while-paused",
+            KnownDefect::AdderFlushingSeek => "adder-flushing-seek",
             KnownDefect::MixerInputAfterEos => "mixer-input-after-eos",
             KnownDefect::AudioMixerInputReleased => "audio-mixer-input-released",
         }
@@ -214,9 +216,9 @@ pub const KNOWN_DEFECTS: &[KnownDefect] = &[
     KnownDefect::NonFlushingSeekThroughMixer,
     // GStreamer's: scaletempo crashes at extreme rates (examples/scaletempo_extreme_rate.rs).
     KnownDefect::ScaletempoExtremeRate,
-    // GStreamer's: adder deadlocks in a flushing seek while PAUSED after an input ended
-    // (examples/adder_seek_after_eos.rs).
-    KnownDefect::AdderSeekWhilePaused,
+    // GStreamer's: adder deadlocks in a flushing seek once an input ended and its downstream
+    // blocks (examples/adder_seek_after_eos.rs).
+    KnownDefect::AdderFlushingSeek,
     // GStreamer's: an input added to a finished aggregator never starts, and an EOS sent then
     // waits for it (examples/mixer_input_after_eos.rs, GStreamer's elements only).
     KnownDefect::MixerInputAfterEos,
@@ -541,9 +543,8 @@ pub struct Plan {
     pub seed: u64,
     pub topology: Topology,
     pub ops: Vec<Op>,
-    /// Flushing seeks and rate changes are made only while the pipeline plays
-    /// ([`KnownDefect::AdderSeekWhilePaused`]).
-    pub flushes_only_while_playing: bool,
+    /// No seek nor rate change is made ([`KnownDefect::AdderFlushingSeek`]).
+    pub no_seeks_nor_rate_changes: bool,
 }
 
 impl fmt::Display for Plan {
@@ -680,13 +681,13 @@ pub fn plan(seed: u64, avoid: &[KnownDefect]) -> Plan {
             ops.push(op);
         }
     }
-    let flushes_only_while_playing = model.avoids(KnownDefect::AdderSeekWhilePaused)
+    let no_seeks_nor_rate_changes = model.avoids(KnownDefect::AdderFlushingSeek)
         && topology.mixers.iter().any(|mixer| mixer.element == "adder");
     Plan {
         seed,
         topology,
         ops,
-        flushes_only_while_playing,
+        no_seeks_nor_rate_changes,
     }
 }
 
@@ -890,8 +891,8 @@ fn topology(rng: &mut Rng, model: &mut Model) -> Topology {
             // The rate given at launch is applied at the preroll: the same rules as any other
             // rate (no reverse playback through an audio mixer, see `reverse_allowed`).
             let audio_mixer = mixers.iter().any(|m| m.media == Media::Audio);
-            // Applied by a flushing seek while PAUSED: not through an adder.
-            let adder = model.avoids(KnownDefect::AdderSeekWhilePaused)
+            // Applied by a flushing seek: not through an adder.
+            let adder = model.avoids(KnownDefect::AdderFlushingSeek)
                 && mixers.iter().any(|m| m.element == "adder");
             if (rate > 0.0 || !audio_mixer) && !adder {
                 properties.push(format!("rate={rate}"));

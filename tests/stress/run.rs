@@ -434,7 +434,7 @@ impl Run<'_> {
             | Op::SetRate { .. }
             | Op::SetProperty {
                 property: "rate", ..
-            } if self.plan.flushes_only_while_playing && !self.playing() => {
+            } if self.plan.no_seeks_nor_rate_changes => {
                 self.figures.skipped += 1;
                 Ok(())
             }
