@@ -1139,10 +1139,12 @@ impl Engine {
             gst::element_error!(obj, gst::CoreError::Clock, ("A live source needs a clock"));
             return Err(gst::FlowError::Error);
         };
-        // A clock provided downstream (an audio sink's) only runs once the sink has data: waiting
-        // on it for the first buffer would wait for ever. GstBaseSrc lets a live source's first
+        // A clock provided by a sink (an audio sink's) only runs once that sink has data: waiting
+        // on it for the first buffer would wait for ever, whether the sink is downstream or in
+        // another branch, whose source waits on it too. GstBaseSrc lets a live source's first
         // buffer through at once (it syncs on the buffer's start, which is now); so does this.
-        let clock_needs_data = provided_downstream(obj.src_pad(), &clock);
+        let clock_needs_data = provided_downstream(obj.src_pad(), &clock)
+            || provided_by_a_sink(obj.upcast_ref(), &clock);
         let on_own_clock = self.is_own_clock(&clock);
         // Losses found one after the other are posted as one QOS message, before the source
         // waits or when it leaves (with a buffer, or EOS, or flushing): at most one per wait
@@ -1221,6 +1223,26 @@ impl Engine {
             },
         })
     }
+}
+
+/// Whether a sink in the same top-level bin as `element` provides `clock`.
+fn provided_by_a_sink(element: &gst::Element, clock: &gst::Clock) -> bool {
+    let mut top = element.clone();
+    while let Some(parent) = top.parent().and_then(|p| p.downcast::<gst::Element>().ok()) {
+        top = parent;
+    }
+    let Some(bin) = top.downcast_ref::<gst::Bin>() else {
+        return false;
+    };
+    bin.iterate_recurse()
+        .into_iter()
+        .filter_map(Result::ok)
+        .any(|candidate| {
+            candidate.element_flags().contains(gst::ElementFlags::SINK)
+                && candidate
+                    .provide_clock()
+                    .is_some_and(|provided| &provided == clock)
+        })
 }
 
 /// Whether the element providing `clock` is downstream of `pad` (through any element, bin or
