@@ -121,6 +121,92 @@ fn a_live_source_reaches_playing_on_the_clock_of_its_audio_sink() {
     run_pipeline_to_eos(pipeline.upcast_ref());
 }
 
+/// Defect 6 after a pause (stress seeds 18422102333498090624, 8324174352104960528): the audio
+/// sink's clock stands still until its ring buffer is full, so a live source pacing on it pushes
+/// one buffer and then waits; in PAUSED the sink gives up its preroll, and back in PLAYING it
+/// needs a buffer that the source only pushed once that clock ran: PLAYING was never reached
+/// again. GstBaseSrc lets a live source's first buffer after each PLAYING through at once
+/// (`audiotestsrc is-live=true` here reaches PLAYING again); so does the push source now.
+#[test]
+fn a_live_source_reaches_playing_again_on_the_clock_of_its_audio_sink() {
+    let pipeline = pipeline(
+        "pushaudiotestsrc samplesperbuffer=1024 ! \
+         audio/x-raw,format=S16LE,rate=44100,channels=1 ! audioconvert ! \
+         alsasink name=sink device=null sync=false",
+    );
+    let sink = pipeline.by_name("sink").unwrap();
+    let _ = pipeline.set_state(gst::State::Paused);
+    let clock = loop {
+        if let Some(clock) = sink.provide_clock() {
+            break clock;
+        }
+        std::thread::sleep(Duration::from_millis(10));
+    };
+    pipeline.use_clock(Some(&clock));
+    // A hang guard only: each state is reached at once, or never.
+    let bound = gst::ClockTime::from_seconds(10);
+    let reach = |state: gst::State| {
+        pipeline.set_state(state).unwrap();
+        let (_, reached, pending) = pipeline.state(bound);
+        assert_eq!(
+            (reached, pending),
+            (state, gst::State::VoidPending),
+            "{state:?} reached"
+        );
+    };
+    reach(gst::State::Playing);
+    // The sink has rendered its preroll buffer: in PAUSED it then needs a new one.
+    while rendered(&sink) == 0 {
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    reach(gst::State::Paused);
+    reach(gst::State::Playing);
+    returns_within(Duration::from_secs(20), "set_state(NULL)", move || {
+        pipeline.set_state(gst::State::Null).unwrap();
+    });
+}
+
+/// Defect 6 in another branch (stress seed 17480868468735468361): the audio sink's clock stands
+/// still until its ring buffer is full, and a live push source in a branch of its own waited
+/// on it for its first frame: its sink never prerolled, PLAYING was never reached.
+/// `videotestsrc is-live=true` there reaches PLAYING (GstBaseSrc lets its first buffer through).
+#[test]
+fn a_live_source_reaches_playing_on_the_clock_of_an_audio_sink_elsewhere() {
+    let pipeline = pipeline(
+        "pushvideotestsrc ! video/x-raw,format=GRAY8,width=16,height=16,framerate=30/1 ! \
+         fakesink sync=true \
+         audiotestsrc is-live=true samplesperbuffer=1024 ! \
+         audio/x-raw,format=S16LE,rate=44100,channels=1 ! audioconvert ! \
+         alsasink name=sink device=null sync=false",
+    );
+    let sink = pipeline.by_name("sink").unwrap();
+    let _ = pipeline.set_state(gst::State::Paused);
+    let clock = loop {
+        if let Some(clock) = sink.provide_clock() {
+            break clock;
+        }
+        std::thread::sleep(Duration::from_millis(10));
+    };
+    pipeline.use_clock(Some(&clock));
+    pipeline.set_state(gst::State::Playing).unwrap();
+    // A hang guard only: PLAYING is reached at once, or never.
+    let (_, reached, pending) = pipeline.state(gst::ClockTime::from_seconds(10));
+    assert_eq!(
+        (reached, pending),
+        (gst::State::Playing, gst::State::VoidPending)
+    );
+    returns_within(Duration::from_secs(20), "set_state(NULL)", move || {
+        pipeline.set_state(gst::State::Null).unwrap();
+    });
+}
+
+/// The buffers `sink` (a GstBaseSink) has rendered.
+fn rendered(sink: &gst::Element) -> u64 {
+    sink.property::<gst::Structure>("stats")
+        .get::<u64>("rendered")
+        .unwrap()
+}
+
 /// Defect 6 as found: the pipeline of the issue, run a few times to the end.
 #[test]
 fn the_pipeline_of_defect_6_reaches_the_end_every_time() {

@@ -167,6 +167,12 @@ struct Stream {
     /// The clocking and drift the time lines follow now.
     clocking: Option<(Clocking, Drift)>,
     discont: bool,
+    /// Live: the pipeline went to PLAYING since the last buffer. A clock provided downstream (an
+    /// audio sink's) may stand still until a buffer reaches that sink again (it lost its
+    /// preroll in PAUSED), so the next buffer goes out at once, as the first one does
+    /// (GstBaseSrc restarts its timestamp correction at each PLAYING, which lets a live
+    /// `audiotestsrc`'s next buffer through at once).
+    resumed: bool,
     processed_units: u64,
     dropped_units: u64,
 }
@@ -656,6 +662,23 @@ impl Engine {
             self.offset_warning
                 .post_pending(obj, timing.ts_offset, timing.max_offset);
         }
+        if transition == gst::StateChange::PausedToPlaying {
+            self.resume();
+        }
+    }
+
+    /// PLAYING again: the next buffer may go out at once (see [`Stream::resumed`]); a wait under
+    /// way (the streaming thread stays in it through PAUSED) is computed again.
+    fn resume(&self) {
+        lock(&self.stream).resumed = true;
+        let scheduled = {
+            let mut wait = lock(&self.clock_wait);
+            wait.timing_changes += 1;
+            wait.clock_id.take()
+        };
+        if let Some(id) = scheduled {
+            id.unschedule();
+        }
     }
 
     /// Applies the current `ts-offset` to a SEGMENT event on its way downstream.
@@ -996,10 +1019,6 @@ impl Engine {
         Ok(buffer)
     }
 
-    fn capture_started(&self) -> bool {
-        lock(&self.stream).capture.is_some()
-    }
-
     fn timing_changes(&self) -> u64 {
         lock(&self.clock_wait).timing_changes
     }
@@ -1046,14 +1065,15 @@ impl Engine {
         }
     }
 
-    /// Decides, at running time `now`, what happens to the next live buffer. `paced` is false
-    /// when the clock cannot run before the source has pushed (see [`Self::next_live_span`]):
-    /// the first buffer of the capture then goes out at once.
+    /// Decides, at running time `now`, what happens to the next live buffer. `clock_needs_data`
+    /// is true when the clock may stand still until the source has pushed (see
+    /// [`Self::next_live_span`]): the first buffer of the capture, and the first one after the
+    /// pipeline went to PLAYING again, then go out at once.
     fn next_capture(
         &self,
         timing: &Timing,
         now: ClockTime,
-        paced: bool,
+        clock_needs_data: bool,
         on_own_clock: bool,
     ) -> Result<Capture, gst::FlowError> {
         let mut stream = lock(&self.stream);
@@ -1075,7 +1095,8 @@ impl Engine {
         let complete = capture_line.time_of(first + units);
 
         let push_at = time::saturating_add(captured, timing.requested_latency).max(complete);
-        if now < push_at && (paced || !first_of_capture) {
+        let unpaced = clock_needs_data && (first_of_capture || stream.resumed);
+        if now < push_at && !unpaced {
             return Ok(Capture::Wait(push_at));
         }
 
@@ -1103,6 +1124,7 @@ impl Engine {
             }));
         }
         stream.next_unit = first + units;
+        stream.resumed = false;
         Ok(Capture::Ready(Span {
             first,
             units,
@@ -1117,10 +1139,12 @@ impl Engine {
             gst::element_error!(obj, gst::CoreError::Clock, ("A live source needs a clock"));
             return Err(gst::FlowError::Error);
         };
-        // A clock provided downstream (an audio sink's) only runs once the sink has data: waiting
-        // on it for the first buffer would wait for ever. GstBaseSrc lets a live source's first
+        // A clock provided by a sink (an audio sink's) only runs once that sink has data: waiting
+        // on it for the first buffer would wait for ever, whether the sink is downstream or in
+        // another branch, whose source waits on it too. GstBaseSrc lets a live source's first
         // buffer through at once (it syncs on the buffer's start, which is now); so does this.
-        let paced = self.capture_started() || !provided_downstream(obj.src_pad(), &clock);
+        let clock_needs_data = provided_downstream(obj.src_pad(), &clock)
+            || provided_by_a_sink(obj.upcast_ref(), &clock);
         let on_own_clock = self.is_own_clock(&clock);
         // Losses found one after the other are posted as one QOS message, before the source
         // waits or when it leaves (with a buffer, or EOS, or flushing): at most one per wait
@@ -1135,7 +1159,7 @@ impl Engine {
             let timing_changes = self.timing_changes();
             let timing = self.timing();
             let now = clock.time().saturating_sub(base_time);
-            let capture = self.next_capture(&timing, now, paced, on_own_clock);
+            let capture = self.next_capture(&timing, now, clock_needs_data, on_own_clock);
             if !matches!(capture, Ok(Capture::Lost(_))) {
                 post_unreported(&mut unreported, timing.ts_offset);
             }
@@ -1199,6 +1223,26 @@ impl Engine {
             },
         })
     }
+}
+
+/// Whether a sink in the same top-level bin as `element` provides `clock`.
+fn provided_by_a_sink(element: &gst::Element, clock: &gst::Clock) -> bool {
+    let mut top = element.clone();
+    while let Some(parent) = top.parent().and_then(|p| p.downcast::<gst::Element>().ok()) {
+        top = parent;
+    }
+    let Some(bin) = top.downcast_ref::<gst::Bin>() else {
+        return false;
+    };
+    bin.iterate_recurse()
+        .into_iter()
+        .filter_map(Result::ok)
+        .any(|candidate| {
+            candidate.element_flags().contains(gst::ElementFlags::SINK)
+                && candidate
+                    .provide_clock()
+                    .is_some_and(|provided| &provided == clock)
+        })
 }
 
 /// Whether the element providing `clock` is downstream of `pad` (through any element, bin or
