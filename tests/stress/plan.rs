@@ -164,10 +164,19 @@ pub enum KnownDefect {
     /// first run; 1e9, 1e10, 1e12 and -1e300 pass 3 of 3). Avoided: in a pipeline with a
     /// `compositor`, no rate above 1e9 (seeks, `set-rate`, `rate`).
     CompositorExtremeRate,
+    /// Found by this test, GStreamer's: the `adder` deadlock of [`Self::AdderSeekWhilePaused`]
+    /// in PLAYING too. The seek holds the pipeline's state lock, so the sink that lost its
+    /// preroll to the first input's FLUSH_STOP is never set back to PLAYING and keeps adder
+    /// blocked with the collectpads lock the next input's FLUSH_STOP waits for (stress seeds
+    /// 7244035486478597456, 16929425289723456444: flushing seeks at rate 1.0 in PLAYING after
+    /// an input of 11 buffers ended). `cargo run --example adder_seek_after_eos 20 playing`:
+    /// 6 of 20 runs hang with GStreamer's elements only. Avoided: no flushing seek or rate
+    /// change at all in a pipeline with an `adder` (checked when they are made).
+    AdderSeekWhilePlaying,
 }
 
 impl KnownDefect {
-    pub const ALL: [KnownDefect; 17] = [
+    pub const ALL: [KnownDefect; 18] = [
         KnownDefect::NegativeOffsetInReverse,
         KnownDefect::HugeLatencyUnstoppable,
         KnownDefect::RateBeforePreroll,
@@ -185,6 +194,7 @@ impl KnownDefect {
         KnownDefect::MixerInputAfterEos,
         KnownDefect::AudioMixerInputReleased,
         KnownDefect::CompositorExtremeRate,
+        KnownDefect::AdderSeekWhilePlaying,
     ];
 
     pub fn name(self) -> &'static str {
@@ -206,6 +216,7 @@ impl KnownDefect {
             KnownDefect::MixerInputAfterEos => "mixer-input-after-eos",
             KnownDefect::AudioMixerInputReleased => "audio-mixer-input-released",
             KnownDefect::CompositorExtremeRate => "compositor-extreme-rate",
+            KnownDefect::AdderSeekWhilePlaying => "adder-seek-while-playing",
         }
     }
 }
@@ -238,6 +249,9 @@ pub const KNOWN_DEFECTS: &[KnownDefect] = &[
     // GStreamer's: compositor spins without taking input at rates of 1e15 and more, and an
     // EOS then never returns (examples/compositor_extreme_rate.rs).
     KnownDefect::CompositorExtremeRate,
+    // GStreamer's: the same adder deadlock in PLAYING (examples/adder_seek_after_eos.rs with
+    // `playing`).
+    KnownDefect::AdderSeekWhilePlaying,
 ];
 
 /// The defects to avoid: [`KNOWN_DEFECTS`], or `PUSHSOURCE_STRESS_KNOWN_DEFECTS`
@@ -559,6 +573,8 @@ pub struct Plan {
     /// Flushing seeks and rate changes are made only while the pipeline plays
     /// ([`KnownDefect::AdderSeekWhilePaused`]).
     pub flushes_only_while_playing: bool,
+    /// No flushing seek or rate change is made ([`KnownDefect::AdderSeekWhilePlaying`]).
+    pub no_flushes: bool,
 }
 
 impl fmt::Display for Plan {
@@ -695,13 +711,15 @@ pub fn plan(seed: u64, avoid: &[KnownDefect]) -> Plan {
             ops.push(op);
         }
     }
-    let flushes_only_while_playing = model.avoids(KnownDefect::AdderSeekWhilePaused)
-        && topology.mixers.iter().any(|mixer| mixer.element == "adder");
+    let adder = topology.mixers.iter().any(|mixer| mixer.element == "adder");
+    let flushes_only_while_playing = model.avoids(KnownDefect::AdderSeekWhilePaused) && adder;
+    let no_flushes = model.avoids(KnownDefect::AdderSeekWhilePlaying) && adder;
     Plan {
         seed,
         topology,
         ops,
         flushes_only_while_playing,
+        no_flushes,
     }
 }
 

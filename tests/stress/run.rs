@@ -449,7 +449,9 @@ impl Run<'_> {
             | Op::SetRate { .. }
             | Op::SetProperty {
                 property: "rate", ..
-            } if self.plan.flushes_only_while_playing && !self.playing() => {
+            } if self.plan.no_flushes
+                || self.plan.flushes_only_while_playing && !self.playing() =>
+            {
                 self.figures.skipped += 1;
                 Ok(())
             }
