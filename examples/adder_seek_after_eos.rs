@@ -16,8 +16,13 @@
 //! may have ended (tests/stress/plan.rs, `adder-seek-after-eos`). `audiomixer` (aggregator)
 //! has no such lock.
 //!
-//! `cargo run --example adder_seek_after_eos [runs]`: prints how many of the runs (default 20)
-//! hung; exit status 1 if any did.
+//! In PLAYING it deadlocks the same way (`playing` as the second argument): the seek holds
+//! the pipeline's state lock, so the sink that lost its preroll to the first FLUSH_STOP stays
+//! blocked in it, never set back to PLAYING (stress seeds 7244035486478597456 and
+//! 16929425289723456444: flushing seeks at rate 1.0 in PLAYING through an `adder`).
+//!
+//! `cargo run --example adder_seek_after_eos [runs] [playing]`: prints how many of the runs
+//! (default 20) hung; exit status 1 if any did.
 
 use std::sync::mpsc;
 use std::time::Duration;
@@ -25,7 +30,7 @@ use std::time::Duration;
 use gst::prelude::*;
 
 /// Whether the seek returned within 5 s (a hung pipeline is left behind).
-fn seek_returns() -> bool {
+fn seek_returns(state: gst::State) -> bool {
     let description = "audiotestsrc name=s0 num-buffers=1000 samplesperbuffer=4410 ! queue ! \
                        adder name=m ! queue ! fakesink sync=true \
                        audiotestsrc name=s1 num-buffers=1 samplesperbuffer=4410 ! queue ! m. \
@@ -34,7 +39,7 @@ fn seek_returns() -> bool {
         .unwrap()
         .downcast::<gst::Pipeline>()
         .unwrap();
-    pipeline.set_state(gst::State::Paused).unwrap();
+    pipeline.set_state(state).unwrap();
     let _ = pipeline.state(gst::ClockTime::from_seconds(5));
     // The short input ends meanwhile (its one buffer is queued in adder or passed on).
     std::thread::sleep(Duration::from_millis(200));
@@ -57,8 +62,12 @@ fn main() {
         .nth(1)
         .and_then(|runs| runs.parse().ok())
         .unwrap_or(20);
-    let hung = (0..runs).filter(|_| !seek_returns()).count();
-    println!("adder, flushing seek while PAUSED after an input ended: {hung} of {runs} hung");
+    let state = match std::env::args().nth(2).as_deref() {
+        Some("playing") => gst::State::Playing,
+        _ => gst::State::Paused,
+    };
+    let hung = (0..runs).filter(|_| !seek_returns(state)).count();
+    println!("adder, flushing seek in {state:?} after an input ended: {hung} of {runs} hung");
     if hung > 0 {
         std::process::exit(1);
     }

@@ -325,10 +325,30 @@ fn known_defects_are_avoided_only_when_listed() {
 fn plans_stay_within_what_gstreamer_can_do() {
     for avoid in [&KnownDefect::ALL[..], &[]] {
         let mut reverse_at_launch_seen = false;
+        let mut extreme_rate_through_compositor_seen = false;
         for index in 0..400 {
             let seed = rng::sequence_seed(DEFAULT_BASE_SEED, index);
             let plan = plan::plan(seed, avoid);
+            let compositor = plan
+                .topology
+                .mixers
+                .iter()
+                .any(|mixer| mixer.element == "compositor");
             for op in &plan.ops {
+                let rate = match op {
+                    Op::Seek { rate, .. } | Op::SetRate { rate, .. } => Some(*rate),
+                    Op::SetProperty {
+                        property: "rate",
+                        value: plan::Value::F64(rate),
+                        ..
+                    } => Some(*rate),
+                    _ => None,
+                };
+                let extreme_through_compositor = compositor && rate.is_some_and(|r| r > 1e9);
+                if avoid.contains(&KnownDefect::CompositorExtremeRate) {
+                    assert!(!extreme_through_compositor, "seed {seed}: {op:?}");
+                }
+                extreme_rate_through_compositor_seen |= extreme_through_compositor;
                 if let Op::SetProperty {
                     property: "ts-offset",
                     value: plan::Value::I64(offset),
@@ -350,6 +370,10 @@ fn plans_stay_within_what_gstreamer_can_do() {
         // The rate given at launch is still exercised where it is avoided for no defect.
         if !avoid.contains(&KnownDefect::RateBeforePreroll) {
             assert!(reverse_at_launch_seen);
+        }
+        // Extreme rates through a compositor are planned where that defect is not avoided.
+        if !avoid.contains(&KnownDefect::CompositorExtremeRate) {
+            assert!(extreme_rate_through_compositor_seen);
         }
     }
 }

@@ -130,7 +130,10 @@ pub enum KnownDefect {
     /// holding an adder). examples/adder_seek_after_eos.rs shows it with `audiotestsrc` (3 of
     /// 20 runs). A sink waiting on the clock blocks the same way in PLAYING (a rate of 1e-9
     /// puts the next buffer ages away: seeds 17945246413227928119 and 4949535316968707553 of
-    /// base 20261205, seeks at 1e-9 and 0.5 while playing). Avoided: in a pipeline with an
+    /// base 20261205, seeks at 1e-9 and 0.5 while playing; 7244035486478597456 at rate 1.0:
+    /// the seek holds the pipeline's state lock, so the sink that lost its preroll is never set
+    /// back to PLAYING; `cargo run --example adder_seek_after_eos 20 playing`: 6 of 20 runs
+    /// hang with GStreamer's elements only). Avoided: in a pipeline with an
     /// `adder`, no seek and no rate change is made (they are skipped when they come).
     AdderFlushingSeek,
     /// Found by this test, GStreamer's: a source added to a mixer that has finished (EOS sent
@@ -166,10 +169,20 @@ pub enum KnownDefect {
     /// a pipeline with a live `pushsrcbin`, no seek starts more than 5 s ahead. No longer
     /// avoided: pushsrcbin keeps a live capture's position in a seek (both seeds pass).
     LiveSourceSeekAhead,
+    /// Found by this test, GStreamer's: `compositor` (GstVideoAggregator, gst-plugins-base
+    /// 1.22) after a flushing seek at a rate of 1e15 or more spins in its aggregate function
+    /// without taking input; its sources stay blocked in full queues, so an EOS sent to the
+    /// pipeline (which takes each source's streaming lock) never returns (stress seed
+    /// 8599324746068113789: `set-rate 1e300` on a graph holding a compositor, then EOS).
+    /// examples/compositor_extreme_rate.rs shows it with GStreamer's elements only (two
+    /// `videotestsrc ! queue` into `compositor ! queue ! fakesink`: 1e15 and 1e300 hang at the
+    /// first run; 1e9, 1e10, 1e12 and -1e300 pass 3 of 3). Avoided: in a pipeline with a
+    /// `compositor`, no rate above 1e9 (seeks, `set-rate`, `rate`).
+    CompositorExtremeRate,
 }
 
 impl KnownDefect {
-    pub const ALL: [KnownDefect; 17] = [
+    pub const ALL: [KnownDefect; 18] = [
         KnownDefect::NegativeOffsetInReverse,
         KnownDefect::HugeLatencyUnstoppable,
         KnownDefect::RateBeforePreroll,
@@ -187,6 +200,7 @@ impl KnownDefect {
         KnownDefect::MixerInputAfterEos,
         KnownDefect::AudioMixerInputReleased,
         KnownDefect::LiveSourceSeekAhead,
+        KnownDefect::CompositorExtremeRate,
     ];
 
     pub fn name(self) -> &'static str {
@@ -208,6 +222,7 @@ impl KnownDefect {
             KnownDefect::MixerInputAfterEos => "mixer-input-after-eos",
             KnownDefect::AudioMixerInputReleased => "audio-mixer-input-released",
             KnownDefect::LiveSourceSeekAhead => "live-source-seek-ahead",
+            KnownDefect::CompositorExtremeRate => "compositor-extreme-rate",
         }
     }
 }
@@ -237,6 +252,9 @@ pub const KNOWN_DEFECTS: &[KnownDefect] = &[
     // GStreamer's: a released `audiomixer` input used by the mixer's streaming thread
     // (examples/audiomixer_released_input.rs).
     KnownDefect::AudioMixerInputReleased,
+    // GStreamer's: compositor spins without taking input at rates of 1e15 and more, and an
+    // EOS then never returns (examples/compositor_extreme_rate.rs).
+    KnownDefect::CompositorExtremeRate,
 ];
 
 /// The defects to avoid: [`KNOWN_DEFECTS`], or `PUSHSOURCE_STRESS_KNOWN_DEFECTS`
@@ -1032,7 +1050,7 @@ fn reverse_allowed(model: &Model) -> bool {
 
 fn seek(rng: &mut Rng, model: &mut Model, topology: &Topology) -> Option<Op> {
     let rate = rng.pick(SEEK_RATES);
-    if !pitch_keeper_rate(model, topology, rate) {
+    if !rate_survived(model, topology, rate) {
         return None;
     }
     let flush = rng.chance(75);
@@ -1209,6 +1227,18 @@ fn pitch_keeper_rate(model: &Model, topology: &Topology, rate: f64) -> bool {
     !(in_play && extreme && model.avoids(KnownDefect::ScaletempoExtremeRate))
 }
 
+/// Whether `compositor` survives `rate` (KNOWN_DEFECTS `compositor-extreme-rate`): a
+/// pipeline with one gets no rate above 1e9.
+fn compositor_rate(model: &Model, topology: &Topology, rate: f64) -> bool {
+    let compositor = topology.mixers.iter().any(|m| m.element == "compositor");
+    !(compositor && rate > 1e9 && model.avoids(KnownDefect::CompositorExtremeRate))
+}
+
+/// Whether the elements that may be in play survive `rate` (GStreamer's extreme-rate limits).
+fn rate_survived(model: &Model, topology: &Topology, rate: f64) -> bool {
+    pitch_keeper_rate(model, topology, rate) && compositor_rate(model, topology, rate)
+}
+
 fn rate_write_allowed(model: &Model, rate: f64) -> bool {
     if model.avoids(KnownDefect::RateBeforePreroll)
         && (!matches!(model.state, State::Paused | State::Playing) || model.unsettled)
@@ -1221,7 +1251,7 @@ fn rate_write_allowed(model: &Model, rate: f64) -> bool {
 fn set_rate(rng: &mut Rng, model: &mut Model, topology: &Topology) -> Option<Op> {
     let graph = topology.graph.clone()?;
     let rate = rng.pick(GRAPH_RATES);
-    if !rate_write_allowed(model, rate) || !pitch_keeper_rate(model, topology, rate) {
+    if !rate_write_allowed(model, rate) || !rate_survived(model, topology, rate) {
         return None;
     }
     note_rate(model, rate);
@@ -1241,7 +1271,7 @@ fn set_property(rng: &mut Rng, model: &mut Model, topology: &Topology) -> Option
                 let rate = rng.pick(GRAPH_RATES);
                 if rate.is_nan()
                     || !rate_write_allowed(model, rate)
-                    || !pitch_keeper_rate(model, topology, rate)
+                    || !rate_survived(model, topology, rate)
                 {
                     return None;
                 }

@@ -17,6 +17,9 @@ use super::plan::{self, Op, Plan, SeekTarget, SinkKind, Source, Value};
 /// How long a state change may take before it counts as never reached: generous, as no sane
 /// state change in these small pipelines takes more than a fraction of a second.
 pub const STATE_BOUND: Duration = Duration::from_secs(10);
+/// How long a rate waiting for the graph's preroll may take to be applied once the pipeline
+/// plays (a thread-pool thread's flushing seek: milliseconds; generous for a loaded machine).
+const RATE_OUTCOME_BOUND: Duration = Duration::from_secs(2);
 
 /// What a sequence saw besides its problems, for the figures of a run.
 #[derive(Debug, Default, Clone)]
@@ -72,6 +75,12 @@ struct Run<'a> {
     second_threads: Vec<JoinHandle<Result<gst::StateChangeSuccess, gst::StateChangeError>>>,
     /// A state change from the second thread raced one from here since the last settle.
     raced: bool,
+    /// A graph's rate set before its preroll may still be waiting for it: graphbin applies it
+    /// by a flushing seek from a thread-pool thread once the graph has prerolled (SPEC section
+    /// 3, rates item 7), which a graph without sinks of its own cannot hold the pipeline for.
+    /// Until its outcome (`rate-changed`, or the `rate-refused` WARNING) is seen, a pipeline
+    /// in PLAYING may still lose its preroll to that seek.
+    rate_awaits_preroll: Option<f64>,
     figures: Figures,
 }
 
@@ -116,6 +125,7 @@ pub fn run(plan: &Plan, only: Option<&[usize]>) -> Outcome {
         slow_state_allowed: false,
         second_threads: Vec::new(),
         raced: false,
+        rate_awaits_preroll: rate_at_launch(&plan.topology.description),
         figures: Figures::default(),
     };
     // A sink posts RESET_TIME on a flushing seek's FLUSH_STOP, and the pipeline's running time
@@ -296,6 +306,11 @@ impl Run<'_> {
 
     /// Counts an ERROR; one that comes from a panic fails the sequence.
     fn note_message(&mut self, message: gst::Message) -> Result<gst::Message, String> {
+        if let Some(rate) = self.rate_awaits_preroll
+            && is_rate_outcome(&message, rate)
+        {
+            self.rate_awaits_preroll = None;
+        }
         if let gst::MessageView::Error(error) = message.view() {
             self.error_seen = true;
             self.figures.errors_posted += 1;
@@ -433,7 +448,7 @@ impl Run<'_> {
                 }
                 Ok(())
             }
-            Op::Seek { flush: false, .. } | Op::Eos if !self.playing() => {
+            Op::Seek { flush: false, .. } | Op::Eos if !self.playing_with_rate_applied()? => {
                 self.figures.skipped += 1;
                 Ok(())
             }
@@ -484,8 +499,12 @@ impl Run<'_> {
                     return Ok(());
                 };
                 let before = graph.property::<f64>("rate");
+                let prerolled = self.prerolled();
                 let changed = graph.emit_by_name::<bool>("set-rate", &[rate]);
                 let after = graph.property::<f64>("rate");
+                if changed && !prerolled && !same_rate(before, after) {
+                    self.rate_awaits_preroll = Some(after);
+                }
                 let mut messages = self.drain_bus()?;
                 if changed {
                     self.figures.accepted_rates += 1;
@@ -574,6 +593,35 @@ impl Run<'_> {
         current == gst::State::Playing && pending == gst::State::VoidPending
     }
 
+    /// Whether the pipeline is in PAUSED or PLAYING with no state change under way: a rate
+    /// written then is applied at once, not stored for the preroll.
+    fn prerolled(&self) -> bool {
+        let (_, current, pending) = self.pipeline.state(gst::ClockTime::ZERO);
+        current >= gst::State::Paused && pending == gst::State::VoidPending
+    }
+
+    /// [`Self::playing`], once a rate waiting for the graph's preroll was applied or refused:
+    /// its flushing seek, made from a thread-pool thread just after the pipeline reached
+    /// PLAYING, makes the sinks preroll again, and EOS (or a non-flushing seek) made then waits
+    /// for ever for a source blocked in that preroll (stress seed 6440220140704294518: a rate
+    /// set in NULL, sinks outside the graph, PLAYING, EOS). Its outcome follows the preroll
+    /// within milliseconds; without it (a rate dropped silently as the one already applied)
+    /// the operation is not made.
+    fn playing_with_rate_applied(&mut self) -> Result<bool, String> {
+        if self.rate_awaits_preroll.is_some() && self.playing() {
+            let deadline = std::time::Instant::now() + RATE_OUTCOME_BOUND;
+            while self.rate_awaits_preroll.is_some() && std::time::Instant::now() < deadline {
+                if let Some(message) = self.bus.timed_pop(gst::ClockTime::from_mseconds(10)) {
+                    self.note_message(message)?;
+                }
+            }
+            if self.rate_awaits_preroll.is_none() {
+                self.settle("the rate applied at the preroll")?;
+            }
+        }
+        Ok(self.rate_awaits_preroll.is_none() && self.playing())
+    }
+
     /// Whether a source of this sequence is, or may have become, live.
     fn may_be_live(&self) -> bool {
         self.plan.topology.sources.iter().any(|s| s.live)
@@ -651,8 +699,12 @@ impl Run<'_> {
     ) -> Result<(), String> {
         let rate = value.get::<f64>().expect("a gdouble");
         let before = graph.property::<f64>("rate");
+        let prerolled = self.prerolled();
         graph.set_property_from_value("rate", &value);
         let after = graph.property::<f64>("rate");
+        if !prerolled && !same_rate(before, after) {
+            self.rate_awaits_preroll = Some(after);
+        }
         let mut messages = self.drain_bus()?;
         let refusal_posted = |messages: &[gst::Message]| {
             messages.iter().any(|message| match message.view() {
@@ -900,4 +952,22 @@ fn refused_at_preroll(messages: &[gst::Message], rate: f64) -> bool {
             .is_some_and(|refused| same_rate(refused, rate)),
         _ => false,
     })
+}
+
+/// The rate a graph is given at launch (`graphbin.( rate=2 … )`): it waits for the preroll.
+fn rate_at_launch(description: &str) -> Option<f64> {
+    let (_, after) = description.split_once(" rate=")?;
+    after.split_whitespace().next()?.parse().ok()
+}
+
+/// Whether `message` tells the outcome of `rate`, waiting for a graph's preroll: a rate applied
+/// (`rate-changed`), or that one refused (the `pushsource/rate-refused` WARNING naming it).
+fn is_rate_outcome(message: &gst::Message, rate: f64) -> bool {
+    let applied = match message.view() {
+        gst::MessageView::Element(element) => element
+            .structure()
+            .is_some_and(|structure| structure.name() == "rate-changed"),
+        _ => false,
+    };
+    applied || refused_at_preroll(std::slice::from_ref(message), rate)
 }
