@@ -714,7 +714,11 @@ impl Run<'_> {
                 _ => false,
             })
         };
-        if !valid_rate(rate) && !same_rate(before, after) {
+        // The preroll may drop the rate waiting for it meanwhile (see below).
+        if !valid_rate(rate)
+            && !same_rate(before, after)
+            && !self.await_preroll_refusal(&mut messages, &[before])?
+        {
             return Err(format!(
                 "{text}: a rate the SPEC refuses changed rate from {before:e} to {after:e}"
             ));
